@@ -1,0 +1,73 @@
+"""The kind registry: every module in this package that defines ``KIND`` is a managed kind.
+
+Adding a kind means adding one module here. The registry orders kinds by their references
+(a kind comes after the kinds it points at), which is the order changes are applied in;
+removals run in reverse.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from graphlib import TopologicalSorter
+
+from .base import (
+    ENTRY_OPTIONS,
+    Check,
+    Finding,
+    Identity,
+    Kind,
+    Path,
+    Reference,
+    Removal,
+    Replacement,
+)
+
+__all__ = [
+    "ENTRY_OPTIONS",
+    "KINDS",
+    "MANIFEST_KINDS",
+    "Check",
+    "Finding",
+    "Identity",
+    "Kind",
+    "Path",
+    "Reference",
+    "Removal",
+    "Replacement",
+    "get",
+]
+
+
+def _discover() -> dict[str, Kind]:
+    found: dict[str, Kind] = {}
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        kind = getattr(module, "KIND", None)
+        if isinstance(kind, Kind):
+            found[kind.name] = kind
+    graph: dict[str, set[str]] = {}
+    for kind in found.values():
+        deps = {ref.kind for ref in kind.references if not ref.deferred}
+        if kind.parent:
+            deps.add(kind.parent)
+        graph[kind.name] = deps
+    sorter = TopologicalSorter(graph)
+    sorter.prepare()
+    order: list[str] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        order.extend(ready)
+        sorter.done(*ready)
+    return {name: found[name] for name in order}
+
+
+KINDS: dict[str, Kind] = _discover()
+"""All kinds, in dependency order."""
+
+MANIFEST_KINDS: dict[str, Kind] = {name: k for name, k in KINDS.items() if k.top_level}
+"""Kinds with a top-level key in manifests."""
+
+
+def get(name: str) -> Kind:
+    return KINDS[name]

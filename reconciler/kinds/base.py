@@ -1,0 +1,202 @@
+"""The shape of a kind description.
+
+A :class:`Kind` is the one place that says how a Stripe resource is managed: its endpoint,
+how a manifest entry finds its live object, which fields can change in place and which force
+a replacement, how it is removed, and what it references. The Stripe facts (parameters, types,
+create-only fields) are not restated here: they are read from the reference data, so a kind
+module only adds what the reference cannot know, such as identity and removal strategy.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from reconciler import reference
+
+Path = tuple[str | int, ...]
+Finding = tuple[Path, str]
+"""A semantic problem in one entry: the path of the offending value, and a message."""
+
+Check = Callable[[Mapping[str, Any]], Iterable[Finding]]
+
+
+class Identity(enum.Enum):
+    """How a manifest entry is matched to a live object (DESIGN.md section 3)."""
+
+    ID = "id"  # the Stripe id is the manifest key, or an explicit `id:`
+    LOOKUP_KEY = "lookup_key"  # a natural key field chosen by the user and stored by Stripe
+    METADATA = "metadata"  # an ownership tag in the object's metadata
+    EVENT_NAME = "event_name"
+    NAME = "name"
+    PAIR = "pair"  # a sub-resource identified by (parent, target)
+
+
+class Removal(enum.Enum):
+    """What removing an object from the manifests does to it in Stripe."""
+
+    DELETE = "delete"
+    ARCHIVE = "archive"  # active=false
+    DEACTIVATE = "deactivate"  # POST .../deactivate
+    DELETE_OR_ARCHIVE = "delete-or-archive"  # delete when nothing depends on it, else archive
+
+
+class Replacement(enum.Enum):
+    """How a change to a create-only field is carried out."""
+
+    CREATE_THEN_ARCHIVE = "create-then-archive"
+    ARCHIVE_THEN_CREATE = "archive-then-create"
+    DELETE_THEN_CREATE = "delete-then-create"
+    CREATE_THEN_DELETE = "create-then-delete"
+    REFUSE = "refuse"  # Stripe offers no safe way: the plan explains and stops
+
+    @property
+    def actions(self) -> tuple[str, str]:
+        """Terraform-style action pair for plan JSON."""
+        if self in (Replacement.CREATE_THEN_ARCHIVE, Replacement.CREATE_THEN_DELETE):
+            return ("create", "delete")
+        return ("delete", "create")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A manifest field whose value names an entry of another kind by its manifest key.
+
+    ``path`` is dotted; ``[]`` marks list items (``applies_to.products[]``). A ``deferred``
+    reference is set by an update after both objects exist, so it does not order creation
+    (a product's ``default_price`` points at a price that itself needs the product).
+    """
+
+    path: str
+    kind: str
+    deferred: bool = False
+    tool_field: bool = False  # the field is ours, not a Stripe parameter (product `features`)
+
+    def values(self, entry: Mapping[str, Any]) -> list[tuple[Path, str]]:
+        """Every (path, manifest key) this reference holds in one entry."""
+        found: list[tuple[Path, Any]] = [((), entry)]
+        for part in self.path.split("."):
+            is_list = part.endswith("[]")
+            name = part[:-2] if is_list else part
+            nxt: list[tuple[Path, Any]] = []
+            for path, value in found:
+                if isinstance(value, Mapping) and name in value:
+                    child = value[name]
+                    if is_list and isinstance(child, list):
+                        nxt.extend(((*path, name, i), item) for i, item in enumerate(child))
+                    elif not is_list:
+                        nxt.append(((*path, name), child))
+            found = nxt
+        return [(path, value) for path, value in found if isinstance(value, str)]
+
+
+ENTRY_OPTIONS: dict[str, dict[str, Any]] = {
+    "prevent_destroy": {
+        "type": "boolean",
+        "description": "Refuse any plan that would delete, archive or replace this object.",
+    },
+    "ignore_changes": {
+        "type": "array",
+        "items": {"type": "string"},
+        "uniqueItems": True,
+        "description": "Dotted field paths whose live value is never diffed or changed.",
+    },
+}
+"""Per-entry options the tool adds to every kind (not sent to Stripe)."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One managed Stripe resource, described once for every layer."""
+
+    name: str  # manifest top-level key: "prices"
+    stripe_object: str  # reference key and Stripe `object`: "price", "billing.meter"
+    summary: str
+    identity: Identity
+    removal: Removal
+    replacement: Replacement
+    natural_key: str | None = None  # field unique within the kind that Stripe also sees
+    natural_key_casefold: bool = False
+    references: tuple[Reference, ...] = ()
+    hidden_params: frozenset[str] = frozenset()  # Stripe params a manifest may not set
+    extra_fields: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    extra_required: tuple[str, ...] = ()
+    constraints: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # dotted path -> schema
+    checks: tuple[Check, ...] = ()
+    list_expand: tuple[str, ...] = ()  # fields Stripe returns only when expanded
+    parent: str | None = None  # sub-resources live under a parent kind's object
+    replacement_note: str = ""
+
+    @property
+    def top_level(self) -> bool:
+        """Whether the kind has its own top-level key in manifests."""
+        return self.parent is None
+
+    @cached_property
+    def facts(self) -> dict[str, Any]:
+        return reference.kind_facts(self.stripe_object)
+
+    @property
+    def path(self) -> str:
+        return self.facts["base_path"]
+
+    @property
+    def has_metadata(self) -> bool:
+        return bool(self.facts["has_metadata"])
+
+    @property
+    def stripe_deletes(self) -> bool:
+        """Whether Stripe has a DELETE endpoint for this kind."""
+        return bool(self.facts["deletable"])
+
+    @cached_property
+    def create_params(self) -> dict[str, Any]:
+        return {k: v for k, v in self.facts["params"]["create"].items() if k != "expand"}
+
+    @cached_property
+    def update_params(self) -> dict[str, Any]:
+        return {k: v for k, v in self.facts["params"].get("update", {}).items() if k != "expand"}
+
+    @cached_property
+    def manifest_params(self) -> dict[str, Any]:
+        """Stripe parameters a manifest entry may state: create and update, less hidden ones."""
+        params = {**self.update_params, **self.create_params}
+        return {k: v for k, v in sorted(params.items()) if k not in self.hidden_params}
+
+    @cached_property
+    def required(self) -> tuple[str, ...]:
+        req = [p for p in self.facts["required_on_create"] if p not in self.hidden_params]
+        return tuple(sorted({*req, *self.extra_required}))
+
+    @cached_property
+    def create_only(self) -> frozenset[str]:
+        """Dotted paths that Stripe accepts on create only: changing one forces replacement."""
+        return frozenset(self.facts["create_only_params"]) | frozenset(
+            self.facts["create_only_nested_paths"]
+        )
+
+    @cached_property
+    def update_only(self) -> frozenset[str]:
+        return frozenset(self.facts["update_only_params"])
+
+    def forces_replacement(self, path: str) -> bool:
+        """Whether changing the field at dotted ``path`` needs a new object."""
+        parts = path.split(".")
+        return any(".".join(parts[:i]) in self.create_only for i in range(1, len(parts) + 1))
+
+    def natural_value(self, key: str, entry: Mapping[str, Any]) -> str | None:
+        """The value Stripe will hold for the natural key of this entry, if any."""
+        if self.natural_key is None:
+            return None
+        if self.identity is Identity.ID:
+            return str(entry.get("id", key))
+        value = entry.get(self.natural_key)
+        if value is None:
+            return None
+        return str(value).casefold() if self.natural_key_casefold else str(value)
+
+    def semantic_findings(self, entry: Mapping[str, Any]) -> list[Finding]:
+        return [finding for check in self.checks for finding in check(entry)]

@@ -1,0 +1,19 @@
+"""Entitlement features: identified by their `lookup_key`, which Stripe makes permanent.
+
+They cannot be deleted; removal deactivates them (inactive features vanish from lists unless
+`archived=true` is asked for).
+"""
+
+from .base import Identity, Kind, Removal, Replacement
+
+KIND = Kind(
+    name="features",
+    stripe_object="entitlements.feature",
+    summary="Entitlement features: identified by their permanent lookup_key.",
+    identity=Identity.LOOKUP_KEY,
+    natural_key="lookup_key",
+    removal=Removal.ARCHIVE,
+    replacement=Replacement.REFUSE,
+    replacement_note="a feature's lookup_key is its identity; a new lookup_key is a new feature",
+    constraints={"lookup_key": {"maxLength": 80}, "name": {"maxLength": 80}},
+)

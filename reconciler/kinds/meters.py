@@ -1,0 +1,21 @@
+"""Billing meters: identified by `event_name`; only `display_name` changes in place.
+
+Event names are permanent in Stripe, and meters cannot be deleted: removal deactivates,
+and a change to a create-only field is refused unless forced.
+"""
+
+from .base import Identity, Kind, Removal, Replacement
+
+KIND = Kind(
+    name="meters",
+    stripe_object="billing.meter",
+    summary="Billing meters: identified by event_name; removal deactivates.",
+    identity=Identity.EVENT_NAME,
+    natural_key="event_name",
+    removal=Removal.DEACTIVATE,
+    replacement=Replacement.REFUSE,
+    replacement_note=(
+        "meter event names and aggregation are permanent; deactivate this meter and add a new "
+        "entry with a new event_name (or pass --force to deactivate and re-create)"
+    ),
+)

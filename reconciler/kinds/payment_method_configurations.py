@@ -1,0 +1,18 @@
+"""Payment method configurations: which payment methods checkout offers.
+
+They carry no metadata, so they are matched by `name` (or the account's default
+configuration). Stripe has no DELETE: removal deactivates. `parent` cannot change.
+"""
+
+from .base import Identity, Kind, Removal, Replacement
+
+KIND = Kind(
+    name="payment_method_configurations",
+    stripe_object="payment_method_configuration",
+    summary="Payment method configurations: matched by name; display preference per method.",
+    identity=Identity.NAME,
+    natural_key="name",
+    removal=Removal.ARCHIVE,
+    replacement=Replacement.REFUSE,
+    replacement_note="a configuration's parent cannot change; create a new entry instead",
+)

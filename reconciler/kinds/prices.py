@@ -1,0 +1,94 @@
+"""Prices: amounts are immutable, so changing one means a new price.
+
+The replacement is created first, takes over the lookup key (`transfer_lookup_key`) and any
+product `default_price`, and only then is the old price archived. Stripe has no DELETE for
+prices. `tiers` and `currency_options` are only returned when expanded.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from .base import Finding, Identity, Kind, Reference, Removal, Replacement
+
+_AMOUNT_FIELDS = ("unit_amount", "unit_amount_decimal", "custom_unit_amount")
+
+
+def _billing_scheme(entry: Mapping[str, Any]) -> list[Finding]:
+    findings: list[Finding] = []
+    tiered = entry.get("billing_scheme") == "tiered"
+    if tiered:
+        if "tiers" not in entry:
+            findings.append((("billing_scheme",), "billing_scheme 'tiered' needs 'tiers'"))
+        if "tiers_mode" not in entry:
+            findings.append((("billing_scheme",), "billing_scheme 'tiered' needs 'tiers_mode'"))
+        findings += [
+            ((name,), f"'{name}' cannot be combined with billing_scheme 'tiered'; "
+             "put amounts in the tiers")
+            for name in _AMOUNT_FIELDS
+            if name in entry
+        ]
+    else:
+        for name in ("tiers", "tiers_mode"):
+            if name in entry:
+                findings.append(((name,), f"'{name}' requires billing_scheme: tiered"))
+        given = [name for name in _AMOUNT_FIELDS if name in entry]
+        if not given:
+            findings.append(((), "a price needs one of unit_amount, unit_amount_decimal or "
+                             "custom_unit_amount (or billing_scheme: tiered with tiers)"))
+        elif len(given) > 1:
+            findings.append(((given[1],), f"'{given[0]}' and '{given[1]}' are mutually exclusive"))
+    if "transform_quantity" in entry and "tiers" in entry:
+        findings.append((("transform_quantity",), "'transform_quantity' cannot be combined with 'tiers'"))
+    return findings
+
+
+def _tiers(entry: Mapping[str, Any]) -> list[Finding]:
+    tiers = entry.get("tiers")
+    if not isinstance(tiers, list) or not tiers:
+        return []
+    findings: list[Finding] = []
+    previous = 0
+    for i, tier in enumerate(tiers):
+        if not isinstance(tier, Mapping):
+            continue
+        up_to = tier.get("up_to")
+        last = i == len(tiers) - 1
+        if up_to == "inf" and not last:
+            findings.append((("tiers", i, "up_to"), "only the last tier may have up_to: inf"))
+        elif last and up_to != "inf":
+            findings.append((("tiers", i, "up_to"), "the last tier must have up_to: inf"))
+        elif isinstance(up_to, int) and not isinstance(up_to, bool):
+            if up_to <= previous:
+                findings.append((("tiers", i, "up_to"),
+                                 f"tier bounds must increase: {up_to} follows {previous}"))
+            previous = up_to
+    return findings
+
+
+def _metered(entry: Mapping[str, Any]) -> list[Finding]:
+    recurring = entry.get("recurring")
+    if not isinstance(recurring, Mapping):
+        return []
+    if "meter" in recurring and recurring.get("usage_type") != "metered":
+        return [(("recurring", "meter"), "recurring.meter requires recurring.usage_type: metered")]
+    return []
+
+
+KIND = Kind(
+    name="prices",
+    stripe_object="price",
+    summary="Prices of products: amounts and intervals are immutable; changes create a new price.",
+    identity=Identity.METADATA,
+    natural_key="lookup_key",
+    removal=Removal.ARCHIVE,
+    replacement=Replacement.CREATE_THEN_ARCHIVE,
+    references=(
+        Reference("product", "products"),
+        Reference("recurring.meter", "meters"),
+    ),
+    hidden_params=frozenset({"product_data", "transfer_lookup_key"}),
+    extra_required=("product",),
+    constraints={"lookup_key": {"maxLength": 200}},
+    checks=(_billing_scheme, _tiers, _metered),
+    list_expand=("data.tiers", "data.currency_options"),
+)

@@ -1,0 +1,18 @@
+"""Product features: the attachment of an entitlement feature to a product.
+
+A sub-resource under `/v1/products/{product}/features` with no update endpoint. It has no
+manifest key of its own: a product entry lists its features, and the pair is the identity.
+"""
+
+from .base import Identity, Kind, Reference, Removal, Replacement
+
+KIND = Kind(
+    name="product_features",
+    stripe_object="product_feature",
+    summary="Attachments of entitlement features to products, listed under `features` of a product.",
+    identity=Identity.PAIR,
+    removal=Removal.DELETE,
+    replacement=Replacement.DELETE_THEN_CREATE,
+    references=(Reference("entitlement_feature", "features"),),
+    parent="products",
+)

@@ -1,0 +1,54 @@
+"""Products: the Stripe id is the manifest key, so a product keeps its id across accounts.
+
+A product with prices cannot be deleted, only archived; its `default_price` names a price
+entry and is set once that price exists. Entitlement features attach through `features`.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from .base import Finding, Identity, Kind, Reference, Removal, Replacement
+
+
+def _service_only_fields(entry: Mapping[str, Any]) -> list[Finding]:
+    if entry.get("type") != "good":
+        return []
+    return [
+        ((name,), f"'{name}' may only be set on products of type 'service'")
+        for name in ("statement_descriptor", "unit_label")
+        if name in entry
+    ]
+
+
+KIND = Kind(
+    name="products",
+    stripe_object="product",
+    summary="Products: what you sell. Keyed by their Stripe id.",
+    identity=Identity.ID,
+    natural_key="id",
+    removal=Removal.DELETE_OR_ARCHIVE,
+    replacement=Replacement.REFUSE,
+    replacement_note=(
+        "a product's id and type cannot change, and a product with prices cannot be deleted "
+        "and re-created; give the new product a new manifest key instead"
+    ),
+    references=(
+        Reference("default_price", "prices", deferred=True),
+        Reference("features[]", "features", tool_field=True),
+    ),
+    hidden_params=frozenset({"default_price_data"}),
+    extra_fields={
+        "features": {
+            "type": "array",
+            "items": {"type": "string"},
+            "uniqueItems": True,
+            "description": "Manifest keys of entitlement features attached to this product.",
+        },
+    },
+    constraints={
+        "images": {"maxItems": 8},
+        "marketing_features": {"maxItems": 15},
+        "marketing_features[].name": {"maxLength": 80},
+    },
+    checks=(_service_only_fields,),
+)

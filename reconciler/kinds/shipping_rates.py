@@ -1,0 +1,26 @@
+"""Shipping rates: only currency options, tax behaviour and metadata change in place.
+
+Everything else (name, amount, delivery estimate) forces a new rate; the old one is archived.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from .base import Finding, Identity, Kind, Removal, Replacement
+
+
+def _fixed_amount(entry: Mapping[str, Any]) -> list[Finding]:
+    if entry.get("type", "fixed_amount") == "fixed_amount" and "fixed_amount" not in entry:
+        return [((), "a shipping rate of type 'fixed_amount' needs 'fixed_amount'")]
+    return []
+
+
+KIND = Kind(
+    name="shipping_rates",
+    stripe_object="shipping_rate",
+    summary="Shipping rates: mostly immutable; changes create a new rate.",
+    identity=Identity.METADATA,
+    removal=Removal.ARCHIVE,
+    replacement=Replacement.CREATE_THEN_ARCHIVE,
+    checks=(_fixed_amount,),
+)

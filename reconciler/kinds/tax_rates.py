@@ -1,0 +1,17 @@
+"""Tax rates: percentage and inclusiveness are fixed at creation.
+
+Changing either creates a new rate and archives the old one; existing subscriptions and
+invoices keep the old rate. Stripe has no DELETE for tax rates.
+"""
+
+from .base import Identity, Kind, Removal, Replacement
+
+KIND = Kind(
+    name="tax_rates",
+    stripe_object="tax_rate",
+    summary="Tax rates: percentage and inclusive are immutable; changes create a new rate.",
+    identity=Identity.METADATA,
+    removal=Removal.ARCHIVE,
+    replacement=Replacement.CREATE_THEN_ARCHIVE,
+    constraints={"percentage": {"minimum": 0, "maximum": 100}},
+)

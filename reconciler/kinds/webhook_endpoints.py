@@ -1,0 +1,32 @@
+"""Webhook endpoints: `api_version` and `connect` are fixed at creation.
+
+A change to either re-creates the endpoint, which issues a new signing secret that Stripe
+returns only once, in the create response.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from .base import Finding, Identity, Kind, Removal, Replacement
+
+
+def _events(entry: Mapping[str, Any]) -> list[Finding]:
+    events = entry.get("enabled_events")
+    if isinstance(events, list) and "*" in events and len(events) > 1:
+        return [(("enabled_events",), "'*' already enables every event; list it alone")]
+    return []
+
+
+KIND = Kind(
+    name="webhook_endpoints",
+    stripe_object="webhook_endpoint",
+    summary="Webhook endpoints: api_version and connect force re-creation and a new secret.",
+    identity=Identity.METADATA,
+    removal=Removal.DELETE,
+    replacement=Replacement.CREATE_THEN_DELETE,
+    constraints={
+        "enabled_events": {"minItems": 1, "uniqueItems": True},
+        "url": {"pattern": "^https?://"},
+    },
+    checks=(_events,),
+)

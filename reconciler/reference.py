@@ -1,0 +1,70 @@
+"""Facts about Stripe's API, read from the data file shipped with the package.
+
+The file is a machine-readable subset of Stripe's OpenAPI description (parameters, types,
+enums, create-only fields, response fields, error codes, webhook events). Every layer that
+needs a Stripe fact reads it here instead of restating it, so one file decides.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+API_VERSION = "2026-10-28.endive"
+
+
+@cache
+def api() -> dict[str, Any]:
+    """The whole reference document."""
+    text = resources.files("reconciler.data").joinpath("stripe-api-subset.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@cache
+def kind_facts(stripe_object: str) -> dict[str, Any]:
+    """The reference entry of one Stripe object type (``price``, ``billing.meter``...).
+
+    Placeholder fields that stand for a family (``<payment_method_type>`` with ``repeat_for``)
+    are expanded into one field per member, so callers see every real parameter name.
+    """
+    facts = dict(api()["kinds"][stripe_object])
+    facts["params"] = {op: _expand(facts, fields) for op, fields in facts["params"].items()}
+    facts["response_fields"] = _expand(facts, facts["response_fields"])
+    return facts
+
+
+def _expand(facts: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, spec in fields.items():
+        family = spec.get("repeat_for") if isinstance(spec, dict) else None
+        if family is None:
+            out[name] = spec
+            continue
+        skip = set(spec.get("not_in_response", ()))
+        member = {k: v for k, v in spec.items() if k not in ("repeat_for", "not_in_response")}
+        out.update({m: member for m in facts[family] if m not in skip})
+    return out
+
+
+@cache
+def webhook_events() -> frozenset[str]:
+    return frozenset(api()["webhook_enabled_events"])
+
+
+@cache
+def webhook_api_versions() -> tuple[str, ...]:
+    return tuple(api()["webhook_api_versions"])
+
+
+@cache
+def error_codes() -> frozenset[str]:
+    return frozenset(api()["error_codes"])
+
+
+@cache
+def currencies() -> tuple[str, ...]:
+    """ISO 4217 currency codes, lowercase as Stripe writes them."""
+    text = resources.files("reconciler.data").joinpath("currencies.txt").read_text("utf-8")
+    return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
