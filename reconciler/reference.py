@@ -27,12 +27,25 @@ def kind_facts(stripe_object: str) -> dict[str, Any]:
     """The reference entry of one Stripe object type (``price``, ``billing.meter``...).
 
     Placeholder fields that stand for a family (``<payment_method_type>`` with ``repeat_for``)
-    are expanded into one field per member, so callers see every real parameter name.
+    are expanded into one field per member, and ``enum_ref`` is replaced by the enum it names,
+    so callers see every real parameter name and every allowed value.
     """
     facts = dict(api()["kinds"][stripe_object])
-    facts["params"] = {op: _expand(facts, fields) for op, fields in facts["params"].items()}
-    facts["response_fields"] = _expand(facts, facts["response_fields"])
+    facts["params"] = {op: _resolve(_expand(facts, fields))
+                       for op, fields in facts["params"].items()}
+    facts["response_fields"] = _resolve(_expand(facts, facts["response_fields"]))
     return facts
+
+
+def _resolve(spec: Any) -> Any:
+    if isinstance(spec, list):
+        return [_resolve(item) for item in spec]
+    if not isinstance(spec, dict):
+        return spec
+    out = {k: _resolve(v) for k, v in spec.items() if k not in ("enum_ref", "enum_count")}
+    if "enum_ref" in spec:
+        out["enum"] = list(api()[spec["enum_ref"]])
+    return out
 
 
 def _expand(facts: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:

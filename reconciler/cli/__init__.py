@@ -1,0 +1,24 @@
+"""The `reconciler` command line: a thin click shell over the library.
+
+Each subcommand lives in its own module here, parses options, calls the library and maps the
+library's errors to exit codes. Plans and reports go to stdout; logs and progress to stderr.
+"""
+
+from __future__ import annotations
+
+import click
+
+from reconciler import __version__
+
+from .schema import schema
+from .validate import validate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="reconciler")
+def main() -> None:
+    """Stripe configuration as code: validate, plan and apply a catalog kept in YAML."""
+
+
+main.add_command(validate)
+main.add_command(schema)

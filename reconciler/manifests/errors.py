@@ -1,0 +1,60 @@
+"""Problems found in manifests, each tied to a place in a file.
+
+Loading and validation collect every problem before reporting, so one run shows them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    file: str
+    line: int  # 1-based
+    column: int  # 1-based
+
+    def __str__(self) -> str:
+        if self.line == 0:  # the file as a whole (missing, unreadable)
+            return self.file
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True, order=True)
+class Issue:
+    """One problem: where it is, which entry it belongs to, and what is wrong."""
+
+    location: Location
+    message: str
+    kind: str | None = None
+    key: str | None = None
+    field: str | None = None  # dotted path inside the entry, when the problem is a value
+
+    @property
+    def subject(self) -> str:
+        if self.kind and self.key:
+            return f"{self.kind}.{self.key}"
+        return self.kind or ""
+
+    def __str__(self) -> str:
+        subject = f"{self.subject}: " if self.subject else ""
+        return f"{self.location}: {subject}{self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.location.file,
+            "line": self.location.line,
+            "column": self.location.column,
+            "kind": self.kind,
+            "key": self.key,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+class ManifestError(Exception):
+    """Manifests that cannot be used; carries every issue found."""
+
+    def __init__(self, issues: list[Issue]):
+        self.issues = sorted(issues)
+        super().__init__("\n".join(str(i) for i in self.issues))

@@ -1,0 +1,168 @@
+"""Reading manifest files and directories into one :class:`Manifest`.
+
+Files merge into one desired state; a manifest key defined twice (in one file or across
+files) is an error naming both places. Environment overlays follow one convention: inside a
+manifest directory, ``overlays/<env>/`` holds files applied on top of the base only when
+``--env <env>`` is given. An overlay entry deep-merges into the base entry of the same kind
+and key (mappings merge, other values replace, ``null`` removes a field) or adds a new entry.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path as FsPath
+from typing import Any
+
+from reconciler.kinds import MANIFEST_KINDS
+
+from .errors import Issue, Location
+from .hints import hint
+from .interpolate import Variables
+from .model import Entry, Manifest, Path
+from .yamlsource import Document, parse
+
+OVERLAY_DIR = "overlays"
+SUFFIXES = (".yaml", ".yml")
+
+
+def _yaml_files(directory: FsPath) -> list[FsPath]:
+    found = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                         and not (FsPath(root) == directory and d == OVERLAY_DIR))
+        found.extend(FsPath(root, f) for f in sorted(files)
+                     if f.endswith(SUFFIXES) and not f.startswith("."))
+    return found
+
+
+def discover(paths: Iterable[str | os.PathLike[str]], env: str | None
+             ) -> tuple[list[FsPath], list[FsPath], list[Issue]]:
+    """Base files and overlay files (for ``env``) under ``paths``, in a stable order."""
+    base: list[FsPath] = []
+    overlays: list[FsPath] = []
+    issues: list[Issue] = []
+    for raw in paths:
+        path = FsPath(raw)
+        if path.is_dir():
+            base.extend(_yaml_files(path))
+            if env and (path / OVERLAY_DIR / env).is_dir():
+                overlays.extend(_yaml_files(path / OVERLAY_DIR / env))
+        elif path.is_file():
+            base.append(path)
+        else:
+            issues.append(Issue(Location(str(path), 0, 0), "no such file or directory"))
+    if env and not overlays and not issues:
+        issues.append(Issue(Location(str(FsPath(next(iter(map(str, paths)), "."))), 0, 0),
+                            f"--env {env}: no {OVERLAY_DIR}/{env}/ directory with YAML files "
+                            "in the given directories"))
+    return base, overlays, issues
+
+
+def _read(path: FsPath, variables: Variables) -> Document:
+    file = str(path)
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError:
+        doc = Document(file)
+        doc.issues.append(Issue(Location(file, 0, 0), "not a UTF-8 text file"))
+        return doc
+    except OSError as exc:
+        doc = Document(file)
+        doc.issues.append(Issue(Location(file, 0, 0), f"cannot read: {exc.strerror}"))
+        return doc
+    return parse(text, file, variables.substitute)
+
+
+def _entries(doc: Document) -> tuple[list[Entry], list[Issue]]:
+    """The entries a parsed file defines, with positions made relative to each entry."""
+    issues: list[Issue] = []
+    entries: list[Entry] = []
+    if doc.value is None:
+        return entries, issues
+    if not isinstance(doc.value, dict):
+        return entries, [Issue(doc.positions[()], "a manifest file must be a mapping of kinds "
+                               f"({', '.join(MANIFEST_KINDS)})")]
+    for kind, by_key in doc.value.items():
+        where = doc.key_positions[(kind,)]
+        if kind not in MANIFEST_KINDS:
+            issues.append(Issue(where, f"unknown kind '{kind}'{hint(kind, MANIFEST_KINDS)}"))
+            continue
+        if by_key is None:
+            continue
+        if not isinstance(by_key, dict):
+            issues.append(Issue(doc.positions[(kind,)], f"'{kind}' must map manifest keys to "
+                                "entries", kind=kind))
+            continue
+        for key, fields in by_key.items():
+            prefix: Path = (kind, key)
+            if not isinstance(fields, dict):
+                issues.append(Issue(doc.positions[prefix], "an entry must be a mapping of fields",
+                                    kind=kind, key=key))
+                continue
+            entries.append(Entry(
+                kind=kind, key=key, fields=fields, location=doc.key_positions[prefix],
+                positions=_relative(doc.positions, prefix),
+                key_positions=_relative(doc.key_positions, prefix),
+            ))
+    return entries, issues
+
+
+def _relative(positions: Mapping[Path, Location], prefix: Path) -> dict[Path, Location]:
+    n = len(prefix)
+    return {p[n:]: loc for p, loc in positions.items() if p[:n] == prefix}
+
+
+def _overlay(base: Entry, over: Entry) -> None:
+    """Apply an overlay entry to its base entry in place."""
+
+    def merge(target: dict[str, Any], source: Mapping[str, Any], path: Path) -> None:
+        for name, value in source.items():
+            here = (*path, name)
+            for stale in [p for p in base.positions if p[:len(here)] == here]:
+                del base.positions[stale]
+            if value is None:
+                target.pop(name, None)
+            elif isinstance(value, dict) and isinstance(target.get(name), dict):
+                base.positions[here] = over.positions[here]
+                merge(target[name], value, here)
+            else:
+                target[name] = value
+                base.positions.update(
+                    {p: loc for p, loc in over.positions.items() if p[:len(here)] == here})
+            if here in over.key_positions:
+                base.key_positions[here] = over.key_positions[here]
+
+    merge(base.fields, over.fields, ())
+
+
+def load(paths: Iterable[str | os.PathLike[str]], *, env: str | None = None,
+         variables: Variables | None = None) -> tuple[Manifest, list[Issue]]:
+    """Read and merge manifests; returns the merged state and every loading problem."""
+    variables = variables or Variables(environ=os.environ)
+    base_files, overlay_files, issues = discover(list(paths), env)
+    manifest = Manifest(files=[str(f) for f in base_files + overlay_files])
+    for path in base_files:
+        doc = _read(path, variables)
+        issues.extend(doc.issues)
+        entries, problems = _entries(doc)
+        issues.extend(problems)
+        for entry in entries:
+            existing = manifest.get(entry.kind, entry.key)
+            if existing is not None:
+                issues.append(Issue(entry.location, f"manifest key '{entry.key}' is already "
+                                    f"defined at {existing.location}", entry.kind, entry.key))
+                continue
+            manifest.entries[entry.kind][entry.key] = entry
+    for path in overlay_files:
+        doc = _read(path, variables)
+        issues.extend(doc.issues)
+        entries, problems = _entries(doc)
+        issues.extend(problems)
+        for entry in entries:
+            existing = manifest.get(entry.kind, entry.key)
+            if existing is None:
+                manifest.entries[entry.kind][entry.key] = entry
+            else:
+                _overlay(existing, entry)
+    return manifest, issues

@@ -1,0 +1,69 @@
+"""The desired state: manifest entries by kind and key, each knowing where it was written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.kinds import ENTRY_OPTIONS, MANIFEST_KINDS
+
+from .errors import Location
+
+Path = tuple[str | int, ...]
+
+
+@dataclass
+class Entry:
+    """One object the manifests ask for, as written (references still by manifest key)."""
+
+    kind: str
+    key: str
+    fields: dict[str, Any]
+    location: Location  # where the manifest key is written
+    positions: dict[Path, Location] = field(default_factory=dict)  # relative to the entry
+    key_positions: dict[Path, Location] = field(default_factory=dict)
+
+    def locate(self, path: Path, *, key: bool = False) -> Location:
+        """Where the value at ``path`` (or, with ``key``, its mapping key) is written."""
+        if key and path in self.key_positions:
+            return self.key_positions[path]
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.positions:
+                return self.positions[path[:end]]
+        return self.location
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The tool's per-entry options (``prevent_destroy``, ``ignore_changes``)."""
+        return {k: v for k, v in self.fields.items() if k in ENTRY_OPTIONS}
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The fields that describe the Stripe object (options left out)."""
+        return {k: v for k, v in self.fields.items() if k not in ENTRY_OPTIONS}
+
+
+@dataclass
+class Manifest:
+    """All entries of a set of manifest files, merged, in kind dependency order."""
+
+    entries: dict[str, dict[str, Entry]] = field(
+        default_factory=lambda: {name: {} for name in MANIFEST_KINDS}
+    )
+    files: list[str] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Entry]:
+        for by_key in self.entries.values():
+            yield from by_key.values()
+
+    def __len__(self) -> int:
+        return sum(len(by_key) for by_key in self.entries.values())
+
+    def get(self, kind: str, key: str) -> Entry | None:
+        return self.entries.get(kind, {}).get(key)
+
+    def as_document(self) -> dict[str, dict[str, Any]]:
+        """The merged manifests as one plain mapping, the shape the JSON Schema describes."""
+        return {kind: {k: e.fields for k, e in by_key.items()}
+                for kind, by_key in self.entries.items() if by_key}

@@ -1,0 +1,153 @@
+"""The manifest JSON Schema (draft 2020-12), generated from the kind descriptions.
+
+The schema is what editors use for completion and what ``validate`` checks types, enums and
+unknown fields against. It is built from the same descriptions the planner reads, so the two
+cannot disagree; ``schemas/manifest.schema.json`` is this module's output, committed, and a
+test fails when it is stale. Regenerate with ``reconciler schema -o schemas/manifest.schema.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from reconciler import reference
+from reconciler.kinds import ENTRY_OPTIONS, MANIFEST_KINDS, Kind
+
+SCHEMA_ID = "urn:reconciler:manifest:v1"
+MANIFEST_KEY_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
+DECIMAL_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
+_NON_NEGATIVE = {"minimum", "maximum", "preset"}
+
+
+def _is_amount(name: str) -> bool:
+    return name.endswith(("amount", "amount_off")) or name in _NON_NEGATIVE
+
+
+def _param(spec: dict[str, Any], name: str) -> dict[str, Any]:
+    """JSON Schema for one reference parameter spec; ``name`` is its own field name."""
+    if "anyOf" in spec:
+        return {"anyOf": [_param(alt, name) for alt in spec["anyOf"]]}
+    kind = spec.get("type", "any")
+    if name == "currency" or name.endswith("_currency"):
+        return {"$ref": "#/$defs/currency"}
+    if kind == "string":
+        out: dict[str, Any] = {"type": "string"}
+        if "enum" in spec:
+            out["enum"] = list(spec["enum"])
+        if spec.get("format") == "decimal":
+            return {"type": ["string", "number"], "pattern": DECIMAL_PATTERN, "minimum": 0}
+        return out
+    if kind == "integer":
+        return {"type": "integer", "minimum": 0} if _is_amount(name) else {"type": "integer"}
+    if kind == "number":
+        return {"type": "number"}
+    if kind == "boolean":
+        return {"type": "boolean"}
+    if kind == "array":
+        return {"type": "array", "items": _param(spec.get("items", {}), name)}
+    if kind == "map":
+        values = _param(spec.get("values", {}), name)
+        if name == "metadata":
+            return {"$ref": "#/$defs/metadata"}
+        out = {"type": "object", "additionalProperties": values}
+        if name == "currency_options":
+            out["propertyNames"] = {"$ref": "#/$defs/currency"}
+        return out
+    if kind == "object":
+        props = spec.get("properties", {})
+        out = {
+            "type": "object",
+            "properties": {k: _param(v, k) for k, v in sorted(props.items())},
+            "additionalProperties": False,
+        }
+        required = sorted(k for k, v in props.items() if v.get("required"))
+        if required:
+            out["required"] = required
+        return out
+    return {}
+
+
+def _apply_constraint(schema: dict[str, Any], path: str, extra: dict[str, Any]) -> None:
+    node = schema
+    for part in path.split("."):
+        is_list = part.endswith("[]")
+        node = node["properties"][part.removesuffix("[]")]
+        if is_list:
+            node = node["items"]
+    node.update(extra)
+
+
+def entry_schema(kind: Kind) -> dict[str, Any]:
+    """The schema of one manifest entry of ``kind``."""
+    properties: dict[str, Any] = {}
+    references = {ref.path.removesuffix("[]"): ref for ref in kind.references}
+    for name, spec in kind.manifest_params.items():
+        prop = _param(spec, name)
+        notes = []
+        if name in references:
+            notes.append(f"Manifest key of a `{references[name].kind}` entry.")
+        if kind.forces_replacement(name):
+            notes.append("Create-only: changing it replaces the object.")
+        elif name in kind.update_only:
+            notes.append("Set by an update after creation.")
+        if notes:
+            prop["description"] = " ".join(notes)
+        properties[name] = prop
+    for name, prop in {**kind.extra_fields, **ENTRY_OPTIONS}.items():
+        properties[name] = dict(prop)
+    schema: dict[str, Any] = {
+        "type": "object",
+        "description": kind.summary,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    for path, extra in kind.constraints.items():
+        _apply_constraint(schema, path, extra)
+    if kind.required:
+        schema["required"] = list(kind.required)
+    return schema
+
+
+@cache
+def manifest_schema() -> dict[str, Any]:
+    """The whole manifest schema."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "reconciler manifest",
+        "description": "Stripe configuration as code. Top-level keys are kinds; under each, "
+        "entries are keyed by a manifest key. Field names are Stripe's API parameter names.",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            name: {
+                "description": kind.summary,
+                "type": ["object", "null"],
+                "propertyNames": {"pattern": MANIFEST_KEY_PATTERN, "maxLength": 200},
+                "additionalProperties": {"$ref": f"#/$defs/{name}"},
+            }
+            for name, kind in MANIFEST_KINDS.items()
+        },
+        "$defs": {
+            "currency": {
+                "description": "Three-letter ISO currency code, lowercase.",
+                "type": "string",
+                "enum": list(reference.currencies()),
+            },
+            "metadata": {
+                "description": "Up to 50 string keys (40 characters) and values (500).",
+                "type": "object",
+                "maxProperties": 50,
+                "propertyNames": {"maxLength": 40},
+                "additionalProperties": {"type": "string", "maxLength": 500},
+            },
+            **{name: entry_schema(kind) for name, kind in MANIFEST_KINDS.items()},
+        },
+    }
+
+
+def render() -> str:
+    """The schema as the text committed in ``schemas/``."""
+    return json.dumps(manifest_schema(), indent=2, sort_keys=True) + "\n"

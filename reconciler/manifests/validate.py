@@ -1,0 +1,176 @@
+"""Offline validation: schema, per-kind rules, references and uniqueness.
+
+Schema errors from jsonschema are rewritten into messages a person can act on (with "did you
+mean" hints) and placed at the file:line:column of the offending key or value. Every problem
+of every entry is reported; nothing stops at the first.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from reconciler.kinds import MANIFEST_KINDS
+
+from .errors import Issue
+from .hints import hint
+from .model import Entry, Manifest, Path
+from .schema import manifest_schema
+
+_TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string",
+               "integer": "an integer", "number": "a number", "boolean": "true or false",
+               "null": "empty"}
+_ENUM_LISTED = 8
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if value is None:
+        return "nothing"
+    if isinstance(value, (dict, list)):
+        return _TYPE_NAMES["object" if isinstance(value, dict) else "array"]
+    kind = {int: "integer", float: "number", str: "string"}.get(type(value), type(value).__name__)
+    return f"{kind} {value!r}"
+
+
+def _dotted(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _expected(schema: dict[str, Any]) -> str:
+    if "$ref" in schema and schema["$ref"].endswith("currency"):
+        return "a lowercase ISO currency code"
+    if "anyOf" in schema:
+        return " or ".join(_expected(alt) for alt in schema["anyOf"])
+    if "enum" in schema:
+        return " or ".join(repr(v) for v in schema["enum"][:_ENUM_LISTED])
+    types = schema.get("type", "any")
+    types = types if isinstance(types, list) else [types]
+    return " or ".join(_TYPE_NAMES.get(t, t) for t in types)
+
+
+def _message(error: ValidationError) -> tuple[str, Path, bool] | None:
+    """(message, path inside the document, point at the key?) for one schema error."""
+    path: Path = tuple(error.absolute_path)
+    value, schema, validator = error.instance, error.schema, error.validator
+    field = path[-1] if path else None
+    if validator == "type" or (validator == "anyOf" and not isinstance(value, (dict, list))):
+        return f"expected {_expected(schema)}, got {_describe(value)}", path, False
+    if validator == "enum":
+        options = schema["enum"]
+        listed = (f"; one of {', '.join(repr(o) for o in options)}"
+                  if len(options) <= _ENUM_LISTED else "")
+        owner = path[-2] if len(path) > 1 and isinstance(field, int) else field
+        what = f"'{field}'" if isinstance(field, str) else f"item of '{owner}'"
+        return (f"{value!r} is not a valid {what}{hint(str(value), map(str, options))}{listed}",
+                path, False)
+    if validator == "required":
+        missing = error.message.split("'")[1]
+        return f"missing required field '{missing}'", path, False
+    if validator == "additionalProperties":
+        return None  # reported per unknown name by _unknown_fields
+    if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        sign = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">",
+                "exclusiveMaximum": "<"}[validator]
+        return f"{value!r} is out of range: must be {sign} {error.validator_value}", path, False
+    if validator in ("maxLength", "minLength"):
+        word = "at most" if validator == "maxLength" else "at least"
+        return f"must be {word} {error.validator_value} characters long", path, False
+    if validator in ("maxItems", "minItems", "maxProperties"):
+        word = "at most" if validator.startswith("max") else "at least"
+        return f"must have {word} {error.validator_value} items", path, False
+    if validator == "uniqueItems":
+        return "items must not repeat", path, False
+    if validator == "pattern":
+        return f"{value!r} does not match the pattern {error.validator_value}", path, False
+    return error.message, path, False
+
+
+def _unknown_fields(error: ValidationError) -> Iterator[tuple[str, Path, bool]]:
+    allowed = error.schema.get("properties", {})
+    base: Path = tuple(error.absolute_path)
+    for name in error.instance:
+        if name not in allowed:
+            yield f"unknown field '{name}'{hint(name, allowed)}", (*base, name), True
+
+
+def _bad_name(error: ValidationError) -> tuple[str, Path, bool]:
+    """A mapping key rejected by ``propertyNames`` (manifest keys, currency-keyed maps)."""
+    name, base = str(error.instance), tuple(error.absolute_path)
+    if error.validator == "enum":  # only currency-keyed maps restrict names to a list
+        return (f"'{name}' is not a valid currency"
+                f"{hint(name, error.schema['enum'])}", (*base, name), True)
+    return (f"invalid manifest key '{name}': use letters, digits and _ . : - "
+            "(at most 200 characters)", (*base, name), True)
+
+
+def _schema_issues(manifest: Manifest) -> Iterator[Issue]:
+    validator = Draft202012Validator(manifest_schema())
+    for error in validator.iter_errors(manifest.as_document()):
+        if error.validator == "additionalProperties":
+            found: Iterator[tuple[str, Path, bool]] = _unknown_fields(error)
+        elif "propertyNames" in error.schema_path:
+            found = iter([_bad_name(error)])
+        else:
+            one = _message(error)
+            found = iter([one] if one else [])
+        for message, path, at_key in found:
+            yield _place(manifest, path, message, at_key)
+
+
+def _place(manifest: Manifest, path: Path, message: str, at_key: bool) -> Issue:
+    kind, key, rest = path[0], path[1], path[2:]
+    entry = manifest.get(str(kind), str(key))
+    assert entry is not None, path
+    field = _dotted(rest) or None
+    return Issue(entry.locate(rest, key=at_key), message, entry.kind, entry.key, field)
+
+
+def _issue(entry: Entry, path: Path, message: str) -> Issue:
+    return Issue(entry.locate(path), message, entry.kind, entry.key, _dotted(path) or None)
+
+
+def _semantic_issues(manifest: Manifest) -> Iterator[Issue]:
+    for entry in manifest:
+        for path, message in MANIFEST_KINDS[entry.kind].semantic_findings(entry.fields):
+            yield _issue(entry, path, message)
+
+
+def _reference_issues(manifest: Manifest) -> Iterator[Issue]:
+    for entry in manifest:
+        for ref in MANIFEST_KINDS[entry.kind].references:
+            for path, target in ref.values(entry.fields):
+                if manifest.get(ref.kind, target) is None:
+                    yield _issue(entry, path, f"refers to {ref.kind} '{target}', which no "
+                                 f"manifest defines{hint(target, manifest.entries[ref.kind])}")
+
+
+def _uniqueness_issues(manifest: Manifest) -> Iterator[Issue]:
+    for name, kind in MANIFEST_KINDS.items():
+        if kind.natural_key is None:
+            continue
+        seen: dict[str, list[Entry]] = defaultdict(list)
+        for entry in manifest.entries[name].values():
+            value = kind.natural_value(entry.key, entry.fields)
+            if value is not None:
+                seen[value].append(entry)
+        for value, entries in seen.items():
+            first = entries[0]
+            for dup in entries[1:]:
+                yield _issue(dup, (kind.natural_key,),
+                             f"{kind.natural_key} '{value}' is also used by {name}.{first.key} "
+                             f"({first.location})")
+
+
+def validate(manifest: Manifest) -> list[Issue]:
+    """Every problem in the merged manifests, sorted by location."""
+    return sorted({*_schema_issues(manifest), *_semantic_issues(manifest),
+                   *_reference_issues(manifest), *_uniqueness_issues(manifest)})

@@ -1,0 +1,187 @@
+"""YAML reading that keeps the position of every value and refuses what PyYAML lets pass.
+
+PyYAML silently keeps the last of two equal mapping keys and expands aliases without bound
+(a "billion laughs" file exhausts memory). This module composes the node graph and builds
+plain Python values itself: duplicate keys are errors, alias expansion is capped relative to
+the file's size, every value and key gets a file:line:column, and ``${VAR}`` references in
+string scalars are substituted on the way.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .errors import Issue, Location
+
+Path = tuple[str | int, ...]
+
+MAX_DEPTH = 64
+MIN_EXPANSION_BUDGET = 200_000
+EXPANSION_FACTOR = 20  # visits allowed per distinct node before aliasing counts as abuse
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+@dataclass
+class Document:
+    """A parsed file: its value, and where each value and mapping key came from."""
+
+    file: str
+    value: Any = None
+    positions: dict[Path, Location] = field(default_factory=dict)
+    key_positions: dict[Path, Location] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+
+
+class _Abort(Exception):
+    """Stops building a document whose structure cannot be trusted."""
+
+
+Substitute = Callable[[str, Location], tuple[Any, str | None]]
+"""Interpolation hook: (text, where) -> (value, error message or None)."""
+
+
+class _Builder:
+    def __init__(self, doc: Document, substitute: Substitute, budget: int):
+        self.doc = doc
+        self.substitute = substitute
+        self.budget = budget
+        self.constructor = yaml.SafeLoader("")
+
+    def loc(self, node: yaml.Node) -> Location:
+        mark = node.start_mark
+        return Location(self.doc.file, mark.line + 1, mark.column + 1)
+
+    def fail(self, node: yaml.Node, message: str) -> None:
+        self.doc.issues.append(Issue(self.loc(node), message))
+
+    def build(self, node: yaml.Node, path: Path, ancestors: tuple[int, ...] = ()) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            self.fail(node, "aliases expand to too large a document; refusing to expand it")
+            raise _Abort
+        if id(node) in ancestors:
+            self.fail(node, "an alias refers to a value that contains it")
+            raise _Abort
+        if len(path) > MAX_DEPTH:
+            self.fail(node, f"values are nested deeper than {MAX_DEPTH} levels")
+            raise _Abort
+        self.doc.positions[path] = self.loc(node)
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        inner = (*ancestors, id(node))
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(child, (*path, i), inner) for i, child in enumerate(node.value)]
+        return self.mapping(node, path, inner)
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        value = self.constructor.construct_object(node)
+        if isinstance(value, (datetime.date, datetime.datetime)):
+            return node.value
+        if isinstance(value, bytes):
+            return node.value
+        if isinstance(value, str) and "$" in value:
+            substituted, error = self.substitute(value, self.loc(node))
+            if error:
+                self.fail(node, error)
+                return value
+            if node.style is None and substituted != value and "${" in value:
+                return _resolve_plain(substituted)
+            return substituted
+        return value
+
+    def mapping(self, node: yaml.MappingNode, path: Path, ancestors: tuple[int, ...]) -> dict:
+        result: dict[str, Any] = {}
+        explicit: set[str] = set()
+        for key_node, value_node in node.value:
+            if key_node.tag == MERGE_TAG:
+                self.merge(value_node, path, ancestors, result, explicit)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.fail(key_node, "mapping keys must be plain strings")
+                continue
+            key = key_node.value
+            if key in explicit:
+                first = self.doc.key_positions[(*path, key)]
+                self.fail(key_node, f"duplicate key '{key}' (first defined at line {first.line})")
+                continue
+            explicit.add(key)
+            self.doc.key_positions[(*path, key)] = self.loc(key_node)
+            result[key] = self.build(value_node, (*path, key), ancestors)
+        return result
+
+    def merge(self, node: yaml.Node, path: Path, ancestors: tuple[int, ...],
+              result: dict, explicit: set[str]) -> None:
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                self.fail(source, "'<<' merges mappings only")
+                continue
+            merged = self.build(source, path, ancestors)
+            for key, value in merged.items():
+                if key not in explicit and key not in result:
+                    result[key] = value
+
+
+def _resolve_plain(text: str) -> Any:
+    """Type a substituted plain scalar as YAML would have typed the text (``1500`` -> int)."""
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return value if isinstance(value, (str, int, float, bool)) else text
+
+
+def _count_nodes(root: yaml.Node) -> int:
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.extend((key, value))
+    return len(seen)
+
+
+def parse(text: str, file: str, substitute: Substitute) -> Document:
+    """Parse one YAML document; problems are recorded in ``Document.issues``."""
+    doc = Document(file)
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
+        problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        doc.issues.append(Issue(where, f"invalid YAML: {problem}"))
+        return doc
+    except (yaml.YAMLError, RecursionError) as exc:
+        message = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        doc.issues.append(Issue(Location(file, 1, 1), f"invalid YAML: {message}"))
+        return doc
+    nodes = [n for n in nodes if n is not None]
+    if not nodes:
+        return doc
+    if len(nodes) > 1:
+        second = nodes[1].start_mark
+        doc.issues.append(Issue(Location(file, second.line + 1, second.column + 1),
+                                "a manifest file holds one YAML document; split it into files"))
+        return doc
+    root = nodes[0]
+    budget = max(MIN_EXPANSION_BUDGET, EXPANSION_FACTOR * _count_nodes(root))
+    try:
+        doc.value = _Builder(doc, substitute, budget).build(root, ())
+    except _Abort:
+        doc.value = None
+    except RecursionError:
+        doc.issues.append(Issue(Location(file, 1, 1), "values are nested too deeply"))
+        doc.value = None
+    return doc
