@@ -1,0 +1,498 @@
+"""The one client every read and write to Stripe goes through.
+
+Why async: plan reads every managed kind (eleven list endpoints, several pages each) and apply
+runs independent changes concurrently. With ``httpx.AsyncClient`` those requests overlap on one
+event loop and share one connection pool, one rate limiter and one concurrency bound, without
+threads and without the locking a thread pool would need around the limiter. Callers outside
+async code use ``asyncio.run``.
+
+What the client does on every request:
+
+* **Wire format**: form-encoded bodies and query strings in Stripe's bracket notation
+  (:mod:`.encoding`), ``expand[i]=...`` for expansion, JSON responses.
+* **Headers**: ``Authorization: Bearer <key>``, ``Stripe-Version`` pinned to
+  :data:`reconciler.reference.API_VERSION` (overridable), ``Stripe-Account`` for Connect,
+  ``User-Agent: reconciler/<version> python-httpx/<version>``, and an ``Idempotency-Key`` on
+  every POST: the caller's (apply derives them from the plan) or a fresh uuid4, kept across
+  that call's retries.
+* **Politeness**: a token bucket (:mod:`.ratelimit`; 20/s for test keys, 80/s for live keys)
+  and an ``asyncio.Semaphore`` bounding requests in flight, both shared by all calls made
+  through one client, i.e. by one run.
+* **Retries** (:mod:`.retry`): 429/5xx/connection errors with exponential backoff and full
+  jitter, ``Stripe-Should-Retry`` and ``Retry-After`` honoured, bounded in attempts and time.
+* **Errors**: a typed hierarchy (:mod:`.errors`) carrying Stripe's type/code/param/message and
+  the request id.
+* **Secrets**: the key is masked in ``repr``; no exception raised here carries an httpx
+  exception, request or header, in its message or in its ``__cause__``/``__context__``; log
+  records go through :class:`~.redaction.RedactingFilter`. Debug logs show method, path,
+  status, request id, attempt and timing, never bodies or query strings.
+
+Clocks, sleep and randomness are injectable so that tests run on simulated time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random as _random
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import httpx
+
+from reconciler import __version__
+from reconciler.reference import API_VERSION
+
+from .encoding import encode_pairs
+from .errors import APIConnectionError, APIError, StripeError, error_from_response
+from .ratelimit import TokenBucket, default_rate
+from .redaction import install_filter, mask, redact, register_secret
+from .retry import RetryPolicy, parse_retry_after
+
+__all__ = ["DEFAULT_API_BASE", "Account", "StripeClient", "is_live_key"]
+
+DEFAULT_API_BASE = "https://api.stripe.com"
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_MAX_CONCURRENCY = 10
+PAGE_SIZE = 100
+
+logger = logging.getLogger("reconciler.stripe")
+install_filter(logger)
+
+_LIVE_PREFIXES = ("sk_live_", "rk_live_")
+# Transport errors that another attempt cannot fix: our own configuration or request is bad.
+_FATAL_TRANSPORT = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
+
+def is_live_key(api_key: str) -> bool:
+    """Whether a key is a live-mode secret or restricted key (by its prefix)."""
+    return api_key.startswith(_LIVE_PREFIXES)
+
+
+@dataclass(frozen=True)
+class Account:
+    """The account a key talks to, as ``GET /v1/account`` reports it."""
+
+    id: str
+    livemode: bool
+    display_name: str | None = None
+
+
+@dataclass
+class _Failure:
+    """A transport failure, reduced to text: holds no httpx object (and so no headers)."""
+
+    kind: str
+    detail: str
+    retryable: bool
+
+
+def _user_agent() -> str:
+    return f"reconciler/{__version__} python-httpx/{httpx.__version__}"
+
+
+class StripeClient:
+    """Async Stripe API client.
+
+    ``async with StripeClient(key) as stripe: ...`` or call :meth:`aclose` when done.
+
+    :param api_key: secret (``sk_``) or restricted (``rk_``) key.
+    :param api_base: scheme and host, e.g. an emulator's ``http://127.0.0.1:12111``.
+    :param stripe_account: ``acct_...`` to act on a connected account (``Stripe-Account``).
+    :param stripe_version: ``Stripe-Version`` header; pinned to the version the reference
+        data describes.
+    :param transport: an ``httpx.AsyncBaseTransport`` (tests mount the emulator in-process).
+    :param rate_limit: requests per second; None picks by key mode (20 test, 80 live);
+        ``math.inf`` turns the limiter off.
+    :param burst: token bucket size; default ``rate / 4``.
+    :param max_concurrency: requests in flight at once.
+    :param retry: a :class:`RetryPolicy`; ``RetryPolicy.none()`` disables retries.
+    :param timeout: per-attempt httpx timeout (seconds or ``httpx.Timeout``).
+    :param clock: monotonic seconds, for the rate limiter and the retry time budget.
+    :param sleep: async sleep used for backoff and rate limiting.
+    :param random: ``() -> float`` in [0, 1) for backoff jitter.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        api_base: str = DEFAULT_API_BASE,
+        stripe_account: str | None = None,
+        stripe_version: str = API_VERSION,
+        transport: httpx.AsyncBaseTransport | None = None,
+        rate_limit: float | None = None,
+        burst: float | None = None,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        retry: RetryPolicy | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        random: Callable[[], float] = _random.random,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not isinstance(api_key, str) or not api_key.strip():
+            raise ValueError("a Stripe API key is required")
+        api_key = api_key.strip()
+        if any(c.isspace() or not c.isprintable() for c in api_key):
+            raise ValueError("the Stripe API key contains whitespace or control characters")
+        register_secret(api_key)
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self._api_key = api_key
+        self.api_base = api_base.rstrip("/")
+        self.stripe_account = stripe_account
+        self.stripe_version = stripe_version
+        self.key_livemode = is_live_key(api_key)
+        self.retry_policy = retry if retry is not None else RetryPolicy()
+        self.max_concurrency = max_concurrency
+        self._clock = clock
+        self._sleep = sleep
+        self._random = random
+        self._wall_clock = wall_clock
+        rate = rate_limit if rate_limit is not None else default_rate(self.key_livemode)
+        self.rate_limiter = TokenBucket(rate, burst, clock=clock, sleep=sleep)
+        self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,
+            headers={"User-Agent": _user_agent(), "Accept": "application/json"},
+        )
+        self._account: Account | None = None
+        self.requests_sent = 0
+        """HTTP attempts made (retries included)."""
+        self.retries = 0
+        """Attempts that were retries."""
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def __aenter__(self) -> StripeClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def __repr__(self) -> str:
+        acct = f", stripe_account={self.stripe_account!r}" if self.stripe_account else ""
+        return (
+            f"StripeClient(api_base={self.api_base!r}, api_key={mask(self._api_key)!r}"
+            f"{acct}, stripe_version={self.stripe_version!r})"
+        )
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:
+        raise TypeError("StripeClient cannot be pickled (it holds a secret and open sockets)")
+
+    @property
+    def masked_key(self) -> str:
+        return mask(self._api_key)
+
+    # -- requests ---------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        expand: Iterable[str] | None = None,
+    ) -> dict[str, Any]:
+        """Send one API call (with retries) and return the decoded JSON object.
+
+        ``params`` go in the query string for GET and DELETE, in the form body for POST.
+        ``expand`` is added as ``expand[i]``. POSTs always carry an Idempotency-Key.
+        Raises a :class:`~.errors.StripeError` subclass on failure.
+        """
+        method = method.upper()
+        if method not in ("GET", "POST", "DELETE"):
+            raise ValueError(f"unsupported method {method!r}")
+        if not path.startswith("/"):
+            raise ValueError(f"path must start with '/': {path!r}")
+        merged: dict[str, Any] = dict(params or {})
+        if expand:
+            extra = [e for e in expand if e]
+            if extra:
+                existing = list(merged.get("expand") or [])
+                merged["expand"] = existing + [e for e in extra if e not in existing]
+        pairs = encode_pairs(merged)
+        if method == "POST" and idempotency_key is None:
+            idempotency_key = str(uuid.uuid4())
+        return await self._call(method, path, pairs, idempotency_key)
+
+    async def create(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        expand: Iterable[str] | None = None,
+    ) -> dict[str, Any]:
+        """``POST path``: create an object."""
+        return await self.request("POST", path, params, idempotency_key, expand)
+
+    async def update(
+        self,
+        path: str,
+        object_id: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        idempotency_key: str | None = None,
+        expand: Iterable[str] | None = None,
+    ) -> dict[str, Any]:
+        """``POST path/{id}``: update an object in place (partial update)."""
+        return await self.request(
+            "POST", self.object_path(path, object_id), params, idempotency_key, expand
+        )
+
+    async def retrieve(
+        self, path: str, object_id: str, *, expand: Iterable[str] | None = None
+    ) -> dict[str, Any]:
+        """``GET path/{id}``."""
+        return await self.request("GET", self.object_path(path, object_id), None, None, expand)
+
+    async def delete(
+        self, path: str, object_id: str, params: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``DELETE path/{id}`` (no Idempotency-Key: a repeated DELETE is harmless)."""
+        return await self.request("DELETE", self.object_path(path, object_id), params)
+
+    @staticmethod
+    def object_path(path: str, object_id: str, *suffix: str) -> str:
+        """``path/{id}[/suffix...]`` with the id percent-encoded."""
+        if not object_id:
+            raise ValueError("an object id is required")
+        return "/".join([path.rstrip("/"), quote(str(object_id), safe=""), *suffix])
+
+    async def list_all(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        expand: Iterable[str] | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every object of a list endpoint, fetching pages of ``limit=100`` lazily.
+
+        Pages are chained with ``starting_after`` (search endpoints: ``page``). Use
+        ``expand=("data.tiers",)`` for fields a list only returns when expanded.
+        """
+        query: dict[str, Any] = dict(params or {})
+        if "ending_before" in query:
+            raise ValueError("list_all pages forwards; ending_before is not supported")
+        query.setdefault("limit", page_size)
+        expand = list(expand or ())
+        seen_cursor: str | None = None
+        while True:
+            page = await self.request("GET", path, query, expand=expand)
+            data = page.get("data")
+            if not isinstance(data, list):
+                raise APIError(
+                    "list response has no 'data' array", method="GET", path=path
+                )
+            for obj in data:
+                yield obj
+            if not page.get("has_more") or not data:
+                return
+            if page.get("object") == "search_result":
+                next_page = page.get("next_page")
+                if not next_page:
+                    return
+                query["page"] = next_page
+                continue
+            cursor = data[-1].get("id") if isinstance(data[-1], Mapping) else None
+            if not isinstance(cursor, str) or cursor == seen_cursor:
+                raise APIError(
+                    "list pagination did not advance (missing or repeated cursor)",
+                    method="GET",
+                    path=path,
+                )
+            seen_cursor = cursor
+            query["starting_after"] = cursor
+
+    async def account(self, *, refresh: bool = False) -> Account:
+        """The account behind the key (``GET /v1/account``), cached per client.
+
+        ``livemode`` is true when the key is a live key or the response says so: for the
+        live-mode guard, either signal is enough.
+        """
+        if self._account is not None and not refresh:
+            return self._account
+        data = await self.request("GET", "/v1/account")
+        account_id = data.get("id")
+        if not isinstance(account_id, str) or not account_id:
+            raise APIError("account response has no id", method="GET", path="/v1/account")
+        live = self.key_livemode or data.get("livemode") is True
+        self._account = Account(id=account_id, livemode=live, display_name=_display_name(data))
+        return self._account
+
+    # -- machinery --------------------------------------------------------------------------
+
+    def _headers(self, idempotency_key: str | None, has_body: bool) -> httpx.Headers:
+        headers = httpx.Headers({"Authorization": f"Bearer {self._api_key}"})
+        headers["Stripe-Version"] = self.stripe_version
+        if self.stripe_account:
+            headers["Stripe-Account"] = self.stripe_account
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        if has_body:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        return headers
+
+    def _build(
+        self,
+        method: str,
+        path: str,
+        pairs: list[tuple[str, str]],
+        idempotency_key: str | None,
+    ) -> httpx.Request:
+        url = self.api_base + path
+        if method == "POST":
+            return self._http.build_request(
+                method,
+                url,
+                content=urlencode(pairs).encode("ascii"),
+                headers=self._headers(idempotency_key, True),
+            )
+        return self._http.build_request(
+            method, url, params=pairs or None, headers=self._headers(idempotency_key, False)
+        )
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        pairs: list[tuple[str, str]],
+        idempotency_key: str | None,
+    ) -> dict[str, Any]:
+        policy = self.retry_policy
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = await self._attempt(method, path, pairs, idempotency_key, attempt)
+            delay: float | None = None
+            error: StripeError
+            if isinstance(outcome, _Failure):
+                error = APIConnectionError(
+                    f"{outcome.kind}: {outcome.detail}",
+                    method=method,
+                    path=path,
+                    attempts=attempt,
+                )
+                retryable = outcome.retryable
+                why = outcome.kind
+            else:
+                response, body = outcome
+                if 200 <= response.status_code < 300:
+                    if isinstance(body, dict):
+                        return body
+                    error = APIError(
+                        "response body is not a JSON object",
+                        http_status=response.status_code,
+                        request_id=response.headers.get("request-id"),
+                        method=method,
+                        path=path,
+                        attempts=attempt,
+                    )
+                    retryable = False
+                else:
+                    error = error_from_response(
+                        response.status_code,
+                        body,
+                        request_id=response.headers.get("request-id"),
+                        method=method,
+                        path=path,
+                        attempts=attempt,
+                        fallback_message=f"unexpected non-JSON response "
+                        f"({response.headers.get('content-type', 'no content type')})",
+                    )
+                    retryable = policy.retryable_status(
+                        response.status_code, response.headers, error.code
+                    )
+                    delay = parse_retry_after(
+                        response.headers.get("retry-after"), self._wall_clock()
+                    )
+                why = f"HTTP {getattr(error, 'http_status', '')}".strip()
+            if not retryable or attempt > policy.max_retries:
+                raise error
+            wait = max(policy.backoff(attempt - 1, self._random), delay or 0.0)
+            elapsed = self._clock() - started
+            if elapsed + wait > policy.total_timeout:
+                logger.debug(
+                    "%s %s: not retrying after %s, %.2fs wait would exceed the %.1fs budget",
+                    method, path, why, wait, policy.total_timeout,
+                )
+                raise error
+            logger.info(
+                "Retrying %s %s in %.2fs after %s (attempt %d of %d)",
+                method, path, wait, why, attempt + 1, policy.max_retries + 1,
+            )
+            self.retries += 1
+            await self._sleep(wait)
+
+    async def _attempt(
+        self,
+        method: str,
+        path: str,
+        pairs: list[tuple[str, str]],
+        idempotency_key: str | None,
+        attempt: int,
+    ) -> _Failure | tuple[httpx.Response, Any]:
+        """One HTTP exchange under the concurrency bound and the rate limit.
+
+        Transport errors are caught here and reduced to text, and the caller raises outside
+        any ``except`` block, so the httpx exception (which holds the request and its
+        Authorization header) is not even in the ``__context__`` of what we raise.
+        """
+        failure: _Failure | None = None
+        async with self._semaphore:
+            await self.rate_limiter.acquire()
+            request = self._build(method, path, pairs, idempotency_key)
+            self.requests_sent += 1
+            t0 = time.perf_counter()
+            try:
+                response = await self._http.send(request)
+            except httpx.TransportError as exc:
+                failure = _Failure(
+                    type(exc).__name__,
+                    redact(str(exc)) or "no detail",
+                    not isinstance(exc, _FATAL_TRANSPORT),
+                )
+            elapsed = time.perf_counter() - t0
+        if failure is not None:
+            logger.debug(
+                "%s %s -> %s attempt=%d %.3fs", method, path, failure.kind, attempt, elapsed
+            )
+            return failure
+        logger.debug(
+            "%s %s -> %d %s attempt=%d %.3fs",
+            method, path, response.status_code,
+            response.headers.get("request-id", "-"), attempt, elapsed,
+        )
+        try:
+            body: Any = response.json()
+        except ValueError:
+            body = None
+        return response, body
+
+
+def _display_name(data: Mapping[str, Any]) -> str | None:
+    settings = data.get("settings")
+    if isinstance(settings, Mapping):
+        dashboard = settings.get("dashboard")
+        if isinstance(dashboard, Mapping) and isinstance(dashboard.get("display_name"), str):
+            return dashboard["display_name"] or None
+    profile = data.get("business_profile")
+    if isinstance(profile, Mapping) and isinstance(profile.get("name"), str):
+        return profile["name"] or None
+    name = data.get("display_name")
+    return name if isinstance(name, str) and name else None

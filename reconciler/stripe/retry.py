@@ -1,0 +1,102 @@
+"""When and how long to wait before retrying a request.
+
+Policy (see :class:`RetryPolicy` for the numbers):
+
+* A ``Stripe-Should-Retry`` response header decides first: ``true`` forces a retry whatever
+  the status (e.g. a 409 lock timeout or a 400), ``false`` forbids one.
+* Otherwise 429, 500, 502, 503 and 504 are retried, and so is a 400 whose error code is
+  ``rate_limit``. Everything else (other 4xx, including 409 without the header) is final.
+* Transport failures (``httpx.TransportError``: connect/read/write errors, timeouts, a
+  dropped connection) are retried. A POST is only ever retried with the same
+  Idempotency-Key, so Stripe replays a write that did land instead of doing it twice.
+* Delays grow exponentially with **full jitter**: ``uniform(0, min(max_delay,
+  initial_delay * 2**retry))``, so concurrent clients do not retry in lockstep. A
+  ``Retry-After`` header (seconds, or an HTTP date) is a minimum.
+* At most ``max_retries`` retries, and no retry whose delay would end after
+  ``total_timeout`` seconds since the first attempt started.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+__all__ = ["RetryPolicy", "parse_retry_after", "should_retry_header"]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int = 4
+    """Retries after the first attempt (so at most ``max_retries + 1`` requests)."""
+    initial_delay: float = 0.5
+    """Upper bound of the first backoff, in seconds; it doubles on each retry."""
+    max_delay: float = 8.0
+    """Cap of the exponential backoff (not of ``Retry-After``)."""
+    total_timeout: float = 60.0
+    """Time budget in seconds for all attempts and waits of one call."""
+    retry_statuses: frozenset[int] = field(
+        default_factory=lambda: frozenset({429, 500, 502, 503, 504})
+    )
+    retry_codes: frozenset[str] = field(default_factory=lambda: frozenset({"rate_limit"}))
+
+    def __post_init__(self) -> None:
+        if self.max_retries < 0:
+            raise ValueError("max_retries must be >= 0")
+        if self.initial_delay < 0 or self.max_delay < 0 or self.total_timeout < 0:
+            raise ValueError("delays and the time budget must be >= 0")
+
+    @classmethod
+    def none(cls) -> RetryPolicy:
+        """Never retry."""
+        return cls(max_retries=0)
+
+    def backoff(self, retry: int, random: Callable[[], float]) -> float:
+        """Full-jitter delay before retry number ``retry`` (0 for the first retry)."""
+        ceiling = min(self.max_delay, self.initial_delay * (2.0 ** retry))
+        return max(0.0, random()) * ceiling
+
+    def retryable_status(
+        self, status: int, headers: Mapping[str, str], error_code: str | None
+    ) -> bool:
+        """Whether a response with this status is worth another attempt (budget aside)."""
+        forced = should_retry_header(headers)
+        if forced is not None:
+            return forced
+        return status in self.retry_statuses or (
+            error_code is not None and error_code in self.retry_codes
+        )
+
+
+def should_retry_header(headers: Mapping[str, str]) -> bool | None:
+    """``Stripe-Should-Retry`` as a bool, or None when absent or unreadable."""
+    value = headers.get("stripe-should-retry")
+    if value is None:
+        return None
+    value = value.strip().lower()
+    if value == "true":
+        return True
+    if value == "false":
+        return False
+    return None
+
+
+def parse_retry_after(value: str | None, now_epoch: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when is None or now_epoch is None:
+            return None
+        seconds = when.timestamp() - now_epoch
+    if not math.isfinite(seconds):
+        return None
+    return max(0.0, seconds)
