@@ -74,7 +74,7 @@ def _message(error: ValidationError) -> tuple[str, Path, bool] | None:
                 path, False)
     if validator == "required":
         missing = error.message.split("'")[1]
-        return f"missing required field '{missing}'", path, False
+        return f"missing required field '{missing}'", path, True
     if validator == "additionalProperties":
         return None  # reported per unknown name by _unknown_fields
     if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
@@ -135,7 +135,7 @@ def _place(manifest: Manifest, path: Path, message: str, at_key: bool) -> Issue:
 
 
 def _issue(entry: Entry, path: Path, message: str) -> Issue:
-    return Issue(entry.locate(path), message, entry.kind, entry.key, _dotted(path) or None)
+    return Issue(entry.locate(path, key=True), message, entry.kind, entry.key, _dotted(path) or None)
 
 
 def _semantic_issues(manifest: Manifest) -> Iterator[Issue]:

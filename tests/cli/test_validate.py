@@ -1,0 +1,49 @@
+import json
+
+from click.testing import CliRunner
+
+from reconciler.cli import main
+
+GOOD = "products:\n  pro:\n    name: Pro\n"
+BAD = "products:\n  pro:\n    nme: Pro\n"
+
+
+def test_valid_exits_zero(tmp_path):
+    (tmp_path / "c.yaml").write_text(GOOD)
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert result.exit_code == 0
+    assert "valid: 1 entries in 1 files" in result.output
+
+
+def test_invalid_exits_one_with_every_problem(tmp_path):
+    (tmp_path / "c.yaml").write_text(BAD + "  other:\n    name: 5\n")
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert lines == [
+        f"{tmp_path}/c.yaml:2:3: products.pro: missing required field 'name'",
+        f"{tmp_path}/c.yaml:3:5: products.pro: unknown field 'nme' (did you mean 'name'?)",
+        f"{tmp_path}/c.yaml:5:11: products.other: expected a string, got integer 5",
+        "3 problems found: 2 entries in 1 files",
+    ]
+
+
+def test_json_format(tmp_path):
+    (tmp_path / "c.yaml").write_text(BAD)
+    result = CliRunner().invoke(main, ["validate", "--format", "json", str(tmp_path)])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["valid"] is False and data["entries"] == 1
+    assert data["errors"][1] == {
+        "file": f"{tmp_path}/c.yaml", "line": 3, "column": 5, "kind": "products", "key": "pro",
+        "field": "nme", "message": "unknown field 'nme' (did you mean 'name'?)"}
+
+
+def test_var_option(tmp_path):
+    (tmp_path / "c.yaml").write_text("products:\n  pro:\n    name: ${N}\n")
+    runner = CliRunner()
+    assert runner.invoke(main, ["validate", str(tmp_path), "--var", "N=Pro"]).exit_code == 0
+    missing = runner.invoke(main, ["validate", str(tmp_path)], env={"N": None})
+    assert missing.exit_code == 1 and "variable 'N' is not set" in missing.output
+    bad = runner.invoke(main, ["validate", str(tmp_path), "--var", "oops"])
+    assert bad.exit_code == 2 and "NAME=VALUE" in bad.output

@@ -1,0 +1,54 @@
+"""The semantic checks each kind module adds beyond the schema."""
+
+import pytest
+
+from reconciler.kinds import KINDS
+
+
+def messages(kind, entry):
+    return [(path, msg) for path, msg in KINDS[kind].semantic_findings(entry)]
+
+
+def test_coupon_needs_exactly_one_discount():
+    assert messages("coupons", {"percent_off": 10}) == []
+    assert messages("coupons", {"amount_off": 500, "currency": "usd"}) == []
+    assert messages("coupons", {}) == [((), "a coupon needs 'percent_off', or 'amount_off' with 'currency'")]
+    assert messages("coupons", {"percent_off": 10, "amount_off": 5, "currency": "usd"})[0][0] == ("amount_off",)
+    assert messages("coupons", {"amount_off": 5}) == [(("amount_off",), "'amount_off' needs 'currency'")]
+    assert messages("coupons", {"percent_off": 5, "currency": "usd"})[0][0] == ("currency",)
+
+
+def test_coupon_duration_in_months_goes_with_repeating():
+    assert messages("coupons", {"percent_off": 5, "duration": "repeating", "duration_in_months": 3}) == []
+    assert messages("coupons", {"percent_off": 5, "duration": "repeating"})[0][0] == ("duration",)
+    assert messages("coupons", {"percent_off": 5, "duration_in_months": 3})[0][0] == ("duration_in_months",)
+
+
+@pytest.mark.parametrize("entry,expected", [
+    ({"unit_amount": 100}, []),
+    ({}, [()]),
+    ({"unit_amount": 1, "unit_amount_decimal": "1.5"}, [("unit_amount_decimal",)]),
+    ({"tiers": [{"up_to": "inf", "unit_amount": 1}]}, [("tiers",), ()]),
+    ({"billing_scheme": "tiered"}, [("billing_scheme",), ("billing_scheme",)]),
+    ({"billing_scheme": "tiered", "tiers_mode": "volume", "unit_amount": 5,
+      "tiers": [{"up_to": "inf", "unit_amount": 1}]}, [("unit_amount",)]),
+    ({"billing_scheme": "tiered", "tiers_mode": "graduated",
+      "tiers": [{"up_to": 10, "unit_amount": 1}, {"up_to": 5, "unit_amount": 1},
+                {"up_to": "inf", "unit_amount": 1}]}, [("tiers", 1, "up_to")]),
+    ({"billing_scheme": "tiered", "tiers_mode": "graduated",
+      "tiers": [{"up_to": "inf", "unit_amount": 1}, {"up_to": 5, "unit_amount": 1}]},
+     [("tiers", 0, "up_to"), ("tiers", 1, "up_to")]),
+    ({"unit_amount": 5, "recurring": {"interval": "month", "meter": "m"}},
+     [("recurring", "meter")]),
+])
+def test_price_amount_and_tier_rules(entry, expected):
+    assert [path for path, _ in messages("prices", entry)] == expected
+
+
+def test_other_kind_checks():
+    assert messages("products", {"type": "good", "unit_label": "kg"})[0][0] == ("unit_label",)
+    assert messages("products", {"type": "service", "unit_label": "seat"}) == []
+    assert messages("promotion_codes", {"restrictions": {"minimum_amount": 5}})[0][0] == ("restrictions",)
+    assert messages("shipping_rates", {"display_name": "x"})[0][0] == ()
+    assert messages("webhook_endpoints", {"enabled_events": ["*", "invoice.paid"]})[0][0] == ("enabled_events",)
+    assert messages("webhook_endpoints", {"enabled_events": ["*"]}) == []

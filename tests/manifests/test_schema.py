@@ -1,0 +1,46 @@
+"""The committed JSON Schema is generated from the kind descriptions and stays current."""
+
+import json
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+
+from reconciler.kinds import MANIFEST_KINDS
+from reconciler.manifests.schema import manifest_schema, render
+
+SCHEMA_FILE = Path(__file__).parents[2] / "schemas" / "manifest.schema.json"
+
+
+def test_committed_schema_is_up_to_date():
+    assert SCHEMA_FILE.read_text() == render(), (
+        "schemas/manifest.schema.json is stale: run "
+        "`reconciler schema -o schemas/manifest.schema.json`")
+
+
+def test_schema_is_valid_draft_2020_12():
+    schema = json.loads(SCHEMA_FILE.read_text())
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_every_kind_and_field_is_in_the_schema():
+    schema = manifest_schema()
+    assert set(schema["properties"]) == set(MANIFEST_KINDS)
+    for name, kind in MANIFEST_KINDS.items():
+        props = schema["$defs"][name]["properties"]
+        assert set(kind.manifest_params) <= set(props)
+        assert {"prevent_destroy", "ignore_changes"} <= set(props)
+        assert schema["$defs"][name]["additionalProperties"] is False
+
+
+def test_schema_carries_the_facts():
+    defs = manifest_schema()["$defs"]
+    price = defs["prices"]["properties"]
+    assert price["recurring"]["properties"]["interval"]["enum"] == ["day", "month", "week", "year"]
+    assert price["unit_amount"] == {
+        "type": "integer", "minimum": 0,
+        "description": "Create-only: changing it replaces the object."}
+    assert "usd" in defs["currency"]["enum"] and "USD" not in defs["currency"]["enum"]
+    assert defs["coupons"]["properties"]["percent_off"]["maximum"] == 100
+    assert "required" in defs["features"] and "lookup_key" in defs["features"]["required"]
+    assert "product" in defs["prices"]["required"]
