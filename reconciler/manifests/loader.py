@@ -1,6 +1,7 @@
 """Reading manifest files and directories into one :class:`Manifest`.
 
-Files merge into one desired state; a manifest key defined twice (in one file or across
+Only ``.yaml``/``.yml`` files are read, also when named directly (``examples/*`` may catch a
+README). Files merge into one desired state; a manifest key defined twice (in one file or across
 files) is an error naming both places. Environment overlays follow one convention: inside a
 manifest directory, ``overlays/<env>/`` holds files applied on top of the base only when
 ``--env <env>`` is given. An overlay entry deep-merges into the base entry of the same kind
@@ -49,7 +50,8 @@ def discover(paths: Iterable[str | os.PathLike[str]], env: str | None
             if env and (path / OVERLAY_DIR / env).is_dir():
                 overlays.extend(_yaml_files(path / OVERLAY_DIR / env))
         elif path.is_file():
-            base.append(path)
+            if path.suffix in SUFFIXES:  # other files (a README caught by a glob) are not ours
+                base.append(path)
         else:
             issues.append(Issue(Location(str(path), 0, 0), "no such file or directory"))
     if env and not overlays and not issues:

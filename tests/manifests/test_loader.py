@@ -98,3 +98,10 @@ def test_entry_options_are_split_from_the_stripe_fields(tmp_path):
     entry = load_valid([tmp_path]).get("products", "pro")
     assert entry.options == {"prevent_destroy": True, "ignore_changes": ["description"]}
     assert entry.spec == {"name": "Pro"}
+
+
+def test_only_yaml_files_are_read_even_when_named(tmp_path):
+    write(tmp_path / "a.yaml", PRODUCT)
+    readme = write(tmp_path / "README.md", "# not yaml: [")
+    manifest, issues = load([tmp_path / "a.yaml", readme])
+    assert issues == [] and manifest.files == [str(tmp_path / "a.yaml")]
