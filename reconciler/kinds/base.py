@@ -22,6 +22,8 @@ Finding = tuple[Path, str]
 """A semantic problem in one entry: the path of the offending value, and a message."""
 
 Check = Callable[[Mapping[str, Any]], Iterable[Finding]]
+LiveNormalizer = Callable[[dict[str, Any]], dict[str, Any]]
+ReplacementRule = Callable[[str, Any, Any], bool]
 
 
 class Identity(enum.Enum):
@@ -129,6 +131,9 @@ class Kind:
     list_expand: tuple[str, ...] = ()  # fields Stripe returns only when expanded
     parent: str | None = None  # sub-resources live under a parent kind's object
     replacement_note: str = ""
+    unordered: frozenset[str] = frozenset()  # list fields whose order Stripe does not keep
+    normalize_live: LiveNormalizer | None = None  # Stripe's representation -> manifest's
+    replaces_when: ReplacementRule | None = None  # (path, old, new): mutable-but-one-way fields
 
     @property
     def top_level(self) -> bool:
@@ -182,10 +187,22 @@ class Kind:
     def update_only(self) -> frozenset[str]:
         return frozenset(self.facts["update_only_params"])
 
-    def forces_replacement(self, path: str) -> bool:
-        """Whether changing the field at dotted ``path`` needs a new object."""
-        parts = path.split(".")
-        return any(".".join(parts[:i]) in self.create_only for i in range(1, len(parts) + 1))
+    def forces_replacement(self, path: str, old: Any = None, new: Any = None) -> bool:
+        """Whether changing the field at dotted ``path`` from ``old`` to ``new`` needs a new
+        object: a create-only field, or a one-way field moved the wrong way."""
+        parts = path.replace("[", ".[").split(".")
+        if any(".".join(parts[:i]) in self.create_only for i in range(1, len(parts) + 1)):
+            return True
+        return bool(self.replaces_when and self.replaces_when(path, old, new))
+
+    @property
+    def retrieve_expand(self) -> tuple[str, ...]:
+        """``expand[]`` for a single-object GET, matching what lists return with list_expand."""
+        return tuple(e.removeprefix("data.") for e in self.list_expand)
+
+    def live_view(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """A live object in manifest terms (see ``normalize_live``)."""
+        return self.normalize_live(obj) if self.normalize_live else obj
 
     def natural_value(self, key: str, entry: Mapping[str, Any]) -> str | None:
         """The value Stripe will hold for the natural key of this entry, if any."""

@@ -51,4 +51,5 @@ KIND = Kind(
         "max_redemptions": {"minimum": 1},
     },
     checks=(_discount, _duration),
+    list_expand=("data.applies_to", "data.currency_options"),
 )

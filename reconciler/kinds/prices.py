@@ -74,6 +74,30 @@ def _metered(entry: Mapping[str, Any]) -> list[Finding]:
     return []
 
 
+def _inf_tiers(tiers: Any) -> Any:
+    if not isinstance(tiers, list):
+        return tiers
+    return [{**t, "up_to": "inf"} if isinstance(t, dict) and t.get("up_to") is None else t
+            for t in tiers]
+
+
+def _normalize(live: dict[str, Any]) -> dict[str, Any]:
+    """Stripe writes the open-ended last tier as ``up_to: null``; manifests write ``inf``."""
+    out = dict(live, tiers=_inf_tiers(live.get("tiers")))
+    options = live.get("currency_options")
+    if isinstance(options, dict):
+        out["currency_options"] = {
+            cur: dict(opt, tiers=_inf_tiers(opt.get("tiers"))) if isinstance(opt, dict) else opt
+            for cur, opt in options.items()
+        }
+    return out
+
+
+def _tax_behavior_is_one_way(path: str, old: Any, new: Any) -> bool:
+    """Once inclusive or exclusive, Stripe refuses to change a price's tax_behavior."""
+    return path == "tax_behavior" and old not in (None, "unspecified") and old != new
+
+
 KIND = Kind(
     name="prices",
     stripe_object="price",
@@ -91,4 +115,6 @@ KIND = Kind(
     constraints={"lookup_key": {"maxLength": 200}},
     checks=(_billing_scheme, _tiers, _metered),
     list_expand=("data.tiers", "data.currency_options"),
+    normalize_live=_normalize,
+    replaces_when=_tax_behavior_is_one_way,
 )

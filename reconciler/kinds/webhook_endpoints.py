@@ -17,6 +17,11 @@ def _events(entry: Mapping[str, Any]) -> list[Finding]:
     return []
 
 
+def _normalize(live: dict[str, Any]) -> dict[str, Any]:
+    """``disabled`` is a parameter only; Stripe reports it as ``status``."""
+    return dict(live, disabled=live.get("status") == "disabled")
+
+
 KIND = Kind(
     name="webhook_endpoints",
     stripe_object="webhook_endpoint",
@@ -29,4 +34,6 @@ KIND = Kind(
         "url": {"pattern": "^https?://"},
     },
     checks=(_events,),
+    unordered=frozenset({"enabled_events"}),
+    normalize_live=_normalize,
 )

@@ -1,0 +1,96 @@
+"""Field-level comparison of what a manifest states with what Stripe holds.
+
+Only what the manifest states is compared, after bringing Stripe's representation to the
+manifest's (the kind's ``normalize_live``): a field the manifest leaves out is Stripe's
+business, mappings compare by the keys the manifest gives, numbers compare by value
+(``"10.00"`` equals ``10``), and lists Stripe does not keep in order compare as sets.
+``metadata`` is the exception: it is managed whole, so a key removed from the manifest is
+removed from the object (the tool's own ownership tags are part of the desired metadata).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from reconciler.kinds import Kind
+from reconciler.plan.model import FieldDiff
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float, Decimal)):
+        return Decimal(str(value))
+    if isinstance(value, str):
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            return None
+    return None
+
+
+def same_scalar(path: str, new: Any, old: Any) -> bool:
+    """Equality as Stripe means it: numbers by value, decimal strings (``*_decimal``) too."""
+    if isinstance(new, bool) or isinstance(old, bool):
+        return new is old
+    if isinstance(new, (int, float)) or isinstance(old, (int, float)) or path.endswith("_decimal"):
+        a, b = _number(new), _number(old)
+        if a is not None and b is not None:
+            return a == b
+    return new == old
+
+
+def _join(base: str, part: str | int) -> str:
+    if isinstance(part, int):
+        return f"{base}[{part}]"
+    return f"{base}.{part}" if base else part
+
+
+def _compare(path: str, new: Any, old: Any, kind: Kind, out: list[tuple[str, Any, Any]]) -> None:
+    if isinstance(new, dict) and "$ref" not in new and isinstance(old, dict):
+        for name, value in new.items():
+            _compare(_join(path, name), value, old.get(name), kind, out)
+        return
+    if isinstance(new, list) and isinstance(old, list):
+        if path in kind.unordered:
+            if sorted(map(str, new)) != sorted(map(str, old)):
+                out.append((path, old, new))
+            return
+        if len(new) != len(old):
+            out.append((path, old, new))
+            return
+        for i, (a, b) in enumerate(zip(new, old)):
+            _compare(_join(path, i), a, b, kind, out)
+        return
+    if isinstance(new, (dict, list)) or isinstance(old, (dict, list)):
+        if new != old:
+            out.append((path, old, new))
+        return
+    if path == kind.natural_key and kind.natural_key_casefold and isinstance(new, str):
+        if isinstance(old, str) and new.casefold() == old.casefold():
+            return
+    if not same_scalar(path, new, old):
+        out.append((path, old, new))
+
+
+def _metadata(new: dict[str, Any], old: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    keys = sorted(set(new) | set(old))
+    return [(f"metadata.{k}", old.get(k), new.get(k)) for k in keys if new.get(k) != old.get(k)]
+
+
+def diff(kind: Kind, desired: dict[str, Any], live: dict[str, Any],
+         ignore: tuple[str, ...] = ()) -> list[FieldDiff]:
+    """The differences between desired params and a live object, field by field."""
+    view = kind.live_view(live)
+    found: list[tuple[str, Any, Any]] = []
+    for name, value in desired.items():
+        if name == "metadata":
+            found += _metadata(value or {}, view.get("metadata") or {})
+        else:
+            _compare(name, value, view.get(name), kind, found)
+    return [
+        FieldDiff(path, old, new, kind.forces_replacement(path, old, new))
+        for path, old, new in found
+        if not any(path == i or path.startswith((i + ".", i + "[")) for i in ignore)
+    ]

@@ -1,0 +1,58 @@
+"""Reading the live account: one paginated list per kind, read concurrently.
+
+Never one GET per object: a catalog of N objects of a kind costs ceil(N/100) requests.
+Product features are the exception Stripe imposes (they are listed per product), and are
+read only for the products the manifests manage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.kinds import KINDS, Kind
+from reconciler.stripe import StripeClient
+
+from .model import digest
+
+
+@dataclass
+class LiveState:
+    account_id: str
+    livemode: bool
+    objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by kind name
+    attachments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by product id
+
+    def fingerprint(self) -> str:
+        """Identifies everything read, to tell later whether the account changed."""
+        return digest({
+            "objects": {k: sorted(objs, key=lambda o: o["id"]) for k, objs in
+                        sorted(self.objects.items())},
+            "attachments": {p: sorted(a, key=lambda o: o["id"]) for p, a in
+                            sorted(self.attachments.items())},
+        })
+
+
+async def list_kind(client: StripeClient, kind: Kind, parent_id: str | None = None
+                    ) -> list[dict[str, Any]]:
+    path = kind.path.replace("{product}", parent_id) if parent_id else kind.path
+    return [obj async for obj in client.list_all(path, expand=kind.list_expand)]
+
+
+async def read_live(client: StripeClient, kinds: Iterable[str],
+                    products_with_features: Iterable[str] = ()) -> LiveState:
+    """The account and every object of ``kinds``; then the feature attachments of the
+    products (by id) whose manifest entries state ``features``."""
+    names = [name for name in kinds if not KINDS[name].parent]
+    account, *lists = await asyncio.gather(
+        client.account(), *(list_kind(client, KINDS[name]) for name in names))
+    state = LiveState(account.id, account.livemode, dict(zip(names, lists)))
+    wanted = set(products_with_features)
+    product_ids = [p["id"] for p in state.objects.get("products", []) if p["id"] in wanted]
+    features = KINDS["product_features"]
+    attached = await asyncio.gather(*(list_kind(client, features, pid) for pid in product_ids))
+    state.attachments = dict(zip(product_ids, attached))
+    return state
+

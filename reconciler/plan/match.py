@@ -1,0 +1,115 @@
+"""Matching manifest entries to live objects (DESIGN.md section 3).
+
+An entry first matches the object this stack tagged with its manifest key; failing that, the
+object holding its natural key (product or coupon id, lookup key, event name, promotion
+code, configuration name). A natural-key match that this stack does not own is a conflict,
+or an adoption when the user asked for one; an object owned by another stack is never taken.
+Kinds without metadata (meters, payment method configurations) cannot carry ownership, so
+they match by natural key alone and are never pruned.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.kinds import Identity, Kind
+from reconciler.manifests import Entry
+
+from .ownership import owner
+
+
+@dataclass
+class Matches:
+    live: dict[str, dict[str, Any]] = field(default_factory=dict)  # manifest key -> object
+    adopted: set[str] = field(default_factory=set)
+    orphans: list[dict[str, Any]] = field(default_factory=list)  # owned, matched by no entry
+    conflicts: list[str] = field(default_factory=list)
+    conflicted: set[str] = field(default_factory=set)  # manifest keys with a conflict
+
+
+def _natural(kind: Kind, obj: dict[str, Any]) -> str | None:
+    value = obj.get(kind.natural_key) if kind.natural_key else None
+    if value is None:
+        return None
+    return str(value).casefold() if kind.natural_key_casefold else str(value)
+
+
+def _prefer_active(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    active = [o for o in objects if o.get("active", True) and o.get("status") != "inactive"]
+    return active or objects
+
+
+def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, Any]],
+               stack: str, adopt: bool) -> Matches:
+    result = Matches()
+    owned: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    natural: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for obj in objects:
+        obj_stack, obj_key = owner(obj)
+        if kind.has_metadata and obj_stack == stack and obj_key:
+            owned[obj_key].append(obj)
+        value = _natural(kind, obj)
+        if value is not None:
+            natural[value].append(obj)
+    if kind.identity is Identity.NAME:
+        natural["\0default"] = [o for o in objects if o.get("is_default")]
+
+    taken: set[str] = set()
+    for key, entry in entries.items():
+        before = len(result.conflicts)
+        obj = _match_entry(kind, key, entry, owned, natural, entries, stack, adopt, result)
+        if len(result.conflicts) > before:
+            result.conflicted.add(key)
+        if obj is not None:
+            result.live[key] = obj
+            taken.add(obj["id"])
+    if kind.has_metadata:
+        result.orphans = [o for objs in owned.values() for o in objs if o["id"] not in taken]
+    return result
+
+
+def _match_entry(kind: Kind, key: str, entry: Entry, owned: dict[str, list[dict[str, Any]]],
+                 natural: dict[str, list[dict[str, Any]]], entries: dict[str, Entry],
+                 stack: str, adopt: bool, result: Matches) -> dict[str, Any] | None:
+    address = f"{kind.name}.{key}"
+    mine = owned.get(key, [])
+    if len(mine) > 1:
+        ids = ", ".join(o["id"] for o in mine)
+        result.conflicts.append(f"{address}: several objects are tagged with this manifest key "
+                                f"({ids}); archive or untag all but one")
+        return None
+    if mine:
+        return mine[0]
+    value = kind.natural_value(key, entry.spec)
+    if kind.identity is Identity.NAME and value is None:
+        value = "\0default"
+    candidates = _prefer_active(natural.get(value, [])) if value is not None else []
+    if not candidates:
+        return None
+    what = (f"{kind.natural_key} '{entry.spec.get(kind.natural_key, key)}'"
+            if value != "\0default" else "the default configuration")
+    if len(candidates) > 1:
+        ids = ", ".join(o["id"] for o in candidates)
+        result.conflicts.append(f"{address}: {what} matches several live objects ({ids}); "
+                                "cannot tell which one is meant")
+        return None
+    obj = candidates[0]
+    if not kind.has_metadata:
+        return obj
+    obj_stack, obj_key = owner(obj)
+    if obj_stack == stack and (obj_key == key or obj_key not in entries):
+        return obj  # ours; possibly renamed in the manifests, so it is re-tagged
+    if obj_stack is None:
+        if adopt:
+            result.adopted.add(key)
+            return obj
+        result.conflicts.append(
+            f"{address}: {what} is held by {obj['id']}, which reconciler does not manage; "
+            "adopt it with --adopt (or `reconciler import`), or change the manifest")
+        return None
+    holder = f"stack '{obj_stack}'" if obj_stack != stack else f"{kind.name}.{obj_key}"
+    result.conflicts.append(f"{address}: {what} is held by {obj['id']}, which is managed by "
+                            f"{holder}; one object cannot have two owners")
+    return None

@@ -1,0 +1,174 @@
+"""The Plan: immutable data, saved as versioned JSON and rendered by separate modules.
+
+A plan is an ordered list of changes. Each change says what happens to one object (kind,
+manifest key, action, field diffs) and how: the exact API requests (steps) the applier
+sends, in order. Steps may name objects that do not exist yet through references
+(``{"$ref": "prices.pro"}`` in params, ``{ref:products.pro}`` in paths) resolved at apply
+time, so a saved plan is applied exactly as reviewed.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+FORMAT_VERSION = "1"
+SELF = "{self}"  # in a step path: the id this change's create step produced
+
+
+class Action(str, enum.Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    ARCHIVE = "archive"
+    DELETE = "delete"
+    ADOPT = "adopt"
+    NOOP = "noop"
+
+    @property
+    def removes(self) -> bool:
+        return self in (Action.ARCHIVE, Action.DELETE)
+
+    @property
+    def destructive(self) -> bool:
+        return self in (Action.ARCHIVE, Action.DELETE, Action.REPLACE)
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    path: str  # dotted; list items as [i]: "recurring.interval", "tiers[0].up_to"
+    old: Any
+    new: Any
+    forces_replacement: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """One API request of a change."""
+
+    method: str
+    path: str
+    params: dict[str, Any] = field(default_factory=dict)
+    produces: bool = False  # the response's id is the change's new object id
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str
+    key: str
+    action: Action
+    actions: tuple[str, ...]  # Terraform's convention, in execution order
+    live_id: str | None = None
+    diffs: tuple[FieldDiff, ...] = ()
+    steps: tuple[Step, ...] = ()
+    warnings: tuple[str, ...] = ()
+    live_digest: str | None = None  # of the live object as read, for staleness checks
+    phase: int = 0  # changes run in phase order; one phase's changes are independent
+
+    @property
+    def address(self) -> str:
+        return f"{self.kind}.{self.key}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    account_id: str
+    livemode: bool
+    api_version: str
+    stack: str
+    manifest_digest: str
+    live_fingerprint: str
+    changes: tuple[Change, ...]
+    options: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    tool_version: str = ""
+
+    @property
+    def mode(self) -> str:
+        return "live" if self.livemode else "test"
+
+    @property
+    def pending(self) -> tuple[Change, ...]:
+        """The changes that do something (noops left out)."""
+        return tuple(c for c in self.changes if c.action is not Action.NOOP)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.pending)
+
+    def summary(self) -> dict[str, int]:
+        counts = {a.value: 0 for a in Action if a is not Action.NOOP}
+        for change in self.pending:
+            counts[change.action.value] += 1
+        return counts
+
+    @property
+    def fingerprint(self) -> str:
+        """Identifies this exact plan: the basis of the applier's idempotency keys."""
+        return digest(self.to_dict(include_noops=True))
+
+    def to_dict(self, *, include_noops: bool = False) -> dict[str, Any]:
+        changes = self.changes if include_noops else self.pending
+        return {
+            "format_version": FORMAT_VERSION,
+            "tool_version": self.tool_version,
+            "account": {"id": self.account_id, "livemode": self.livemode},
+            "mode": self.mode,
+            "api_version": self.api_version,
+            "stack": self.stack,
+            "manifest_digest": self.manifest_digest,
+            "live_fingerprint": self.live_fingerprint,
+            "options": self.options,
+            "summary": self.summary(),
+            "warnings": list(self.warnings),
+            "changes": [_change_dict(c) for c in changes],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plan:
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"unsupported plan format_version {data.get('format_version')!r}"
+                             f" (this reconciler writes {FORMAT_VERSION!r})")
+        return cls(
+            account_id=data["account"]["id"],
+            livemode=data["account"]["livemode"],
+            api_version=data["api_version"],
+            stack=data["stack"],
+            manifest_digest=data["manifest_digest"],
+            live_fingerprint=data["live_fingerprint"],
+            options=data.get("options", {}),
+            warnings=tuple(data.get("warnings", ())),
+            tool_version=data.get("tool_version", ""),
+            changes=tuple(_change_from(c) for c in data["changes"]),
+        )
+
+
+def _change_dict(change: Change) -> dict[str, Any]:
+    out = asdict(change)
+    out["address"] = change.address
+    out["action"] = change.action.value
+    out["actions"] = list(change.actions)
+    return out
+
+
+def _change_from(data: dict[str, Any]) -> Change:
+    return Change(
+        kind=data["kind"], key=data["key"], action=Action(data["action"]),
+        actions=tuple(data["actions"]), live_id=data.get("live_id"),
+        diffs=tuple(FieldDiff(**d) for d in data.get("diffs", ())),
+        steps=tuple(Step(**s) for s in data.get("steps", ())),
+        warnings=tuple(data.get("warnings", ())), live_digest=data.get("live_digest"),
+        phase=data.get("phase", 0),
+    )
+
+
+def canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def digest(value: Any) -> str:
+    return "sha256:" + hashlib.sha256(canonical(value).encode()).hexdigest()

@@ -1,0 +1,266 @@
+"""Building a Plan from the desired state (manifests) and the live state (Stripe).
+
+Kinds are planned in dependency order, so by the time an entry is planned every entry it
+references is known to be unchanged (its live id is used), or to be created or replaced (a
+placeholder the applier resolves). Safety rules (conflicts, refused replacements,
+``prevent_destroy``, the bulk guard) raise :class:`PlanError` listing every problem at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from reconciler import __version__
+from reconciler.kinds import KINDS, MANIFEST_KINDS, Kind, Removal, Replacement
+from reconciler.manifests import Entry, Manifest
+from reconciler.reference import API_VERSION
+from reconciler.stripe import StripeClient
+
+from . import steps
+from .attachments import plan_attachments
+from .desired import desired, ref
+from .diff import diff
+from .guards import check_guards
+from .live import LiveState, read_live
+from .match import Matches, match_kind
+from .model import SELF, Action, Change, FieldDiff, Plan, Step, digest
+from .ownership import DEFAULT_STACK, owner
+
+
+class PlanError(Exception):
+    """The plan cannot be made (or would be unsafe); ``problems`` says why, all of them."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    stack: str = DEFAULT_STACK
+    prune: bool = False
+    adopt: bool = False
+    force: bool = False
+    bulk_threshold: float = 0.3  # share of a kind's managed objects a plan may remove
+    bulk_minimum: int = 10  # the guard applies from this many managed objects
+
+
+def _flatten(value: Any, path: str = "") -> list[tuple[str, Any]]:
+    if isinstance(value, dict) and "$ref" not in value and value:
+        return [item for k, v in value.items()
+                for item in _flatten(v, f"{path}.{k}" if path else k)]
+    return [(path, value)]
+
+
+class _Planner:
+    def __init__(self, manifest: Manifest, live: LiveState, options: PlanOptions):
+        self.manifest = manifest
+        self.live = live
+        self.options = options
+        self.ids: dict[tuple[str, str], Any] = {}  # (kind, key) -> id or placeholder
+        self.changes: list[Change] = []
+        self.problems: list[str] = []
+        self.matches: dict[str, Matches] = {}
+        self.warnings: list[str] = []
+
+    def resolve(self, kind: str, key: str) -> Any:
+        return self.ids.get((kind, key), ref(kind, key))
+
+    def run(self) -> list[Change]:
+        for phase, (name, kind) in enumerate(KINDS.items()):
+            if kind.parent:
+                self.changes += plan_attachments(self.manifest, self.live, self.resolve,
+                                                 self.matches.get(kind.parent), phase)
+                continue
+            entries = self.manifest.entries[name]
+            found = match_kind(kind, entries, self.live.objects.get(name, []),
+                               self.options.stack, self.options.adopt)
+            self.matches[name] = found
+            self.problems += found.conflicts
+            for key, entry in entries.items():
+                change = self.plan_entry(kind, entry, found, phase)
+                if change is not None:
+                    self.changes.append(change)
+            if name == "prices":
+                self.settle_default_prices()
+        self.changes += self.plan_removals()
+        return self.changes
+
+    def plan_entry(self, kind: Kind, entry: Entry, found: Matches, phase: int) -> Change | None:
+        live = found.live.get(entry.key)
+        params = desired(kind, entry, self.resolve, self.options.stack)
+        then = self.repoint_default_prices(kind, entry)
+        if live is None:
+            if entry.key in found.conflicted:
+                return None
+            diffs = tuple(FieldDiff(p, None, v) for p, v in _flatten(params))
+            return Change(kind.name, entry.key, Action.CREATE, ("create",), None, diffs,
+                          tuple(steps.create(kind, params) + then), self.warn_create(kind),
+                          phase=phase)
+        self.ids[(kind.name, entry.key)] = live["id"]
+        ignore = tuple(entry.options.get("ignore_changes", ()))
+        desired_live = dict(params)
+        if "active" in kind.update_params and "active" not in desired_live:
+            desired_live["active"] = True  # a managed object archived out of band comes back
+        diffs = diff(kind, desired_live, live, ignore)
+        common = {"live_id": live["id"], "live_digest": digest(live), "phase": phase}
+        replacing = [d for d in diffs if d.forces_replacement]
+        if replacing:
+            return self.plan_replace(kind, entry, params, diffs, replacing, then, live, common)
+        if entry.key in found.adopted:
+            step = steps.update(kind, live["id"], desired_live, diffs)
+            return Change(kind.name, entry.key, Action.ADOPT, ("update",), diffs=tuple(diffs),
+                          steps=(step,), **common)
+        if not diffs:
+            return Change(kind.name, entry.key, Action.NOOP, ("no-op",), **common)
+        step = steps.update(kind, live["id"], desired_live, diffs)
+        return Change(kind.name, entry.key, Action.UPDATE, ("update",), diffs=tuple(diffs),
+                      steps=(step,), **common)
+
+    def plan_replace(self, kind: Kind, entry: Entry, params: dict[str, Any],
+                     diffs: list[FieldDiff], replacing: list[FieldDiff], then: list[Step],
+                     live: dict[str, Any], common: dict[str, Any]) -> Change | None:
+        address = f"{kind.name}.{entry.key}"
+        fields = ", ".join(d.path for d in replacing)
+        del self.ids[(kind.name, entry.key)]  # dependents see the replacement as new
+        if entry.key in self.matches[kind.name].adopted:
+            self.problems.append(f"{address}: cannot adopt {live['id']}: {fields} differ and "
+                                 "cannot change in place; align the manifest with it first")
+            return None
+        if entry.options.get("prevent_destroy"):
+            self.problems.append(f"{address}: changing {fields} would replace {live['id']}, "
+                                 "but the entry has prevent_destroy")
+            return None
+        if kind.replacement is Replacement.REFUSE:
+            if not self.options.force or kind.name == "products":
+                self.problems.append(f"{address}: cannot change {fields}: "
+                                     f"{kind.replacement_note}")
+                return None
+        warnings = self.warn_create(kind)
+        if kind.name == "webhook_endpoints":
+            warnings += ("re-creating this endpoint gives it a NEW signing secret; update "
+                         "the receiving service",)
+        actions = (kind.replacement.actions if kind.replacement is not Replacement.REFUSE
+                   else ("delete", "create"))
+        return Change(kind.name, entry.key, Action.REPLACE, actions, diffs=tuple(diffs),
+                      steps=tuple(steps.replace(kind, live["id"], params, then)),
+                      warnings=warnings, **common)
+
+    @staticmethod
+    def warn_create(kind: Kind) -> tuple[str, ...]:
+        if kind.name == "webhook_endpoints":
+            return ("the signing secret is returned only once, at creation; apply with "
+                    "--secrets-out FILE to keep it",)
+        return ()
+
+    def settle_default_prices(self) -> None:
+        """Point products at default prices that exist and stay.
+
+        A default price that this plan creates or replaces is set by that price's own change
+        (once the new price exists); the rest is an update of the product, planned here
+        because prices are planned after products.
+        """
+        index = {c.address: i for i, c in enumerate(self.changes)}
+        for product in self.manifest.entries["products"].values():
+            price_key = product.spec.get("default_price")
+            price_id = self.ids.get(("prices", price_key))
+            live = self.matches["products"].live.get(product.key)
+            if price_id is None or live is None or live.get("default_price") == price_id:
+                continue
+            position = index.get(f"products.{product.key}")
+            if position is None:
+                continue
+            change = self.changes[position]
+            extra = FieldDiff("default_price", live.get("default_price"), price_id)
+            step = Step("POST", steps.object_path(KINDS["products"], live["id"]),
+                        {"default_price": price_id}, note="set the default price")
+            action = Action.UPDATE if change.action is Action.NOOP else change.action
+            actions = ("update",) if change.action is Action.NOOP else change.actions
+            self.changes[position] = replace(change, action=action, actions=actions,
+                                             diffs=(*change.diffs, extra),
+                                             steps=(*change.steps, step))
+
+    def repoint_default_prices(self, kind: Kind, entry: Entry) -> list[Step]:
+        """Steps for a new or replacing price: become its products' default price."""
+        if kind.name != "prices":
+            return []
+        return [
+            steps.Step("POST", steps.object_path(KINDS["products"],
+                                                 self.resolve("products", product.key)),
+                       {"default_price": SELF},
+                       note=f"make it the default price of products.{product.key}")
+            for product in self.manifest.entries["products"].values()
+            if product.spec.get("default_price") == entry.key
+        ]
+
+    def plan_removals(self) -> list[Change]:
+        removals: list[Change] = []
+        leftovers = 0
+        for index, (name, kind) in enumerate(reversed(MANIFEST_KINDS.items())):
+            found = self.matches.get(name)
+            for obj in found.orphans if found else ():
+                if obj.get("active") is False or obj.get("deleted"):
+                    continue
+                if not self.options.prune:
+                    leftovers += 1
+                    continue
+                removals.append(self.removal(kind, obj, len(KINDS) + index))
+        if leftovers:
+            self.warnings.append(f"{leftovers} object(s) owned by stack '{self.options.stack}' "
+                                 "are no longer in the manifests; plan with --prune to remove "
+                                 "them")
+        return removals
+
+    def removal(self, kind: Kind, obj: dict[str, Any], phase: int) -> Change:
+        removal = kind.removal
+        if removal is Removal.DELETE_OR_ARCHIVE:
+            has_prices = any(p.get("product") == obj["id"]
+                             for p in self.live.objects.get("prices", []))
+            removal = Removal.ARCHIVE if has_prices else Removal.DELETE
+        action = Action.DELETE if removal is Removal.DELETE else Action.ARCHIVE
+        key = owner(obj)[1] or obj["id"]
+        diffs = (FieldDiff("active", True, False),) if action is Action.ARCHIVE else ()
+        return Change(kind.name, key, action, ("delete",), obj["id"], diffs,
+                      (steps.remove(kind, obj["id"], removal),), live_digest=digest(obj),
+                      phase=phase)
+
+
+def kinds_to_read(manifest: Manifest, options: PlanOptions) -> list[str]:
+    """Every kind when pruning; otherwise the kinds the manifests use and reference."""
+    if options.prune:
+        return list(MANIFEST_KINDS)
+    used = {name for name, entries in manifest.entries.items() if entries}
+    for name in list(used):
+        used |= {ref.kind for ref in MANIFEST_KINDS[name].references}
+    return [name for name in MANIFEST_KINDS if name in used]
+
+
+async def make_plan(manifest: Manifest, client: StripeClient,
+                    options: PlanOptions | None = None) -> Plan:
+    """Read the live account and plan against it."""
+    options = options or PlanOptions()
+    products = KINDS["products"]
+    with_features = [products.natural_value(e.key, e.spec)
+                     for e in manifest.entries["products"].values() if "features" in e.spec]
+    live = await read_live(client, kinds_to_read(manifest, options), with_features)
+    return build_plan(manifest, live, options)
+
+
+def build_plan(manifest: Manifest, live: LiveState, options: PlanOptions | None = None) -> Plan:
+    """The plan that makes the live account match the manifests. Raises PlanError."""
+    options = options or PlanOptions()
+    planner = _Planner(manifest, live, options)
+    changes = planner.run()
+    problems = planner.problems + check_guards(changes, planner.matches, options)
+    if problems:
+        raise PlanError(problems)
+    warnings = planner.warnings + [f"{c.address}: {w}" for c in changes for w in c.warnings]
+    return Plan(
+        account_id=live.account_id, livemode=live.livemode, api_version=API_VERSION,
+        stack=options.stack, manifest_digest=digest(manifest.as_document()),
+        live_fingerprint=live.fingerprint(),
+        changes=tuple(sorted(changes, key=lambda c: c.phase)),
+        options={"prune": options.prune, "adopt": options.adopt, "force": options.force},
+        warnings=tuple(warnings), tool_version=__version__,
+    )
