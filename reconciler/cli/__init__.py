@@ -10,15 +10,21 @@ import click
 
 from reconciler import __version__
 
+from .context import global_options, make_settings
+from .plan import plan
 from .schema import schema
 from .validate import validate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reconciler")
-def main() -> None:
+@global_options
+@click.pass_context
+def main(ctx: click.Context, **settings: object) -> None:
     """Stripe configuration as code: validate, plan and apply a catalog kept in YAML."""
+    ctx.obj = make_settings(**settings)
 
 
 main.add_command(validate)
 main.add_command(schema)
+main.add_command(plan)

@@ -1,0 +1,119 @@
+"""Global options (DESIGN.md section 1) and what every command that talks to Stripe shares:
+building the client, the live-mode guard, and turning library errors into exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from reconciler.manifests import Manifest, ManifestError, Variables, load_valid, parse_var_options
+from reconciler.plan import PlanError
+from reconciler.stripe import StripeClient, StripeError, install_filter
+
+T = TypeVar("T")
+EMULATOR_KEY = "sk_test_emulator"
+DEFAULT_EMULATOR_STATE = ".reconciler/emulator-state.json"
+
+
+@dataclass
+class Settings:
+    api_key: str | None
+    api_base: str | None
+    emulator: bool
+    emulator_state: str
+    stripe_account: str | None
+    live: bool
+    verbose: int
+
+    def client(self) -> StripeClient:
+        """The Stripe client for this run: the embedded emulator or the real API."""
+        if self.emulator:
+            from reconciler.emulator import Emulator
+
+            state = Path(self.emulator_state)
+            state.parent.mkdir(parents=True, exist_ok=True)
+            transport = Emulator(state_file=state).async_transport()
+            return StripeClient(EMULATOR_KEY, api_base="http://emulator.invalid",
+                                transport=transport, stripe_account=self.stripe_account)
+        if not self.api_key:
+            raise click.UsageError("no API key: pass --api-key, set STRIPE_API_KEY, or use "
+                                   "--emulator")
+        kwargs: dict[str, Any] = {"stripe_account": self.stripe_account}
+        if self.api_base:
+            kwargs["api_base"] = self.api_base
+        return StripeClient(self.api_key, **kwargs)
+
+
+def global_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("-v", "--verbose", count=True,
+                     help="More detail on stderr (-vv: every HTTP request, keys redacted)."),
+        click.option("--live", is_flag=True,
+                     help="Allow changes with a live-mode key. Without it nothing is written "
+                     "to a live account."),
+        click.option("--stripe-account", metavar="ACCT", envvar="STRIPE_ACCOUNT",
+                     help="Act on this connected account (Stripe-Account header)."),
+        click.option("--emulator-state", metavar="FILE", envvar="RECONCILER_EMULATOR_STATE",
+                     default=DEFAULT_EMULATOR_STATE, show_default=True,
+                     help="State file of the embedded emulator used with --emulator."),
+        click.option("--emulator", is_flag=True,
+                     help="Run against the embedded Stripe emulator (no key needed); its "
+                     "state persists in --emulator-state between runs."),
+        click.option("--api-base", metavar="URL", envvar="STRIPE_API_BASE",
+                     help="Stripe API base URL, e.g. a served emulator's. [env: STRIPE_API_BASE]"),
+        click.option("--api-key", metavar="KEY", envvar="STRIPE_API_KEY",
+                     help="Stripe secret or restricted key. [env: STRIPE_API_KEY]"),
+    ]
+    for option in options:
+        command = option(command)
+    return command
+
+
+def make_settings(**values: Any) -> Settings:
+    settings = Settings(**values)
+    _configure_logging(settings.verbose)
+    return settings
+
+
+def _configure_logging(verbose: int) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    install_filter(handler)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("reconciler")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING if verbose == 0 else logging.INFO if verbose == 1
+                  else logging.DEBUG)
+
+
+def load_manifests(paths: tuple[str, ...], env: str | None, var: tuple[str, ...]) -> Manifest:
+    try:
+        variables = Variables(parse_var_options(list(var)), os.environ)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--var") from None
+    return load_valid(paths, env=env, variables=variables)
+
+
+def run(work: Callable[[], Awaitable[T]]) -> T:
+    """Run async library work; print what went wrong and exit 1 on a known failure."""
+    try:
+        return asyncio.run(work())
+    except ManifestError as exc:
+        for issue in exc.issues:
+            click.echo(str(issue), err=True)
+        click.echo(f"{len(exc.issues)} problem(s) in the manifests; nothing was read or "
+                   "changed in Stripe", err=True)
+    except PlanError as exc:
+        for problem in exc.problems:
+            click.echo(f"Error: {problem}", err=True)
+        click.echo("No plan was made; nothing was changed.", err=True)
+    except StripeError as exc:
+        click.echo(f"Error: {exc}", err=True)
+    raise SystemExit(1)

@@ -1,0 +1,78 @@
+"""`reconciler plan`: what would change, for review (and saved for `apply`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from reconciler.plan import DEFAULT_STACK, Plan, PlanOptions, make_plan
+from reconciler.render import FORMATS
+
+from .context import Settings, load_manifests, run
+from .options import manifest_options
+
+
+def plan_options(command):
+    options = [
+        click.option("--bulk-threshold", type=click.FloatRange(0, 1), default=0.3,
+                     show_default=True,
+                     help="Largest share of a kind's managed objects one plan may archive, "
+                     "delete or replace (from 10 objects) without --force."),
+        click.option("--force", is_flag=True,
+                     help="Allow what is refused by default: exceeding the bulk threshold, "
+                     "re-creating meters and payment method configurations."),
+        click.option("--stack", default=DEFAULT_STACK, show_default=True, envvar="RECONCILER_STACK",
+                     help="Ownership scope: only objects tagged with this stack are managed."),
+        click.option("--adopt", is_flag=True,
+                     help="Take over unmanaged live objects that match entries by natural key."),
+        click.option("--prune", is_flag=True,
+                     help="Remove objects this stack owns that are no longer in the manifests."),
+    ]
+    for option in options:
+        command = option(command)
+    return manifest_options(command)
+
+
+def use_color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def render(plan: Plan, fmt: str, verbose: int) -> str:
+    return FORMATS[fmt](plan, color=use_color() and fmt == "text", verbose=verbose > 0)
+
+
+@click.command()
+@plan_options
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="text",
+              show_default=True, help="How the plan is printed on stdout.")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, writable=True),
+              help="Save the plan as JSON for `reconciler apply PLAN_FILE`.")
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 2 when there are changes (0 none, 1 error).")
+@click.pass_obj
+def plan(settings: Settings, paths, env, var, prune, adopt, stack, force, bulk_threshold, fmt,
+         out, detailed_exitcode) -> None:
+    """Show what would change to make the live account match the manifests.
+
+    Reads the live account (list requests only) and changes nothing.
+    """
+    manifest_paths = paths
+    options = PlanOptions(stack=stack, prune=prune, adopt=adopt, force=force,
+                          bulk_threshold=bulk_threshold)
+
+    async def work() -> Plan:
+        manifest = load_manifests(manifest_paths, env, var)
+        async with settings.client() as client:
+            return await make_plan(manifest, client, options)
+
+    result = run(work)
+    click.echo(render(result, fmt, settings.verbose), nl=False)
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            json.dump(result.to_dict(), fh, indent=2)
+            fh.write("\n")
+        click.echo(f"Plan saved to {out}.", err=True)
+    raise SystemExit(2 if detailed_exitcode and result.has_changes else 0)

@@ -1,0 +1,56 @@
+"""Markdown plan for pull-request comments and job summaries.
+
+Summary and warnings first, details folded in ``<details>``. GitHub refuses comments over
+65,535 characters, so a larger plan drops its details and, if still too large, lists only
+as many changes as fit, saying what was left out.
+"""
+
+from __future__ import annotations
+
+from reconciler.plan import Plan
+
+from .values import diff_line, header, headline, summary_line, symbol, visible_diffs
+
+LIMIT = 65_535
+MARGIN = 512
+
+
+def _table(plan: Plan, rows: int | None = None) -> list[str]:
+    pending = plan.pending if rows is None else plan.pending[:rows]
+    lines = ["| | change | object | live id |", "|---|---|---|---|"]
+    lines += [f"| `{symbol(c)}` | {c.action.value} | `{c.address}` | {c.live_id or ''} |"
+              for c in pending]
+    if len(pending) < len(plan.pending):
+        lines.append(f"| | … | {len(plan.pending) - len(pending)} more changes not shown | |")
+    return lines
+
+
+def _details(plan: Plan) -> list[str]:
+    lines = ["<details><summary>Details</summary>", "", "```diff"]
+    for change in plan.pending:
+        lines.append(headline(change))
+        lines += [f"    {diff_line(change, d)}" for d in visible_diffs(change)]
+    return lines + ["```", "", "</details>"]
+
+
+def render(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
+    head = [f"### reconciler plan: {summary_line(plan).removeprefix('Plan: ')}", "",
+            header(plan).replace(plan.account_id, f"`{plan.account_id}`"), ""]
+    if plan.livemode:
+        head += ["> [!CAUTION]", "> **LIVE MODE**: these changes affect real customers.", ""]
+    if not plan.has_changes:
+        return "\n".join(head + ["No changes. The live account matches the manifests."]) + "\n"
+    if plan.warnings:
+        head += ["> [!WARNING]"] + [f"> - {w}" for w in plan.warnings] + [""]
+    full = "\n".join(head + _table(plan) + [""] + _details(plan)) + "\n"
+    if len(full) <= LIMIT:
+        return full
+    note = ["", "_Details omitted: the plan is too large for one comment; see the job log "
+            "or the saved plan JSON._"]
+    rows = len(plan.pending)
+    while rows > 0:
+        text = "\n".join(head + _table(plan, rows) + note) + "\n"
+        if len(text) <= LIMIT - MARGIN:
+            return text
+        rows = rows * 3 // 4
+    return "\n".join(head + _table(plan, 0) + note) + "\n"

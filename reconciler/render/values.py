@@ -1,0 +1,72 @@
+"""How plan values read in text and Markdown: JSON literals, placeholders for ids to come."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.plan import Action, Change, OWNER_KEY, OWNER_STACK
+
+SYMBOLS = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.ADOPT: "*",
+    Action.ARCHIVE: "-",
+    Action.DELETE: "-",
+    Action.NOOP: " ",
+}
+WORDS = {
+    "+": "create", "~": "update in place", "*": "adopt (tag as managed, then update)",
+    "-/+": "replace: remove, then create", "+/-": "replace: create, then remove",
+    "-": "archive or delete",
+}
+TAG_PATHS = {f"metadata.{OWNER_KEY}", f"metadata.{OWNER_STACK}"}
+
+
+def symbol(change: Change) -> str:
+    if change.action is Action.REPLACE:
+        return "+/-" if change.actions[0] == "create" else "-/+"
+    return SYMBOLS[change.action]
+
+
+def show(value: Any) -> str:
+    if isinstance(value, dict) and set(value) == {"$ref"}:
+        return f"(known after apply: {value['$ref']})"
+    if value == "{self}":
+        return "(this object)"
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def visible_diffs(change: Change):
+    """The diffs worth a reader's time: ownership tags only where they are the news."""
+    if change.action is Action.ADOPT:
+        return change.diffs
+    return tuple(d for d in change.diffs if d.path not in TAG_PATHS)
+
+
+def headline(change: Change) -> str:
+    live = f" ({change.live_id})" if change.live_id else ""
+    verb = change.action.value if change.action is not Action.REPLACE else "replace"
+    return f"{symbol(change)} {verb} {change.address}{live}"
+
+
+def diff_line(change: Change, d) -> str:
+    if change.action is Action.CREATE:
+        line = f"+ {d.path} = {show(d.new)}"
+    elif d.new is None:
+        line = f"- {d.path} = {show(d.old)}"
+    else:
+        line = f"~ {d.path}: {show(d.old)} -> {show(d.new)}"
+    return line + ("   # forces replacement" if d.forces_replacement else "")
+
+
+def summary_line(plan) -> str:
+    s = plan.summary()
+    line = (f"Plan: {s['create']} to create, {s['update']} to update, {s['replace']} to "
+            f"replace, {s['archive'] + s['delete']} to archive/delete")
+    return line + (f", {s['adopt']} to adopt." if s["adopt"] else ".")
+
+
+def header(plan) -> str:
+    return (f"account {plan.account_id} ({plan.mode} mode) · stack {plan.stack} · "
+            f"Stripe API {plan.api_version}")
