@@ -11,6 +11,7 @@ import click
 from reconciler import __version__
 
 from .context import global_options, make_settings
+from .emulator import emulator
 from .plan import plan
 from .schema import schema
 from .validate import validate
@@ -28,3 +29,4 @@ def main(ctx: click.Context, **settings: object) -> None:
 main.add_command(validate)
 main.add_command(schema)
 main.add_command(plan)
+main.add_command(emulator)

@@ -1,0 +1,63 @@
+"""`reconciler emulator serve`: run the built-in Stripe emulator on a socket.
+
+Binds loopback unless told otherwise, prints its URL on stderr, and stops cleanly on SIGINT
+or SIGTERM. Faults given here can be changed later through ``POST /_emulator/faults``.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+
+import click
+
+
+@click.group()
+def emulator() -> None:
+    """The built-in Stripe emulator, for tests, CI and demos."""
+
+
+@emulator.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind; loopback unless you mean to expose it.")
+@click.option("--port", default=12111, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0 picks a free one).")
+@click.option("--state", "state", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON state file, shared with other processes; in memory without it.")
+@click.option("--latency-ms", default=0.0, type=click.FloatRange(min=0), show_default=True,
+              help="Delay added to every request.")
+@click.option("--rate-limit", type=click.FloatRange(min=0, min_open=True),
+              help="Requests per second; excess requests get 429 rate_limit.")
+@click.option("--fail-rate", default=0.0, type=click.FloatRange(0, 1), show_default=True,
+              help="Share of requests answered 500 api_error.")
+@click.option("--drop-rate", default=0.0, type=click.FloatRange(0, 1), show_default=True,
+              help="Share of writes stored and then answered by a dropped connection.")
+@click.option("--seed", default=0, type=int, show_default=True,
+              help="Seed of the fault sequence: same seed, same requests, same faults.")
+def serve(host: str, port: int, state: Path | None, latency_ms: float, rate_limit: float | None,
+          fail_rate: float, drop_rate: float, seed: int) -> None:
+    """Serve the Stripe emulator until interrupted."""
+    from reconciler.emulator import Emulator, EmulatorServer, Faults
+
+    faults = Faults(latency_ms=latency_ms, rate_limit=rate_limit, fail_rate=fail_rate,
+                    drop_rate=drop_rate, seed=seed)
+    try:
+        server = EmulatorServer(Emulator(state_file=state, faults=faults), host, port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        # shutdown() waits for serve_forever to return, so it must run on another thread.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    click.echo(f"Stripe emulator listening on {server.url}", err=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo("Stripe emulator stopped", err=True)

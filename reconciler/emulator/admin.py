@@ -1,0 +1,57 @@
+"""Test controls under ``/_emulator/``, outside Stripe's API (no key, no faults, not counted).
+
+- ``GET  /_emulator/state``     the whole state (what a state file holds)
+- ``POST /_emulator/reset``     empty every account, forget idempotency keys and counts
+- ``GET  /_emulator/faults``    the fault settings
+- ``POST /_emulator/faults``    JSON body, e.g. ``{"fail_rate": 0.1, "seed": 7}``: settings not
+  named keep their value; the random sequence restarts from the seed
+- ``GET  /_emulator/requests``  request counts per method and path template
+- ``DELETE /_emulator/requests`` reset the counts
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from .errors import StripeError, unrecognized_url
+from .faults import Faults
+from .outcome import Outcome
+
+if TYPE_CHECKING:
+    from .app import Emulator
+
+PREFIX = "/_emulator/"
+
+
+def handle(emulator: Emulator, method: str, path: str, body: bytes) -> Outcome:
+    action = (method, path[len(PREFIX):].strip("/"))
+    try:
+        if action == ("GET", "state"):
+            return Outcome(200, emulator.state())
+        if action == ("POST", "reset"):
+            emulator.reset()
+            return Outcome(200, {"reset": True})
+        if action == ("GET", "faults"):
+            return Outcome(200, emulator.faults.to_json())
+        if action == ("POST", "faults"):
+            emulator.set_faults(_faults(emulator.faults, body))
+            return Outcome(200, emulator.faults.to_json())
+        if action == ("GET", "requests"):
+            return Outcome(200, {"counts": emulator.request_counts()})
+        if action == ("DELETE", "requests"):
+            emulator.reset_request_counts()
+            return Outcome(200, {"counts": {}})
+        raise unrecognized_url(method, path)
+    except StripeError as error:
+        return Outcome.error(error, "admin")
+
+
+def _faults(current: Faults, body: bytes) -> Faults:
+    try:
+        changes: Any = json.loads(body or b"{}")
+        if not isinstance(changes, dict):
+            raise ValueError("expected a JSON object")
+        return Faults.from_json({**current.to_json(), **changes})
+    except (ValueError, TypeError) as exc:
+        raise StripeError(f"Invalid fault settings: {exc}") from None

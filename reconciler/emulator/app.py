@@ -1,0 +1,212 @@
+"""The emulator's single entry point: one request in, one response out.
+
+:meth:`Emulator.handle` is what the httpx transports and the socket server both call. Per
+request: count it, draw its fault, authenticate, route, decode the parameters, then run the
+operation inside a store transaction, where the idempotency key is checked and its result
+saved. Paths under ``/_emulator/`` are the test controls of :mod:`.admin`; they need no key,
+are not counted and meet no faults.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reconciler.reference import API_VERSION
+
+from . import account, admin, forms, routes, rules
+from .auth import Caller, authenticate
+from .errors import StripeError, unrecognized_url
+from .faults import Fault, FaultInjector, Faults
+from .outcome import Outcome
+from .resource import Context
+from .store import Store, random_id
+
+if TYPE_CHECKING:
+    import httpx
+
+_WRITES = ("POST", "DELETE")
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    drop: bool = False  # the write happened; the client must see a broken connection instead
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Emulator:
+    """A stateful fake of Stripe's API for the kinds in the reference data."""
+
+    def __init__(
+        self,
+        state_file: Path | str | None = None,
+        faults: Faults | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = Store(state_file)
+        self.registry = rules.registry()
+        self.routes = routes.build()
+        self._faults = FaultInjector(faults or Faults(), clock)
+        self._wall_clock = wall_clock
+        self._counts: Counter[str] = Counter()
+        self._counts_lock = threading.Lock()
+
+    # -- controls ------------------------------------------------------------------------------
+
+    @property
+    def faults(self) -> Faults:
+        return self._faults.faults
+
+    def set_faults(self, faults: Faults) -> None:
+        """Replace the fault settings; the random sequence restarts from their seed."""
+        self._faults.configure(faults)
+
+    def request_counts(self) -> dict[str, int]:
+        """Requests seen per ``METHOD /path/template`` (faulted ones included)."""
+        with self._counts_lock:
+            return dict(self._counts)
+
+    def reset_request_counts(self) -> None:
+        with self._counts_lock:
+            self._counts.clear()
+
+    def reset(self) -> None:
+        """Empty every account, forget idempotency keys and counts, restart the fault sequence."""
+        self.store.reset()
+        self.reset_request_counts()
+        self._faults.configure(self.faults)
+
+    def state(self) -> dict[str, Any]:
+        return self.store.snapshot()
+
+    @property
+    def latency(self) -> float:
+        """Seconds each request waits before it is handled (applied by transports, server)."""
+        return self.faults.latency_ms / 1000
+
+    def transport(self) -> httpx.BaseTransport:
+        from .transport import EmulatorTransport
+
+        return EmulatorTransport(self)
+
+    def async_transport(self) -> httpx.AsyncBaseTransport:
+        from .transport import AsyncEmulatorTransport
+
+        return AsyncEmulatorTransport(self)
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, query: str, headers: Mapping[str, str],
+               body: bytes) -> Response:
+        method = method.upper()
+        lowered = {k.lower(): v for k, v in headers.items()}
+        request_id = random_id("req_", 14)
+        if path.startswith(admin.PREFIX):
+            return self._respond(admin.handle(self, method, path, body), request_id, {})
+        found = routes.find(self.routes, method, path)
+        self._count(f"{method} {found[0].template if found else path}")
+        base = {"Stripe-Version": lowered.get("stripe-version") or API_VERSION}
+        fault = self._faults.decide(write=method in _WRITES)
+        if fault is Fault.RATE_LIMIT:
+            outcome = _fault_outcome(429, "invalid_request_error", "rate_limit",
+                                     "Request rate limit exceeded. (emulated)", request_id)
+        elif fault is Fault.SERVER_ERROR:
+            outcome = _fault_outcome(500, "api_error", None,
+                                     "An unknown error occurred. (emulated)", request_id)
+        else:
+            outcome = self._serve(method, path, query, lowered, body, found, request_id)
+        if method == "POST" and "idempotency-key" in lowered:
+            base["Idempotency-Key"] = lowered["idempotency-key"]
+        response = self._respond(outcome, request_id, base)
+        response.drop = fault is Fault.DROP
+        return response
+
+    def _serve(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes,
+               found: tuple[routes.Route, dict[str, str]] | None, request_id: str) -> Outcome:
+        livemode = False
+        try:
+            caller = authenticate(headers)
+            livemode = caller.livemode
+            if found is None:
+                raise unrecognized_url(method, path)
+            raw = forms.decode(query)
+            if method in _WRITES:
+                raw.update(forms.decode(body))
+            return self._run(method, path, headers, raw, caller, *found, request_id)
+        except StripeError as error:
+            return Outcome.error(error, request_id, livemode)
+
+    def _run(self, method: str, path: str, headers: Mapping[str, str], raw: dict[str, Any],
+             caller: Caller, route: routes.Route, ids: dict[str, str], request_id: str) -> Outcome:
+        key = headers.get("idempotency-key") if method == "POST" else None
+        fingerprint = hashlib.sha256(json.dumps([method, path, raw], sort_keys=True).encode()).hexdigest()
+        with self.store.transaction() as state:
+            bucket = state.bucket(caller.account or state.platform, caller.livemode)
+            ctx = Context(bucket, int(self._wall_clock()), path, self.registry)
+            if bucket.fresh:
+                for resource in self.registry.values():
+                    resource.seed(ctx)
+            if key is not None:
+                saved = bucket.idempotent(key)
+                if saved is not None:
+                    return _replay(saved, fingerprint, key, request_id, caller.livemode)
+            try:
+                if route.kind == "account":
+                    payload = account.retrieve(bucket.account, state.created, raw)
+                else:
+                    payload = self.registry[route.kind].dispatch(ctx, route.op, ids, raw)
+                outcome = Outcome(200, payload)
+            except StripeError as error:
+                outcome = Outcome.error(error, request_id, caller.livemode)
+                if not error.replayable:
+                    return outcome
+            if key is not None:
+                bucket.remember(key, {"fingerprint": fingerprint, "status": outcome.status,
+                                      "payload": outcome.payload, "request_id": request_id})
+            return outcome
+
+    def _count(self, name: str) -> None:
+        with self._counts_lock:
+            self._counts[name] += 1
+
+    @staticmethod
+    def _respond(outcome: Outcome, request_id: str, base: dict[str, str]) -> Response:
+        headers = {"Content-Type": "application/json", "Request-Id": request_id, **base,
+                   **outcome.headers}
+        body = json.dumps(outcome.payload, indent=2).encode()
+        return Response(outcome.status, headers, body)
+
+
+def _fault_outcome(status: int, type_: str, code: str | None, message: str,
+                   request_id: str) -> Outcome:
+    error = StripeError(message, status=status, type=type_, code=code,
+                        headers={"Stripe-Should-Retry": "true"})
+    return Outcome.error(error, request_id, False)
+
+
+def _replay(saved: dict[str, Any], fingerprint: str, key: str, request_id: str,
+            livemode: bool) -> Outcome:
+    if saved["fingerprint"] != fingerprint:
+        error = StripeError(
+            f"Keys for idempotent requests can only be used with the same parameters they were "
+            f"first used with. Try using a key other than '{key}' if you meant to execute a "
+            "different request.",
+            type="idempotency_error", code="idempotency_key_in_use", replayable=False,
+        )
+        return Outcome.error(error, request_id, livemode)
+    return Outcome(saved["status"], saved["payload"],
+                    {"Idempotent-Replayed": "true", "Original-Request": saved["request_id"]})

@@ -1,0 +1,98 @@
+"""Faults on demand: latency, rate limiting, server errors and "commit then drop".
+
+Decisions are reproducible: each request draws two numbers from a ``random.Random(seed)``
+whatever happens to it (one for the 500s, one for the drops), so the same seed and the same
+request sequence meet the same faults. Only the rate limiter looks at a clock, and that clock
+is injected (a token bucket of ``rate_limit`` tokens refilled at ``rate_limit`` per second).
+Latency is applied by the transports and the server, not here, so that the async transport
+can await it.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, fields
+from enum import Enum
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Faults:
+    latency_ms: float = 0
+    rate_limit: float | None = None  # requests per second; None = unlimited
+    fail_rate: float = 0.0  # share of requests answered 500 (nothing is written)
+    drop_rate: float = 0.0  # share of writes stored and then answered by a dropped connection
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("fail_rate", "drop_rate"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be between 0 and 1")
+        if self.latency_ms < 0:
+            raise ValueError("latency_ms must not be negative")
+        if self.rate_limit is not None and self.rate_limit <= 0:
+            raise ValueError("rate_limit must be positive")
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Faults:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown fault settings: {sorted(unknown)}")
+        return cls(**data)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Fault(Enum):
+    NONE = "none"
+    RATE_LIMIT = "rate_limit"  # 429 before anything runs
+    SERVER_ERROR = "server_error"  # 500 before anything runs
+    DROP = "drop"  # runs, then the connection drops (writes only)
+
+
+class FaultInjector:
+    """Draws the fault of each request, thread-safely, from the settings and the seed."""
+
+    def __init__(self, faults: Faults, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.configure(faults)
+
+    def configure(self, faults: Faults) -> None:
+        with self._lock:
+            self.faults = faults
+            self._random = random.Random(faults.seed)
+            self._tokens = _capacity(faults.rate_limit)
+            self._last = self._clock()
+
+    def decide(self, write: bool) -> Fault:
+        with self._lock:
+            fail, drop = self._random.random(), self._random.random()
+            if not self._take_token():
+                return Fault.RATE_LIMIT
+            if fail < self.faults.fail_rate:
+                return Fault.SERVER_ERROR
+            if write and drop < self.faults.drop_rate:
+                return Fault.DROP
+            return Fault.NONE
+
+    def _take_token(self) -> bool:
+        rate = self.faults.rate_limit
+        if rate is None:
+            return True
+        now = self._clock()
+        self._tokens = min(_capacity(rate), self._tokens + (now - self._last) * rate)
+        self._last = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
+def _capacity(rate: float | None) -> float:
+    """Burst size: one second's worth of requests, at least one."""
+    return max(rate or 0.0, 1.0)

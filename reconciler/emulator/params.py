@@ -1,0 +1,190 @@
+"""Check and coerce decoded parameters against the reference parameter specifications.
+
+The specifications (``params.<op>`` of a kind in the reference data) drive everything here:
+which names exist, their types, enums, required flags, nested properties, arrays, maps and
+``emptyable``. The result is plain Python data, with ``None`` meaning "clear this" (an empty
+string sent for an emptyable parameter, or a metadata key sent empty).
+
+Error codes, as Stripe answers them:
+
+- a name the operation does not take: ``parameter_unknown`` with ``param`` in bracket form;
+- a required name absent: ``parameter_missing``;
+- ``""`` for a parameter that cannot be cleared: ``parameter_invalid_empty``;
+- a non-integer where an integer is due (also ``limit`` out of range): ``parameter_invalid_integer``;
+- a bad enum value, boolean, number, decimal, currency, or a hash/array where a scalar is due
+  (and the reverse): ``code`` null, as Stripe does for these; ``param`` always names the field.
+
+Currencies are recognised by name (``currency``, ``*_currency`` and the keys of
+``currency_options``) and checked against the ISO list shipped with the reference.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from reconciler import reference
+
+from .errors import invalid, missing_parameter, unknown_parameter
+from .forms import bracket
+
+Spec = Mapping[str, Any]
+Path = tuple[str, ...]
+Explain = Callable[[Path], str]
+"""Extra words for an unknown parameter (e.g. "it can only be set on create")."""
+
+_INTEGER = re.compile(r"-?\d+\Z")
+_MAX_DECIMAL_PLACES = 12
+
+
+def coerce(tree: Mapping[str, Any], spec: Mapping[str, Spec], explain: Explain | None = None) -> dict:
+    """Validate a whole request's parameters against one operation's specification."""
+    return _object(tree, spec, (), explain or (lambda path: ""))
+
+
+def _object(value: Any, props: Mapping[str, Spec], path: Path, explain: Explain) -> dict:
+    if not isinstance(value, dict):
+        raise invalid(f"Invalid hash for {bracket(path)}: expected nested parameters.", bracket(path))
+    out: dict[str, Any] = {}
+    for name, raw in value.items():
+        sub = props.get(name)
+        here = (*path, name)
+        if sub is None:
+            raise unknown_parameter(bracket(here), _hint(name, props, here, explain))
+        out[name] = _value(raw, sub, here, explain)
+    for name, sub in props.items():
+        if sub.get("required") and name not in value:
+            raise missing_parameter(bracket((*path, name)))
+    return out
+
+
+def _hint(name: str, props: Mapping[str, Spec], path: Path, explain: Explain) -> str:
+    reason = explain(path)
+    if reason:
+        return reason
+    close = difflib.get_close_matches(name, list(props), n=1)
+    return f"Did you mean {bracket((*path[:-1], close[0]))}?" if close else ""
+
+
+def _value(raw: Any, spec: Spec, path: Path, explain: Explain) -> Any:
+    name = bracket(path)
+    if raw == "":
+        if spec.get("emptyable"):
+            return None
+        raise invalid(
+            f"You passed an empty string for '{name}'. We assume empty values are an attempt to "
+            f"unset a parameter; however '{name}' cannot be unset. You should remove '{name}' "
+            "from your request or supply a non-empty value.",
+            name,
+            "parameter_invalid_empty",
+        )
+    if "anyOf" in spec:
+        return _any_of(raw, spec, path, explain)
+    kind = spec.get("type")
+    if kind == "object":
+        return _object(raw, spec.get("properties", {}), path, explain)
+    if kind == "array":
+        return _array(raw, spec, path, explain)
+    if kind == "map":
+        return _map(raw, spec, path, explain)
+    if kind == "any":
+        return raw
+    if not isinstance(raw, str):
+        raise invalid(f"Invalid {kind or 'value'} for {name}: expected a single value.", name)
+    return _scalar(raw, spec, path)
+
+
+def _any_of(raw: Any, spec: Spec, path: Path, explain: Explain) -> Any:
+    error = None
+    for alternative in spec["anyOf"]:
+        try:
+            return _value(raw, alternative, path, explain)
+        except Exception as exc:  # noqa: BLE001 - try the next alternative
+            error = exc
+    assert error is not None
+    raise error
+
+
+def _array(raw: Any, spec: Spec, path: Path, explain: Explain) -> list:
+    if isinstance(raw, dict) and all(key.isdigit() for key in raw):
+        raw = [raw[key] for key in sorted(raw, key=int)]
+    if not isinstance(raw, list):
+        raise invalid(f"Invalid array for {bracket(path)}.", bracket(path))
+    items = spec.get("items", {})
+    return [_value(item, items, (*path, str(i)), explain) for i, item in enumerate(raw)]
+
+
+def _map(raw: Any, spec: Spec, path: Path, explain: Explain) -> dict:
+    if not isinstance(raw, dict):
+        raise invalid(f"Invalid hash for {bracket(path)}.", bracket(path))
+    values = spec.get("values", {})
+    out: dict[str, Any] = {}
+    for key, item in raw.items():
+        if item == "" and values.get("type") == "string":
+            out[key] = None  # metadata[k]= removes that key
+            continue
+        if path[-1] == "currency_options":
+            key = _currency(key, bracket((*path, key)))
+        out[key] = _value(item, values, (*path, key), explain)
+    return out
+
+
+def _scalar(raw: str, spec: Spec, path: Path) -> Any:
+    name = bracket(path)
+    kind = spec.get("type")
+    if kind == "integer":
+        if not _INTEGER.match(raw):
+            raise invalid(f"Invalid integer: {raw}", name, "parameter_invalid_integer")
+        return int(raw)
+    if kind == "number":
+        return _number(raw, name)
+    if kind == "boolean":
+        if raw not in ("true", "false"):
+            raise invalid(f"Invalid boolean: {raw}", name)
+        return raw == "true"
+    allowed = spec.get("enum") or (reference.api()[spec["enum_ref"]] if "enum_ref" in spec else None)
+    if allowed is not None and raw not in allowed:
+        choices = ", ".join(map(str, allowed)) if len(allowed) <= 12 else "the documented values"
+        raise invalid(f"Invalid {name}: must be one of {choices}", name)
+    if spec.get("format") == "decimal":
+        return _decimal(raw, name)
+    leaf = path[-1]
+    if leaf == "currency" or leaf.endswith("_currency"):
+        return _currency(raw, name)
+    return raw
+
+
+def _number(raw: str, name: str) -> int | float:
+    try:
+        number = Decimal(raw)
+    except InvalidOperation:
+        raise invalid(f"Invalid decimal: {raw}", name) from None
+    if not number.is_finite():
+        raise invalid(f"Invalid decimal: {raw}", name)
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
+def _decimal(raw: str, name: str) -> str:
+    """Stripe's decimal strings: validated, at most 12 places, written without exponent."""
+    try:
+        number = Decimal(raw)
+    except InvalidOperation:
+        raise invalid(f"Invalid decimal: {raw}", name) from None
+    if not number.is_finite() or number.as_tuple().exponent < -_MAX_DECIMAL_PLACES:  # type: ignore[operator]
+        raise invalid(f"Invalid decimal: {raw}", name)
+    return decimal_string(number)
+
+
+def decimal_string(number: Decimal | int) -> str:
+    text = format(Decimal(number).normalize(), "f")
+    return text
+
+
+def _currency(raw: str, name: str) -> str:
+    code = raw.lower()
+    if code not in reference.currencies():
+        raise invalid(f"Invalid currency: {raw}. Stripe currencies are three-letter ISO codes.", name)
+    return code

@@ -1,0 +1,136 @@
+"""Coupons and promotion codes.
+
+Coupons: a custom ``id`` (or 8 random characters); exactly one of ``percent_off`` (0 < p ≤ 100)
+and ``amount_off`` (which needs ``currency``); ``duration_in_months`` is required with, and only
+allowed with, ``duration=repeating``; ``redeem_by`` lies in the future; ``applies_to[products]``
+name existing products; ``currency_options`` only on amount coupons. ``applies_to`` and
+``currency_options`` are returned only when expanded; ``valid`` turns false after ``redeem_by``.
+
+Promotion codes: ``promotion[coupon]`` must exist; ``code`` (A-Z, a-z, 0-9 and ``-``) is
+generated when omitted and is unique among active codes, case-insensitively, also when a code
+is reactivated; ``expires_at`` and ``max_redemptions`` may not exceed the coupon's.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import conflict, invalid, missing_parameter, rule
+from ..resource import Context, Obj, Resource
+
+_UPPER = string.ascii_uppercase + string.digits
+_CODE = re.compile(r"[A-Za-z0-9-]+\Z")
+
+
+def _random_code(length: int = 8) -> str:
+    return "".join(secrets.choice(_UPPER) for _ in range(length))
+
+
+class Coupon(Resource):
+    object = "coupon"
+    prefix = ""
+    defaults = {"duration": "once", "valid": True}
+    expand_only = frozenset({"applies_to", "currency_options"})
+
+    def new_id(self, ctx: Context, p: Mapping[str, Any]) -> str:
+        return p.get("id") or _random_code()
+
+    def check_create(self, ctx: Context, p: dict[str, Any], parent: str | None) -> None:
+        if "id" in p and ctx.find(self.object, p["id"]) is not None:
+            raise conflict(f"A coupon with id '{p['id']}' already exists.", "id")
+        if "percent_off" in p and "amount_off" in p:
+            raise invalid("You may only specify one of these parameters: amount_off, percent_off.",
+                          "amount_off", "parameters_exclusive")
+        if "percent_off" not in p and "amount_off" not in p:
+            raise missing_parameter("percent_off", "You must pass either percent_off or amount_off.")
+        if "percent_off" in p and not 0 < p["percent_off"] <= 100:
+            raise invalid("percent_off must be greater than 0 and at most 100.", "percent_off")
+        if "amount_off" in p:
+            if p["amount_off"] <= 0:
+                raise invalid("amount_off must be a positive integer.", "amount_off")
+            if "currency" not in p:
+                raise missing_parameter("currency", "You must pass currency when passing amount_off.")
+        self._check_duration(p)
+        if p.get("redeem_by") is not None and p["redeem_by"] <= ctx.now:
+            raise invalid("redeem_by must be in the future.", "redeem_by")
+        for i, product in enumerate((p.get("applies_to") or {}).get("products") or []):
+            ctx.require("product", product, f"applies_to[products][{i}]")
+        self._check_options(p, amount_coupon="amount_off" in p)
+
+    @staticmethod
+    def _check_duration(p: Mapping[str, Any]) -> None:
+        repeating = p.get("duration") == "repeating"
+        if repeating and "duration_in_months" not in p:
+            raise missing_parameter("duration_in_months", "Missing required param: "
+                                    "duration_in_months (duration is repeating).")
+        if not repeating and "duration_in_months" in p:
+            raise invalid("duration_in_months can only be set when duration is repeating.",
+                          "duration_in_months")
+
+    @staticmethod
+    def _check_options(p: Mapping[str, Any], amount_coupon: bool) -> None:
+        if p.get("currency_options") and not amount_coupon:
+            raise rule("currency_options can only be set on coupons with amount_off.",
+                       "currency_options")
+
+    def check_update(self, ctx: Context, obj: Obj, p: dict[str, Any]) -> None:
+        self._check_options(p, amount_coupon=obj["amount_off"] is not None)
+
+    def present(self, ctx: Context, out: Obj) -> None:
+        expired = out["redeem_by"] is not None and out["redeem_by"] <= ctx.now
+        used_up = out["max_redemptions"] is not None and out["times_redeemed"] >= out["max_redemptions"]
+        out["valid"] = not (expired or used_up)
+
+
+class PromotionCode(Resource):
+    object = "promotion_code"
+    prefix = "promo_"
+    defaults = {"active": True}
+    filters = {
+        "coupon": lambda obj, coupon: obj["promotion"]["coupon"] == coupon,
+        "code": lambda obj, code: obj["code"].casefold() == code.casefold(),
+    }
+
+    def check_create(self, ctx: Context, p: dict[str, Any], parent: str | None) -> None:
+        coupon_id = p["promotion"].get("coupon")
+        if coupon_id is None:
+            raise missing_parameter("promotion[coupon]")
+        coupon = ctx.require("coupon", coupon_id, "promotion[coupon]")
+        if "code" in p:
+            if not _CODE.match(p["code"]):
+                raise invalid("A promotion code may only contain the characters A-Z, a-z, 0-9 "
+                              "and -.", "code", "invalid_characters")
+            if p.get("active", True):
+                self._check_code_free(ctx, p["code"], None)
+        for name in ("expires_at", "max_redemptions"):
+            limit = coupon["redeem_by" if name == "expires_at" else name]
+            if p.get(name) is not None and limit is not None and p[name] > limit:
+                raise invalid(f"{name} cannot exceed the coupon's "
+                              f"{'redeem_by' if name == 'expires_at' else name} ({limit}).", name)
+
+    def fill(self, ctx: Context, obj: Obj, p: Mapping[str, Any]) -> None:
+        if "code" not in p:
+            obj["code"] = _random_code()
+            while self._holder(ctx, obj["code"], None):
+                obj["code"] = _random_code()
+
+    def check_update(self, ctx: Context, obj: Obj, p: dict[str, Any]) -> None:
+        if p.get("active") is True and not obj["active"]:
+            self._check_code_free(ctx, obj["code"], obj["id"])
+
+    def _holder(self, ctx: Context, code: str, exclude: str | None) -> Obj | None:
+        for record in ctx.bucket.records(self.object):
+            promo = record["object"]
+            if promo["active"] and promo["id"] != exclude and promo["code"].casefold() == code.casefold():
+                return promo
+        return None
+
+    def _check_code_free(self, ctx: Context, code: str, exclude: str | None) -> None:
+        holder = self._holder(ctx, code, exclude)
+        if holder is not None:
+            raise conflict(f"An active promotion code with the code '{holder['code']}' already "
+                           "exists.", "code")

@@ -1,0 +1,33 @@
+"""Tax rates and shipping rates: archived, never deleted; their amounts are create-only.
+
+Tax rates: ``percentage`` lies between 0 and 100. Shipping rates: ``type`` defaults to
+``fixed_amount``, which requires ``fixed_amount``; ``active`` can only be changed by update.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import invalid, missing_parameter
+from ..resource import Context, Resource
+
+
+class TaxRate(Resource):
+    object = "tax_rate"
+    prefix = "txr_"
+    defaults = {"active": True}
+
+    def check_create(self, ctx: Context, p: dict[str, Any], parent: str | None) -> None:
+        if not 0 <= p["percentage"] <= 100:
+            raise invalid("percentage must be between 0 and 100.", "percentage")
+
+
+class ShippingRate(Resource):
+    object = "shipping_rate"
+    prefix = "shr_"
+    defaults = {"active": True, "type": "fixed_amount", "tax_behavior": "unspecified"}
+
+    def check_create(self, ctx: Context, p: dict[str, Any], parent: str | None) -> None:
+        if p.get("type", "fixed_amount") == "fixed_amount" and "fixed_amount" not in p:
+            raise missing_parameter("fixed_amount", "Missing required param: fixed_amount "
+                                    "(type is fixed_amount).")

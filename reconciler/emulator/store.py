@@ -1,0 +1,210 @@
+"""Accounts and their objects, in memory or in a JSON state file shared between processes.
+
+Everything a request reads or writes happens inside :meth:`Store.transaction`: one thread at
+a time in this process, and, with a state file, an exclusive ``fcntl`` lock on ``FILE.lock``
+so that separate CLI runs and servers take turns. The file is reloaded when another process
+changed it and written by atomic replace, so a reader never sees half a file.
+
+Objects are kept per (account, mode) bucket, in creation order, each with a sequence number
+from one counter: lists sort newest first by it, which stays stable when several objects share
+a ``created`` second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import fcntl
+import json
+import os
+import secrets
+import string
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+FORMAT_VERSION = 1
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def random_id(prefix: str, length: int = 24) -> str:
+    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def _fresh(platform: str | None = None, created: int | None = None) -> dict[str, Any]:
+    return {
+        "version": FORMAT_VERSION,
+        "seq": 0,
+        "platform": platform or random_id("acct_", 16),
+        "created": created or int(time.time()),
+        "accounts": {},
+    }
+
+
+class Bucket:
+    """The objects and idempotency records of one account in one mode."""
+
+    def __init__(self, state: State, data: dict[str, Any], account: str, livemode: bool) -> None:
+        self._state = state
+        self._data = data
+        self.account = account
+        self.livemode = livemode
+
+    @property
+    def fresh(self) -> bool:
+        """True until the first object is stored (used to seed per-account defaults)."""
+        return not self._data["objects"]
+
+    def get(self, kind: str, object_id: str) -> dict[str, Any] | None:
+        return self._data["objects"].get(kind, {}).get(object_id)
+
+    def records(self, kind: str, parent: str | None = None) -> list[dict[str, Any]]:
+        """Records of one kind (under one parent, for sub-resources), newest first."""
+        found = self._data["objects"].get(kind, {}).values()
+        return sorted(
+            (r for r in found if parent is None or r.get("parent") == parent),
+            key=lambda r: r["seq"],
+            reverse=True,
+        )
+
+    def put(self, kind: str, obj: dict[str, Any], parent: str | None = None) -> dict[str, Any]:
+        """Store a new object, or replace an existing one keeping its place in the order."""
+        table = self._data["objects"].setdefault(kind, {})
+        old = table.get(obj["id"])
+        seq = old["seq"] if old else self._state.next_seq()
+        record = {"seq": seq, "object": obj}
+        if parent is not None or (old and "parent" in old):
+            record["parent"] = parent if parent is not None else old["parent"]  # type: ignore[index]
+        table[obj["id"]] = record
+        self._state.dirty = True
+        return record
+
+    def remove(self, kind: str, object_id: str) -> None:
+        self._data["objects"].get(kind, {}).pop(object_id, None)
+        self._state.dirty = True
+
+    def idempotent(self, key: str) -> dict[str, Any] | None:
+        return self._data["idempotency"].get(key)
+
+    def remember(self, key: str, record: dict[str, Any]) -> None:
+        self._data["idempotency"][key] = record
+        self._state.dirty = True
+
+
+class State:
+    """The whole emulator state as JSON-ready data, with a dirty flag for saving."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self.dirty = False
+
+    @property
+    def platform(self) -> str:
+        return self.data["platform"]
+
+    @property
+    def created(self) -> int:
+        return self.data["created"]
+
+    def next_seq(self) -> int:
+        self.data["seq"] += 1
+        self.dirty = True
+        return self.data["seq"]
+
+    def bucket(self, account: str, livemode: bool) -> Bucket:
+        key = f"{account}:{'live' if livemode else 'test'}"
+        data = self.data["accounts"].get(key)
+        if data is None:
+            data = self.data["accounts"][key] = {"objects": {}, "idempotency": {}}
+            self.dirty = True
+        return Bucket(self, data, account, livemode)
+
+
+class Store:
+    """Owner of the state: locking, reloading and saving around each transaction."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        self._lock = threading.RLock()
+        self._data = _fresh()
+        self._seen: tuple[str, tuple[int, int, int] | None] | None = None
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[State]:
+        with self._lock, self._file_lock() as revision:
+            self._reload(revision)
+            state = State(self._data)
+            try:
+                yield state
+            finally:
+                if state.dirty:
+                    self._save(revision)
+
+    def snapshot(self) -> dict[str, Any]:
+        """A deep copy of the current state (what a state file holds)."""
+        with self.transaction() as state:
+            return copy.deepcopy(state.data)
+
+    def reset(self) -> None:
+        """Forget every object and idempotency record; the platform account id stays."""
+        with self.transaction() as state:
+            fresh = _fresh(state.platform, state.created)
+            state.data.clear()
+            state.data.update(fresh)
+            state.dirty = True
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[IO[str] | None]:
+        """Hold the lock file; its content is the revision of the last save."""
+        if self.path is None:
+            yield None
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield handle
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        assert self.path is not None
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def _reload(self, revision: IO[str] | None) -> None:
+        """Load the file if another process saved since we last looked (or it was edited)."""
+        if self.path is None or revision is None:
+            return
+        revision.seek(0)
+        seen = (revision.read(), self._stat())
+        if seen == self._seen:
+            return
+        if seen[1] is None:
+            self._data = _fresh(self._data["platform"], self._data["created"])
+        else:
+            data = json.loads(self.path.read_text("utf-8"))
+            if data.get("version") != FORMAT_VERSION:
+                raise RuntimeError(f"{self.path}: not an emulator state file (version {FORMAT_VERSION})")
+            self._data = data
+        self._seen = seen
+
+    def _save(self, revision: IO[str] | None) -> None:
+        if self.path is None or revision is None:
+            return
+        token = secrets.token_hex(8)
+        # The new revision is written before the file: a crash in between costs a reload, never
+        # a missed change.
+        revision.seek(0)
+        revision.truncate()
+        revision.write(token)
+        revision.flush()
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(json.dumps(self._data, separators=(",", ":")), "utf-8")
+        os.replace(tmp, self.path)
+        self._seen = (token, self._stat())
