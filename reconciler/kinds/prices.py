@@ -49,16 +49,14 @@ def _tiers(entry: Mapping[str, Any]) -> list[Finding]:
     findings: list[Finding] = []
     previous = 0
     for i, tier in enumerate(tiers):
-        if not isinstance(tier, Mapping):
-            continue
-        up_to = tier.get("up_to")
+        up_to = tier.get("up_to") if isinstance(tier, Mapping) else None
         last = i == len(tiers) - 1
         if up_to == "inf" and not last:
             findings.append((("tiers", i, "up_to"), "only the last tier may have up_to: inf"))
-        elif last and up_to != "inf":
-            findings.append((("tiers", i, "up_to"), "the last tier must have up_to: inf"))
-        elif isinstance(up_to, int) and not isinstance(up_to, bool):
-            if up_to <= previous:
+        elif isinstance(up_to, int) and not isinstance(up_to, bool):  # others: schema errors
+            if last:
+                findings.append((("tiers", i, "up_to"), "the last tier must have up_to: inf"))
+            elif up_to <= previous:
                 findings.append((("tiers", i, "up_to"),
                                  f"tier bounds must increase: {up_to} follows {previous}"))
             previous = up_to
@@ -66,11 +64,16 @@ def _tiers(entry: Mapping[str, Any]) -> list[Finding]:
 
 
 def _metered(entry: Mapping[str, Any]) -> list[Finding]:
+    """Since API version 2025-03-31.basil a metered price reads its usage from a meter."""
     recurring = entry.get("recurring")
     if not isinstance(recurring, Mapping):
         return []
-    if "meter" in recurring and recurring.get("usage_type") != "metered":
+    metered = recurring.get("usage_type") == "metered"
+    if "meter" in recurring and not metered:
         return [(("recurring", "meter"), "recurring.meter requires recurring.usage_type: metered")]
+    if metered and "meter" not in recurring:
+        return [(("recurring", "usage_type"), "a metered price needs recurring.meter: the "
+                 "manifest key of the meter that records its usage")]
     return []
 
 

@@ -1,19 +1,28 @@
-"""'Did you mean' suggestions for misspelt names and values."""
+"""Hints for the person reading an error: 'did you mean' names, and how to write a value."""
 
 from __future__ import annotations
 
+import datetime
 import difflib
+import re
 from collections.abc import Iterable
+from typing import Any
+
+_NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ].*)?$")
 
 
 def did_you_mean(value: str, options: Iterable[str]) -> str | None:
-    """The closest option to ``value``, case differences first, or None."""
+    """The closest option to ``value``: case differences first, then the one option that
+    ``value`` begins, then the most similar spelling; or None."""
     options = list(options)
     folded = value.casefold()
-    for option in options:
-        if option.casefold() == folded:
-            return option
     by_fold = {o.casefold(): o for o in options}
+    if folded in by_fold:
+        return by_fold[folded]
+    longer = [o for f, o in by_fold.items() if folded and f.startswith(folded)]
+    if len(longer) == 1:
+        return longer[0]
     close = difflib.get_close_matches(folded, list(by_fold), n=1, cutoff=0.7)
     return by_fold[close[0]] if close else None
 
@@ -22,3 +31,33 @@ def hint(value: str, options: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` or an empty string."""
     match = did_you_mean(value, options)
     return f" (did you mean '{match}'?)" if match else ""
+
+
+def type_hint(value: Any, expected: set[str], field: str | None) -> str:
+    """How to write ``value`` as one of the ``expected`` JSON types, when YAML typing (or a
+    habit from other tools) is the likely cause; or an empty string."""
+    if isinstance(value, bool):
+        if "string" in expected:
+            return (" (YAML reads unquoted true/false, yes/no and on/off as booleans: "
+                    "quote the text)")
+        return ""
+    if isinstance(value, float) and "integer" in expected and str(field).endswith(
+            ("amount", "amount_off")) and value == value and abs(value) != float("inf"):
+        return (" (amounts are integers in the currency's smallest unit, e.g. cents: "
+                f"{round(value * 100)} for {value})")
+    if isinstance(value, str) and expected & {"integer", "number"}:
+        if _NUMBER.match(value):
+            return " (write the number without quotes)"
+        if _DATE.match(value) and "integer" in expected:
+            return _timestamp_hint(value)
+    return ""
+
+
+def _timestamp_hint(text: str) -> str:
+    try:
+        when = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return ""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    return f" (timestamps are Unix seconds: {text} UTC is {int(when.timestamp())})"

@@ -7,6 +7,7 @@ of every entry is reported; nothing stops at the first.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -17,7 +18,7 @@ from jsonschema.exceptions import ValidationError
 from reconciler.kinds import MANIFEST_KINDS
 
 from .errors import Issue
-from .hints import hint
+from .hints import hint, type_hint
 from .model import Entry, Manifest, Path
 from .schema import manifest_schema
 
@@ -34,6 +35,8 @@ def _describe(value: Any) -> str:
         return "nothing"
     if isinstance(value, (dict, list)):
         return _TYPE_NAMES["object" if isinstance(value, dict) else "array"]
+    if isinstance(value, float) and value in (math.inf, -math.inf):
+        return f"number {'-' if value < 0 else ''}.inf"  # as YAML spells it
     kind = {int: "integer", float: "number", str: "string"}.get(type(value), type(value).__name__)
     return f"{kind} {value!r}"
 
@@ -45,16 +48,38 @@ def _dotted(path: Path) -> str:
     return out
 
 
+def _is_currency(schema: dict[str, Any]) -> bool:
+    return schema.get("$ref", "").endswith("/currency") or (
+        schema.get("enum") == manifest_schema()["$defs"]["currency"]["enum"])
+
+
+def _types(schema: dict[str, Any]) -> list[str]:
+    if "anyOf" in schema:
+        return [t for alt in schema["anyOf"] for t in _types(alt)]
+    if "$ref" in schema:
+        return ["string"] if _is_currency(schema) else []
+    types = schema.get("type", [])
+    return types if isinstance(types, list) else [types]
+
+
 def _expected(schema: dict[str, Any]) -> str:
-    if "$ref" in schema and schema["$ref"].endswith("currency"):
+    if _is_currency(schema):
         return "a lowercase ISO currency code"
     if "anyOf" in schema:
         return " or ".join(_expected(alt) for alt in schema["anyOf"])
-    if "enum" in schema:
-        return " or ".join(repr(v) for v in schema["enum"][:_ENUM_LISTED])
-    types = schema.get("type", "any")
-    types = types if isinstance(types, list) else [types]
-    return " or ".join(_TYPE_NAMES.get(t, t) for t in types)
+    if "enum" in schema and len(schema["enum"]) <= _ENUM_LISTED:
+        return " or ".join(repr(v) for v in schema["enum"])
+    return " or ".join(_TYPE_NAMES.get(t, t) for t in _types(schema)) or "something else"
+
+
+def _has_type(value: Any, schema: dict[str, Any]) -> bool:
+    types = _types(schema)
+    checker = Draft202012Validator.TYPE_CHECKER
+    return not types or any(checker.is_type(value, t) for t in types)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _message(error: ValidationError) -> tuple[str, Path, bool] | None:
@@ -63,8 +88,11 @@ def _message(error: ValidationError) -> tuple[str, Path, bool] | None:
     value, schema, validator = error.instance, error.schema, error.validator
     field = path[-1] if path else None
     if validator == "type" or (validator == "anyOf" and not isinstance(value, (dict, list))):
-        return f"expected {_expected(schema)}, got {_describe(value)}", path, False
+        advice = type_hint(value, set(_types(schema)), field)
+        return f"expected {_expected(schema)}, got {_describe(value)}{advice}", path, False
     if validator == "enum":
+        if not _has_type(value, schema):
+            return None  # the "type" error for the same value says it better
         options = schema["enum"]
         listed = (f"; one of {', '.join(repr(o) for o in options)}"
                   if len(options) <= _ENUM_LISTED else "")
@@ -74,7 +102,8 @@ def _message(error: ValidationError) -> tuple[str, Path, bool] | None:
                 path, False)
     if validator == "required":
         missing = error.message.split("'")[1]
-        return f"missing required field '{missing}'", path, True
+        inside = f" in '{_dotted(path[2:])}'" if len(path) > 2 else ""
+        return f"missing required field '{missing}'{inside}", path, True
     if validator == "additionalProperties":
         return None  # reported per unknown name by _unknown_fields
     if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
@@ -83,10 +112,13 @@ def _message(error: ValidationError) -> tuple[str, Path, bool] | None:
         return f"{value!r} is out of range: must be {sign} {error.validator_value}", path, False
     if validator in ("maxLength", "minLength"):
         word = "at most" if validator == "maxLength" else "at least"
-        return f"must be {word} {error.validator_value} characters long", path, False
+        return (f"must be {word} {_count(error.validator_value, 'character')} long, "
+                f"not {len(value)}", path, False)
     if validator in ("maxItems", "minItems", "maxProperties"):
         word = "at most" if validator.startswith("max") else "at least"
-        return f"must have {word} {error.validator_value} items", path, False
+        noun = "key" if validator == "maxProperties" else "item"
+        return (f"must have {word} {_count(error.validator_value, noun)}, "
+                f"not {len(value)}", path, False)
     if validator == "uniqueItems":
         return "items must not repeat", path, False
     if validator == "pattern":
@@ -103,13 +135,18 @@ def _unknown_fields(error: ValidationError) -> Iterator[tuple[str, Path, bool]]:
 
 
 def _bad_name(error: ValidationError) -> tuple[str, Path, bool]:
-    """A mapping key rejected by ``propertyNames`` (manifest keys, currency-keyed maps)."""
+    """A mapping key rejected by ``propertyNames`` (manifest keys, metadata keys,
+    currency-keyed maps)."""
     name, base = str(error.instance), tuple(error.absolute_path)
     if error.validator == "enum":  # only currency-keyed maps restrict names to a list
-        return (f"'{name}' is not a valid currency"
-                f"{hint(name, error.schema['enum'])}", (*base, name), True)
-    return (f"invalid manifest key '{name}': use letters, digits and _ . : - "
-            "(at most 200 characters)", (*base, name), True)
+        message = f"'{name}' is not a valid currency{hint(name, error.schema['enum'])}"
+    elif error.validator == "maxLength":
+        message = (f"key '{name}' is {len(name)} characters long; at most "
+                   f"{error.validator_value} are allowed")
+    else:  # only manifest keys have a pattern
+        message = (f"invalid manifest key '{name}': use letters, digits and _ . : -, "
+                   "starting with a letter or digit")
+    return message, (*base, name), True
 
 
 def _schema_issues(manifest: Manifest) -> Iterator[Issue]:
@@ -162,12 +199,15 @@ def _uniqueness_issues(manifest: Manifest) -> Iterator[Issue]:
             value = kind.natural_value(entry.key, entry.fields)
             if value is not None:
                 seen[value].append(entry)
-        for value, entries in seen.items():
+        for entries in seen.values():
             first = entries[0]
             for dup in entries[1:]:
+                value, other = (str(e.fields.get(kind.natural_key, e.key)) for e in (dup, first))
+                case = "" if value == other else (
+                    f", as '{other}': Stripe compares them case-insensitively")
                 yield _issue(dup, (kind.natural_key,),
                              f"{kind.natural_key} '{value}' is also used by {name}.{first.key} "
-                             f"({first.location})")
+                             f"({first.location}){case}")
 
 
 def validate(manifest: Manifest) -> list[Issue]:
