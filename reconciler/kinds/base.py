@@ -10,6 +10,7 @@ module only adds what the reference cannot know, such as identity and removal st
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -195,6 +196,21 @@ class Kind:
             return True
         return bool(self.replaces_when and self.replaces_when(path, old, new))
 
+    @cached_property
+    def unobservable(self) -> frozenset[str]:
+        """Parameter paths Stripe never shows in its objects (``*`` any map key, ``[]`` any
+        list item): a live value cannot be compared with them."""
+        return frozenset(_unseen(self.manifest_params, self.facts["response_fields"], ""))
+
+    def observable(self, path: str) -> bool:
+        parts = re.sub(r"\[\d+\]", ".[]", path).split(".")
+        for pattern in self.unobservable:
+            wanted = pattern.replace("[]", ".[]").split(".")
+            if len(wanted) <= len(parts) and all(
+                    w in ("*", p) for w, p in zip(wanted, parts)):
+                return False
+        return True
+
     @property
     def retrieve_expand(self) -> tuple[str, ...]:
         """``expand[]`` for a single-object GET, matching what lists return with list_expand."""
@@ -217,3 +233,23 @@ class Kind:
 
     def semantic_findings(self, entry: Mapping[str, Any]) -> list[Finding]:
         return [finding for check in self.checks for finding in check(entry)]
+
+
+def _unseen(params: Mapping[str, Any], response: Mapping[str, Any], prefix: str) -> list[str]:
+    found = []
+    for name, spec in params.items():
+        seen = response.get(name)
+        if seen is None:
+            found.append(prefix + name)
+            continue
+        kind = spec.get("type")
+        if kind == "object" and seen.get("type") == "object":
+            found += _unseen(spec.get("properties", {}), seen.get("properties", {}),
+                             f"{prefix}{name}.")
+        elif kind == "map" and seen.get("type") == "map":
+            found += _unseen(spec["values"].get("properties", {}),
+                             seen["values"].get("properties", {}), f"{prefix}{name}.*.")
+        elif kind == "array" and seen.get("type") == "array":
+            found += _unseen(spec["items"].get("properties", {}),
+                             seen["items"].get("properties", {}), f"{prefix}{name}[].")
+    return found

@@ -85,6 +85,8 @@ def diff(kind: Kind, desired: dict[str, Any], live: dict[str, Any],
     view = kind.live_view(live)
     found: list[tuple[str, Any, Any]] = []
     for name, value in desired.items():
+        if name not in view and not kind.observable(name):
+            continue  # a parameter Stripe never shows (webhook `connect`)
         if name == "metadata":
             found += _metadata(value or {}, view.get("metadata") or {})
         else:
@@ -92,5 +94,6 @@ def diff(kind: Kind, desired: dict[str, Any], live: dict[str, Any],
     return [
         FieldDiff(path, old, new, kind.forces_replacement(path, old, new))
         for path, old, new in found
+        if kind.observable(path) or path in view
         if not any(path == i or path.startswith((i + ".", i + "[")) for i in ignore)
     ]

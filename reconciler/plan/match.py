@@ -6,6 +6,10 @@ code, configuration name). A natural-key match that this stack does not own is a
 or an adoption when the user asked for one; an object owned by another stack is never taken.
 Kinds without metadata (meters, payment method configurations) cannot carry ownership, so
 they match by natural key alone and are never pruned.
+
+Several objects tagged with one manifest key are what an interrupted replacement leaves
+(the new object exists, the old one was not yet removed): the newest active one is the
+match and the others are ``superseded``, to be removed whatever ``--prune`` says.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ class Matches:
     live: dict[str, dict[str, Any]] = field(default_factory=dict)  # manifest key -> object
     adopted: set[str] = field(default_factory=set)
     orphans: list[dict[str, Any]] = field(default_factory=list)  # owned, matched by no entry
+    superseded: list[dict[str, Any]] = field(default_factory=list)  # older twins of a match
     conflicts: list[str] = field(default_factory=list)
     conflicted: set[str] = field(default_factory=set)  # manifest keys with a conflict
 
@@ -36,9 +41,18 @@ def _natural(kind: Kind, obj: dict[str, Any]) -> str | None:
     return str(value).casefold() if kind.natural_key_casefold else str(value)
 
 
+def _active(obj: dict[str, Any]) -> bool:
+    return obj.get("active", True) is not False and obj.get("status") != "inactive"
+
+
 def _prefer_active(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    active = [o for o in objects if o.get("active", True) and o.get("status") != "inactive"]
+    active = [o for o in objects if _active(o)]
     return active or objects
+
+
+def _newest_first(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(objects, key=lambda o: (_active(o), o.get("created") or 0, o["id"]),
+                  reverse=True)
 
 
 def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, Any]],
@@ -66,7 +80,9 @@ def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, An
             result.live[key] = obj
             taken.add(obj["id"])
     if kind.has_metadata:
-        result.orphans = [o for objs in owned.values() for o in objs if o["id"] not in taken]
+        twins = {o["id"] for o in result.superseded}
+        result.orphans = [o for objs in owned.values() for o in objs
+                          if o["id"] not in taken and o["id"] not in twins]
     return result
 
 
@@ -74,13 +90,9 @@ def _match_entry(kind: Kind, key: str, entry: Entry, owned: dict[str, list[dict[
                  natural: dict[str, list[dict[str, Any]]], entries: dict[str, Entry],
                  stack: str, adopt: bool, result: Matches) -> dict[str, Any] | None:
     address = f"{kind.name}.{key}"
-    mine = owned.get(key, [])
-    if len(mine) > 1:
-        ids = ", ".join(o["id"] for o in mine)
-        result.conflicts.append(f"{address}: several objects are tagged with this manifest key "
-                                f"({ids}); archive or untag all but one")
-        return None
+    mine = _newest_first(owned.get(key, []))
     if mine:
+        result.superseded += [o for o in mine[1:] if _active(o)]
         return mine[0]
     value = kind.natural_value(key, entry.spec)
     if kind.identity is Identity.NAME and value is None:

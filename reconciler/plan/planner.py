@@ -199,13 +199,17 @@ class _Planner:
         leftovers = 0
         for index, (name, kind) in enumerate(reversed(MANIFEST_KINDS.items())):
             found = self.matches.get(name)
-            for obj in found.orphans if found else ():
-                if obj.get("active") is False or obj.get("deleted"):
+            if found is None:
+                continue
+            phase = len(KINDS) + index
+            removals += [self.removal(kind, obj, phase) for obj in found.superseded]
+            for obj in found.orphans:
+                if obj.get("active") is False:
                     continue
                 if not self.options.prune:
                     leftovers += 1
                     continue
-                removals.append(self.removal(kind, obj, len(KINDS) + index))
+                removals.append(self.removal(kind, obj, phase))
         if leftovers:
             self.warnings.append(f"{leftovers} object(s) owned by stack '{self.options.stack}' "
                                  "are no longer in the manifests; plan with --prune to remove "

@@ -29,12 +29,21 @@ def symbol(change: Change) -> str:
     return SYMBOLS[change.action]
 
 
+def _placeholders(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$ref"}:
+            return f"(known after apply: {value['$ref']})"
+        return {k: _placeholders(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_placeholders(v) for v in value]
+    return value
+
+
 def show(value: Any) -> str:
+    """A value as JSON, with ids that only exist after apply named as such."""
     if isinstance(value, dict) and set(value) == {"$ref"}:
-        return f"(known after apply: {value['$ref']})"
-    if value == "{self}":
-        return "(this object)"
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+        return _placeholders(value)
+    return json.dumps(_placeholders(value), ensure_ascii=False, sort_keys=True)
 
 
 def visible_diffs(change: Change):

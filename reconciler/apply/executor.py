@@ -1,0 +1,147 @@
+"""Executing a plan: phase by phase, independent changes concurrently, every step idempotent.
+
+Each step's Idempotency-Key is derived from the plan's fingerprint, the change's position and
+the step's position, so a retried request, or the same saved plan run again after a crash,
+replays Stripe's stored answer instead of acting twice. On the first failure no new change
+starts; changes already running finish, and the result says exactly what was applied, what
+failed and what was never attempted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.plan import Action, Change, Plan, Step
+from reconciler.plan.model import SELF
+from reconciler.stripe import NotFoundError, StripeClient, StripeError, register_secret
+
+from .journal import Journal
+
+_REF_IN_PATH = re.compile(r"\{ref:([^}]+)\}")
+
+Event = Callable[[str, Change, str], None]
+"""Progress callback: (event, change, detail); events are "start", "done", "failed"."""
+
+
+class LiveModeError(Exception):
+    """A live-mode plan without the explicit permission to change a live account."""
+
+
+@dataclass
+class ApplyResult:
+    applied: list[Change] = field(default_factory=list)
+    failed: list[tuple[Change, StripeError]] = field(default_factory=list)
+    not_attempted: list[Change] = field(default_factory=list)
+    created: dict[str, str] = field(default_factory=dict)  # address -> new object id
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)  # manifest key -> whsec
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.not_attempted
+
+    def summary(self) -> str:
+        counts = {a: 0 for a in ("create", "update", "replace", "remove", "adopt")}
+        for change in self.applied:
+            name = "remove" if change.action.removes else change.action.value
+            counts[name] += 1
+        return (f"{counts['create']} created, {counts['update'] + counts['adopt']} updated, "
+                f"{counts['replace']} replaced, {counts['remove']} archived/deleted")
+
+
+def idempotency_key(plan: Plan, index: int, step: int) -> str:
+    seed = f"{plan.fingerprint}/{index}/{step}".encode()
+    return "reconciler-" + hashlib.sha256(seed).hexdigest()[:40]
+
+
+class _Run:
+    def __init__(self, plan: Plan, client: StripeClient, parallelism: int,
+                 journal: Journal | None, on_event: Event | None):
+        self.plan = plan
+        self.client = client
+        self.limit = asyncio.Semaphore(parallelism)
+        self.journal = journal
+        self.on_event = on_event or (lambda *_: None)
+        self.ids: dict[str, str] = dict(journal.produced if journal else {})
+        self.result = ApplyResult()
+        self.stopped = False
+
+    def resolve(self, value: Any, own: str | None) -> Any:
+        if isinstance(value, dict):
+            if set(value) == {"$ref"}:
+                return self.ids[value["$ref"]]
+            return {k: self.resolve(v, own) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.resolve(v, own) for v in value]
+        if value == SELF:
+            return own
+        return value
+
+    def path(self, step: Step, own: str | None) -> str:
+        path = _REF_IN_PATH.sub(lambda m: self.ids[m.group(1)], step.path)
+        return path.replace(SELF, own or "")
+
+    async def run_change(self, index: int, change: Change) -> None:
+        async with self.limit:
+            if self.stopped:
+                self.result.not_attempted.append(change)
+                return
+            self.on_event("start", change, "")
+            own = self.ids.get(change.address)
+            try:
+                for number, step in enumerate(change.steps):
+                    own = await self.run_step(index, number, change, step, own)
+            except StripeError as exc:
+                self.stopped = True
+                self.result.failed.append((change, exc))
+                self.on_event("failed", change, str(exc))
+                return
+            self.result.applied.append(change)
+            self.on_event("done", change, "")
+
+    async def run_step(self, index: int, number: int, change: Change, step: Step,
+                       own: str | None) -> str | None:
+        if self.journal:
+            self.journal.started(index, number)
+        path = self.path(step, own)
+        params = self.resolve(step.params, own)
+        if step.method == "DELETE":
+            try:
+                await self.client.request("DELETE", path)
+            except NotFoundError:
+                pass  # already gone: a re-run after the delete went through
+        else:
+            key = idempotency_key(self.plan, index, number) if step.method == "POST" else None
+            response = await self.client.request(step.method, path, params, key)
+            if step.produces:
+                own = response["id"]
+                self.ids[change.address] = own
+                self.result.created[change.address] = own
+                if isinstance(response.get("secret"), str):
+                    register_secret(response["secret"])
+                    self.result.secrets[change.key] = response["secret"]
+        if self.journal:
+            self.journal.finished(index, number, change.address if step.produces else None, own)
+        return own
+
+
+async def apply(plan: Plan, client: StripeClient, *, allow_live: bool = False,
+                parallelism: int = 8, journal: Journal | None = None,
+                on_event: Event | None = None) -> ApplyResult:
+    """Carry out ``plan`` against the account ``client`` reaches.
+
+    Refuses a live-mode plan unless ``allow_live``. Never raises for a failed change: the
+    result lists it, with everything applied before and everything not attempted.
+    """
+    if plan.livemode and not allow_live:
+        raise LiveModeError("this plan changes a LIVE account; pass --live to allow it")
+    run = _Run(plan, client, max(1, parallelism), journal, on_event)
+    pending = [(i, c) for i, c in enumerate(plan.changes) if c.action is not Action.NOOP]
+    for phase in sorted({c.phase for _, c in pending}):
+        batch = [(i, c) for i, c in pending if c.phase == phase]
+        await asyncio.gather(*(run.run_change(i, c) for i, c in batch))
+    return run.result

@@ -1,0 +1,53 @@
+"""A crash-safe record of a saved plan's progress, kept beside the plan file.
+
+Before each request the journal notes the step it is about to send, and after it the id the
+step produced, each line flushed to disk. Re-running the same saved plan after a crash then
+knows which changes it may already have touched (their objects legitimately differ from the
+plan's snapshot) and resumes them: their finished steps replay through their idempotency
+keys, so nothing happens twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+
+class Journal:
+    def __init__(self, path: Path | str, plan_fingerprint: str):
+        self.path = Path(path)
+        self.fingerprint = plan_fingerprint
+        self.touched: set[int] = set()
+        self.produced: dict[str, str] = {}
+        if self.path.exists():
+            self._load()
+
+    def _load(self) -> None:
+        for line in self.path.read_text("utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by the crash
+            if record.get("plan") != self.fingerprint:
+                continue
+            self.touched.add(record["change"])
+            if record.get("address") and record.get("id"):
+                self.produced[record["address"]] = record["id"]
+
+    def _write(self, record: dict[str, Any]) -> None:
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"plan": self.fingerprint, **record}) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def started(self, change: int, step: int) -> None:
+        self.touched.add(change)
+        self._write({"change": change, "step": step, "event": "start"})
+
+    def finished(self, change: int, step: int, address: str | None, new_id: str | None) -> None:
+        record: dict[str, Any] = {"change": change, "step": step, "event": "done"}
+        if address:
+            record.update(address=address, id=new_id)
+        self._write(record)
