@@ -182,7 +182,7 @@ VALID_VALUES = [
     ("03-quoted-and-plain-interpolated-numbers.yaml", "prices", "pro-monthly", (),
      {"product": "pro", "currency": "usd", "unit_amount": 1500, "nickname": "1500",
       "recurring": {"interval": "month", "trial_period_days": 14}}),
-    ("03-quoted-and-plain-interpolated-numbers.yaml", "prices", "pro-metered-fraction",
+    ("03-quoted-and-plain-interpolated-numbers.yaml", "prices", "pro-per-unit-fraction",
      ("unit_amount_decimal",), "0.25"),
     ("06-yaml-typing-traps-avoided.yaml", "tax_rates", "mva-no", ("country",), "NO"),
     ("06-yaml-typing-traps-avoided.yaml", "webhook_endpoints", "legacy", ("api_version",),
