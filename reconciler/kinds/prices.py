@@ -22,8 +22,8 @@ def _billing_scheme(entry: Mapping[str, Any]) -> list[Finding]:
         if "tiers_mode" not in entry:
             findings.append((("billing_scheme",), "billing_scheme 'tiered' needs 'tiers_mode'"))
         findings += [
-            ((name,), f"'{name}' cannot be combined with billing_scheme 'tiered'; "
-             "put amounts in the tiers")
+            ((name,), (f"'{name}' cannot be combined with billing_scheme 'tiered'; "
+                       "put amounts in the tiers"))
             for name in _AMOUNT_FIELDS
             if name in entry
         ]
@@ -33,12 +33,13 @@ def _billing_scheme(entry: Mapping[str, Any]) -> list[Finding]:
                 findings.append(((name,), f"'{name}' requires billing_scheme: tiered"))
         given = [name for name in _AMOUNT_FIELDS if name in entry]
         if not given:
-            findings.append(((), "a price needs one of unit_amount, unit_amount_decimal or "
-                             "custom_unit_amount (or billing_scheme: tiered with tiers)"))
+            findings.append(((), ("a price needs one of unit_amount, unit_amount_decimal or "
+                                  "custom_unit_amount (or billing_scheme: tiered with tiers)")))
         elif len(given) > 1:
             findings.append(((given[1],), f"'{given[0]}' and '{given[1]}' are mutually exclusive"))
     if "transform_quantity" in entry and "tiers" in entry:
-        findings.append((("transform_quantity",), "'transform_quantity' cannot be combined with 'tiers'"))
+        findings.append((("transform_quantity",),
+                         "'transform_quantity' cannot be combined with 'tiers'"))
     return findings
 
 
@@ -72,8 +73,9 @@ def _metered(entry: Mapping[str, Any]) -> list[Finding]:
     if "meter" in recurring and not metered:
         return [(("recurring", "meter"), "recurring.meter requires recurring.usage_type: metered")]
     if metered and "meter" not in recurring:
-        return [(("recurring", "usage_type"), "a metered price needs recurring.meter: the "
-                 "manifest key of the meter that records its usage")]
+        message = ("a metered price needs recurring.meter: the manifest key of the meter "
+                   "that records its usage")
+        return [(("recurring", "usage_type"), message)]
     return []
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -33,7 +34,7 @@ def hint(value: str, options: Iterable[str]) -> str:
     return f" (did you mean '{match}'?)" if match else ""
 
 
-def type_hint(value: Any, expected: set[str], field: str | None) -> str:
+def type_hint(value: Any, expected: set[str], field: object) -> str:
     """How to write ``value`` as one of the ``expected`` JSON types, when YAML typing (or a
     habit from other tools) is the likely cause; or an empty string."""
     if isinstance(value, bool):
@@ -42,7 +43,7 @@ def type_hint(value: Any, expected: set[str], field: str | None) -> str:
                     "quote the text)")
         return ""
     if isinstance(value, float) and "integer" in expected and str(field).endswith(
-            ("amount", "amount_off")) and value == value and abs(value) != float("inf"):
+            ("amount", "amount_off")) and math.isfinite(value):
         return (" (amounts are integers in the currency's smallest unit, e.g. cents: "
                 f"{round(value * 100)} for {value})")
     if isinstance(value, str) and expected & {"integer", "number"}:
@@ -59,5 +60,5 @@ def _timestamp_hint(text: str) -> str:
     except ValueError:
         return ""
     if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.timezone.utc)
+        when = when.replace(tzinfo=datetime.UTC)
     return f" (timestamps are Unix seconds: {text} UTC is {int(when.timestamp())})"

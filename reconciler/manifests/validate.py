@@ -112,13 +112,13 @@ def _message(error: ValidationError) -> tuple[str, Path, bool] | None:
         return f"{value!r} is out of range: must be {sign} {error.validator_value}", path, False
     if validator in ("maxLength", "minLength"):
         word = "at most" if validator == "maxLength" else "at least"
-        return (f"must be {word} {_count(error.validator_value, 'character')} long, "
-                f"not {len(value)}", path, False)
+        size = f"must be {word} {_count(error.validator_value, 'character')} long"
+        return f"{size}, not {len(value)}", path, False
     if validator in ("maxItems", "minItems", "maxProperties"):
         word = "at most" if validator.startswith("max") else "at least"
         noun = "key" if validator == "maxProperties" else "item"
-        return (f"must have {word} {_count(error.validator_value, noun)}, "
-                f"not {len(value)}", path, False)
+        size = f"must have {word} {_count(error.validator_value, noun)}"
+        return f"{size}, not {len(value)}", path, False
     if validator == "uniqueItems":
         return "items must not repeat", path, False
     if validator == "pattern":
@@ -172,7 +172,8 @@ def _place(manifest: Manifest, path: Path, message: str, at_key: bool) -> Issue:
 
 
 def _issue(entry: Entry, path: Path, message: str) -> Issue:
-    return Issue(entry.locate(path, key=True), message, entry.kind, entry.key, _dotted(path) or None)
+    return Issue(entry.locate(path, key=True), message, entry.kind, entry.key,
+                 _dotted(path) or None)
 
 
 def _semantic_issues(manifest: Manifest) -> Iterator[Issue]:

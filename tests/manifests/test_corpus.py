@@ -55,7 +55,7 @@ VALID_CASES = _cases(VALID)
 
 def _args(case: Path) -> list[str]:
     """Extra options from a leading ``# args:`` comment."""
-    first = case if case.is_file() else sorted(case.rglob("*.yaml"))[0]
+    first = case if case.is_file() else min(case.rglob("*.yaml"))
     line = first.read_bytes().split(b"\n", 1)[0].decode("utf-8", "replace")
     return shlex.split(line.removeprefix("# args:")) if line.startswith("# args:") else []
 
