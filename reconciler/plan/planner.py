@@ -230,24 +230,18 @@ class _Planner:
                       phase=phase)
 
 
-def kinds_to_read(manifest: Manifest, options: PlanOptions) -> list[str]:
-    """Every kind when pruning; otherwise the kinds the manifests use and reference."""
-    if options.prune:
-        return list(MANIFEST_KINDS)
-    used = {name for name, entries in manifest.entries.items() if entries}
-    for name in list(used):
-        used |= {ref.kind for ref in MANIFEST_KINDS[name].references}
-    return [name for name in MANIFEST_KINDS if name in used]
-
-
 async def make_plan(manifest: Manifest, client: StripeClient,
                     options: PlanOptions | None = None) -> Plan:
-    """Read the live account and plan against it."""
+    """Read the live account and plan against it.
+
+    Every kind is read, also those the manifests do not use, so objects this stack owns in a
+    kind that left the manifests entirely are still reported (and pruned on request).
+    """
     options = options or PlanOptions()
     products = KINDS["products"]
     with_features = [products.natural_value(e.key, e.spec)
                      for e in manifest.entries["products"].values() if "features" in e.spec]
-    live = await read_live(client, kinds_to_read(manifest, options), with_features)
+    live = await read_live(client, MANIFEST_KINDS, with_features)
     return build_plan(manifest, live, options)
 
 

@@ -1,0 +1,318 @@
+"""The planner against the emulator: identity, ownership, actions, replacement, guards."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from reconciler.apply import apply
+from reconciler.manifests import load_valid
+from reconciler.plan import Action, PlanError, PlanOptions, make_plan
+
+BASE = """
+features:
+  sso: {name: SSO, lookup_key: sso}
+meters:
+  calls:
+    display_name: API calls
+    event_name: api_call
+    default_aggregation: {formula: sum}
+products:
+  pro:
+    name: Pro
+    features: [sso]
+    default_price: pro-monthly
+prices:
+  pro-monthly:
+    product: pro
+    currency: usd
+    unit_amount: 1500
+    recurring: {interval: month}
+    lookup_key: pro_monthly
+    nickname: Pro monthly
+    metadata: {team: growth}
+coupons:
+  spring:
+    percent_off: 10
+    duration: once
+promotion_codes:
+  spring-code:
+    code: SPRING
+    promotion: {type: coupon, coupon: spring}
+tax_rates:
+  vat:
+    display_name: VAT
+    percentage: 20
+    inclusive: false
+webhook_endpoints:
+  hooks:
+    url: https://example.com/hooks
+    enabled_events: [invoice.paid]
+    api_version: 2026-10-28.endive
+"""
+
+
+def manifest(tmp_path, text, name="catalog.yaml"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return load_valid([path])
+
+
+def plan(stripe, m, **options):
+    return stripe(lambda c: make_plan(m, c, PlanOptions(**options)))
+
+
+def converge(stripe, m, **options):
+    """Plan and apply; the applied plan, after checking that a new plan is empty."""
+    p = plan(stripe, m, **options)
+    result = stripe(lambda c: apply(p, c))
+    assert result.ok, [(c.address, str(e)) for c, e in result.failed]
+    again = plan(stripe, m, **options)
+    assert not again.has_changes, [(c.address, c.diffs) for c in again.pending]
+    return p
+
+
+def by_address(p):
+    return {c.address: c for c in p.pending}
+
+
+def live(stripe, path, **params):
+    async def read(c):
+        return [o async for o in c.list_all(path, params)]
+    return stripe(read)
+
+
+def test_everything_is_created_in_dependency_order_then_nothing_changes(stripe, tmp_path):
+    p = converge(stripe, manifest(tmp_path, BASE))
+    order = [c.address for c in p.pending]
+    assert order.index("features.sso") < order.index("products.pro")
+    assert order.index("products.pro") < order.index("prices.pro-monthly")
+    assert order.index("prices.pro-monthly") < order.index("product_features.pro/sso")
+    assert order.index("coupons.spring") < order.index("promotion_codes.spring-code")
+    assert {c.action for c in p.pending} == {Action.CREATE}
+    product = live(stripe, "/v1/products")[0]
+    price = live(stripe, "/v1/prices")[0]
+    assert product["default_price"] == price["id"]
+    assert product["metadata"] == {"reconciler_stack": "default", "reconciler_key": "pro"}
+
+
+def test_update_in_place_names_only_the_changed_field(stripe, tmp_path):
+    converge(stripe, manifest(tmp_path, BASE))
+    changed = manifest(tmp_path, BASE.replace("nickname: Pro monthly", "nickname: Pro (monthly)"))
+    p = plan(stripe, changed)
+    assert [(c.address, c.action) for c in p.pending] == [("prices.pro-monthly", Action.UPDATE)]
+    (diff,) = p.pending[0].diffs
+    assert (diff.path, diff.old, diff.new, diff.forces_replacement) == (
+        "nickname", "Pro monthly", "Pro (monthly)", False)
+    assert p.pending[0].steps[0].params == {"nickname": "Pro (monthly)"}
+    converge(stripe, changed)
+
+
+def test_metadata_key_removed_from_manifest_is_removed(stripe, tmp_path):
+    converge(stripe, manifest(tmp_path, BASE))
+    changed = manifest(tmp_path, BASE.replace("    metadata: {team: growth}\n", ""))
+    p = plan(stripe, changed)
+    (change,) = p.pending
+    assert [(d.path, d.old, d.new) for d in change.diffs] == [("metadata.team", "growth", None)]
+    assert change.steps[0].params == {"metadata": {"team": ""}}
+    converge(stripe, changed)
+    assert "team" not in live(stripe, "/v1/prices")[0]["metadata"]
+
+
+def test_price_amount_change_replaces_and_moves_lookup_key_and_default(stripe, tmp_path):
+    converge(stripe, manifest(tmp_path, BASE))
+    old = live(stripe, "/v1/prices")[0]
+    changed = manifest(tmp_path, BASE.replace("unit_amount: 1500", "unit_amount: 1800"))
+    p = plan(stripe, changed)
+    (change,) = p.pending
+    assert change.action is Action.REPLACE and change.actions == ("create", "delete")
+    assert [(d.path, d.forces_replacement) for d in change.diffs] == [("unit_amount", True)]
+    assert [s.note for s in change.steps] == [
+        "create price", "make it the default price of products.pro",
+        f"archive price {old['id']}"]
+    assert change.steps[0].params["transfer_lookup_key"] is True
+    converge(stripe, changed)
+    (new,) = live(stripe, "/v1/prices")
+    assert new["id"] != old["id"] and new["lookup_key"] == "pro_monthly"
+    assert live(stripe, "/v1/products")[0]["default_price"] == new["id"]
+    (archived,) = live(stripe, "/v1/prices", active="false")
+    assert archived["id"] == old["id"] and archived["lookup_key"] is None
+
+
+def test_coupon_change_deletes_and_recreates_under_the_same_id(stripe, tmp_path):
+    converge(stripe, manifest(tmp_path, BASE))
+    changed = manifest(tmp_path, BASE.replace("percent_off: 10", "percent_off: 15"))
+    p = plan(stripe, changed)
+    kinds = {c.address: c for c in p.pending}
+    coupon = kinds["coupons.spring"]
+    assert coupon.action is Action.REPLACE and coupon.actions == ("delete", "create")
+    assert [s.method for s in coupon.steps] == ["DELETE", "POST"]
+    # the promotion code points at a coupon that is re-created: it is re-created too
+    assert kinds["promotion_codes.spring-code"].action is Action.REPLACE
+    converge(stripe, changed)
+    (coupon_live,) = live(stripe, "/v1/coupons")
+    assert coupon_live["id"] == "spring" and coupon_live["percent_off"] == 15
+
+
+def test_webhook_api_version_change_recreates_with_a_warning(stripe, tmp_path):
+    converge(stripe, manifest(tmp_path, BASE))
+    changed = manifest(tmp_path, BASE.replace("2026-10-28.endive", "2025-09-30.clover"))
+    p = plan(stripe, changed)
+    (change,) = p.pending
+    assert change.action is Action.REPLACE and change.actions == ("create", "delete")
+    assert any("NEW signing secret" in w for w in p.warnings)
+    converge(stripe, changed)
+
+
+def test_tax_rate_percentage_change_creates_new_and_archives_old(stripe, tmp_path):
+    converge(stripe, manifest(tmp_path, BASE))
+    changed = manifest(tmp_path, BASE.replace("percentage: 20", "percentage: 21"))
+    (change,) = plan(stripe, changed).pending
+    assert change.action is Action.REPLACE
+    assert [s.note.split()[0] for s in change.steps] == ["create", "archive"]
+    converge(stripe, changed)
+    rates = live(stripe, "/v1/tax_rates")
+    assert sorted((r["percentage"], r["active"]) for r in rates) == [(20, False), (21, True)]
+
+
+def test_meter_replacement_is_refused_unless_forced(stripe, tmp_path):
+    converge(stripe, manifest(tmp_path, BASE))
+    changed = manifest(tmp_path, BASE.replace("formula: sum", "formula: count"))
+    with pytest.raises(PlanError) as err:
+        plan(stripe, changed)
+    assert "meters.calls: cannot change default_aggregation.formula" in str(err.value)
+    assert "event names" in str(err.value)
+    forced = plan(stripe, changed, force=True)
+    (change,) = forced.pending
+    assert change.action is Action.REPLACE
+    assert change.steps[0].path.endswith("/deactivate")
+
+
+def test_unmanaged_object_on_a_natural_key_is_a_conflict_unless_adopted(stripe, tmp_path):
+    stripe(lambda c: c.create("/v1/products", {"id": "pro", "name": "Pro (dashboard)"}))
+    m = manifest(tmp_path, BASE)
+    with pytest.raises(PlanError) as err:
+        plan(stripe, m)
+    assert ("products.pro: id 'pro' is held by pro, which reconciler does not manage; "
+            "adopt it with --adopt") in str(err.value)
+    p = plan(stripe, m, adopt=True)
+    adopt = by_address(p)["products.pro"]
+    assert adopt.action is Action.ADOPT
+    assert {d.path for d in adopt.diffs} >= {"name", "metadata.reconciler_key"}
+    converge(stripe, m, adopt=True)
+    assert plan(stripe, m).has_changes is False
+
+
+def test_object_owned_by_another_stack_is_never_taken(stripe, tmp_path):
+    m = manifest(tmp_path, "coupons:\n  spring: {percent_off: 10}\n")
+    converge(stripe, m, stack="billing")
+    with pytest.raises(PlanError) as err:
+        plan(stripe, m, stack="growth", adopt=True)
+    assert "managed by stack 'billing'" in str(err.value)
+
+
+def test_prune_is_opt_in_and_only_touches_this_stack(stripe, tmp_path):
+    converge(stripe, manifest(tmp_path, BASE))
+    stripe(lambda c: c.create("/v1/tax_rates", {"display_name": "Manual", "percentage": 5,
+                                                "inclusive": False}))
+    smaller = manifest(tmp_path, BASE.split("tax_rates:")[0])
+    p = plan(stripe, smaller)
+    assert not p.has_changes
+    assert any("no longer in the manifests; plan with --prune" in w for w in p.warnings)
+    pruned = plan(stripe, smaller, prune=True)
+    actions = {c.address: c.action for c in pruned.pending}
+    assert actions == {"webhook_endpoints.hooks": Action.DELETE,
+                       "tax_rates.vat": Action.ARCHIVE}
+    converge(stripe, smaller, prune=True)
+    rates = {r["display_name"]: r["active"] for r in live(stripe, "/v1/tax_rates")}
+    assert rates == {"VAT": False, "Manual": True}
+
+
+def test_products_with_prices_are_archived_not_deleted(stripe, tmp_path):
+    extra = BASE.replace("products:\n", "products:\n  lonely: {name: Lonely}\n")
+    converge(stripe, manifest(tmp_path, extra))
+    no_products = manifest(tmp_path, "features:\n  sso: {name: SSO, lookup_key: sso}\n")
+    p = plan(stripe, no_products, prune=True, force=True)
+    actions = {c.address: c.action for c in p.pending}
+    assert actions["products.lonely"] is Action.DELETE
+    assert actions["products.pro"] is Action.ARCHIVE
+    order = [c.address for c in p.pending]
+    assert order.index("prices.pro-monthly") < order.index("products.pro")
+    assert order.index("promotion_codes.spring-code") < order.index("coupons.spring")
+
+
+def test_prevent_destroy_refuses_a_replacement(stripe, tmp_path):
+    guarded = BASE.replace("    lookup_key: pro_monthly\n",
+                           "    lookup_key: pro_monthly\n    prevent_destroy: true\n")
+    converge(stripe, manifest(tmp_path, guarded))
+    with pytest.raises(PlanError) as err:
+        plan(stripe, manifest(tmp_path, guarded.replace("unit_amount: 1500", "unit_amount: 9")))
+    assert "prices.pro-monthly: changing unit_amount would replace" in str(err.value)
+    assert "prevent_destroy" in str(err.value)
+
+
+def test_ignore_changes_leaves_a_field_to_others(stripe, tmp_path):
+    ignoring = BASE.replace("    nickname: Pro monthly\n",
+                            "    nickname: Pro monthly\n    ignore_changes: [nickname]\n")
+    converge(stripe, manifest(tmp_path, ignoring))
+    price = live(stripe, "/v1/prices")[0]
+    stripe(lambda c: c.update("/v1/prices", price["id"], {"nickname": "set elsewhere"}))
+    assert not plan(stripe, manifest(tmp_path, ignoring)).has_changes
+    assert plan(stripe, manifest(tmp_path, BASE)).has_changes
+
+
+def test_bulk_guard(stripe, tmp_path):
+    rates = "tax_rates:\n" + "".join(
+        f"  r{i}: {{display_name: R{i}, percentage: {i + 1}, inclusive: false}}\n"
+        for i in range(10))
+    converge(stripe, manifest(tmp_path, rates))
+    fewer = manifest(tmp_path, "tax_rates:\n" + "".join(rates.splitlines(True)[1:7]))
+    with pytest.raises(PlanError) as err:
+        plan(stripe, fewer, prune=True)
+    assert ("tax_rates: the plan would archive, delete or replace 4 of 10 managed objects "
+            "(40%, more than the 30% allowed)") in str(err.value)
+    assert len(plan(stripe, fewer, prune=True, force=True).pending) == 4
+    assert len(plan(stripe, fewer, prune=True, bulk_threshold=0.5).pending) == 4
+
+
+def test_archived_managed_object_is_reactivated(stripe, tmp_path):
+    m = manifest(tmp_path, BASE)
+    converge(stripe, m)
+    stripe(lambda c: c.update("/v1/products", "pro", {"active": False}))
+    (change,) = plan(stripe, m).pending
+    assert change.address == "products.pro" and change.action is Action.UPDATE
+    assert [(d.path, d.old, d.new) for d in change.diffs] == [("active", False, True)]
+
+
+def test_interrupted_replacement_is_finished_not_repeated(stripe, tmp_path):
+    m = manifest(tmp_path, BASE)
+    converge(stripe, m)
+    old = live(stripe, "/v1/prices")[0]
+    # a crash after the replacement price was created, before the old one was archived
+    changed = manifest(tmp_path, BASE.replace("unit_amount: 1500", "unit_amount: 1800"))
+    p = plan(stripe, changed)
+    create = p.pending[0].steps[0]
+    stripe(lambda c: c.create("/v1/prices", create.params))
+    resumed = plan(stripe, changed)
+    actions = {(c.address, c.action, c.live_id) for c in resumed.pending}
+    assert ("prices.pro-monthly", Action.ARCHIVE, old["id"]) in actions
+    assert not any(c.action is Action.CREATE for c in resumed.pending)
+    converge(stripe, changed)
+    assert len(live(stripe, "/v1/prices")) == 1
+
+
+def test_feature_attachments_follow_the_product_list(stripe, tmp_path):
+    converge(stripe, manifest(tmp_path, BASE))
+    more = BASE.replace("features:\n  sso: {name: SSO, lookup_key: sso}\n",
+                        "features:\n  sso: {name: SSO, lookup_key: sso}\n"
+                        "  audit: {name: Audit log, lookup_key: audit}\n")
+    swapped = more.replace("features: [sso]", "features: [audit]")
+    p = plan(stripe, manifest(tmp_path, swapped))
+    actions = {c.address: c.action for c in p.pending}
+    assert actions == {"features.audit": Action.CREATE,
+                       "product_features.pro/audit": Action.CREATE,
+                       "product_features.pro/sso": Action.DELETE}
+    converge(stripe, manifest(tmp_path, swapped))
+    attached = live(stripe, "/v1/products/pro/features")
+    assert [a["entitlement_feature"]["lookup_key"] for a in attached] == ["audit"]
