@@ -28,6 +28,13 @@ _TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string",
 _ENUM_LISTED = 8
 
 
+def _literal(value: Any) -> str:
+    """A value as the reader wrote it: Python's repr, except YAML's spelling of infinity."""
+    if isinstance(value, float) and math.isinf(value):
+        return "-.inf" if value < 0 else ".inf"
+    return repr(value)
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"boolean {str(value).lower()}"
@@ -35,10 +42,8 @@ def _describe(value: Any) -> str:
         return "nothing"
     if isinstance(value, (dict, list)):
         return _TYPE_NAMES["object" if isinstance(value, dict) else "array"]
-    if isinstance(value, float) and value in (math.inf, -math.inf):
-        return f"number {'-' if value < 0 else ''}.inf"  # as YAML spells it
     kind = {int: "integer", float: "number", str: "string"}.get(type(value), type(value).__name__)
-    return f"{kind} {value!r}"
+    return f"{kind} {_literal(value)}"
 
 
 def _dotted(path: Path) -> str:
@@ -109,7 +114,8 @@ def _message(error: ValidationError) -> tuple[str, Path, bool] | None:
     if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         sign = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">",
                 "exclusiveMaximum": "<"}[validator]
-        return f"{value!r} is out of range: must be {sign} {error.validator_value}", path, False
+        bound = f"must be {sign} {error.validator_value}"
+        return f"{_literal(value)} is out of range: {bound}", path, False
     if validator in ("maxLength", "minLength"):
         word = "at most" if validator == "maxLength" else "at least"
         size = f"must be {word} {_count(error.validator_value, 'character')} long"
