@@ -1,0 +1,241 @@
+"""Conformance with the reference data, kind by kind, parameter by parameter.
+
+For every kind: each create parameter is accepted with a valid value generated from its
+specification; each create-only parameter is refused on update with ``parameter_unknown``;
+unknown parameters are refused; and every response field of the reference is present, with
+the documented type and nullability.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+from emulator_helpers import Api, error_of, sample
+
+from reconciler import reference
+
+KINDS = list(reference.api()["kinds"])
+
+# Stripe's API reference: "This field is not included by default. To include it in the
+# response, expand the ... field."
+EXPAND_ONLY = {"price": ["tiers", "currency_options"], "coupon": ["applies_to", "currency_options"]}
+
+# "Only returned at creation" (the spec's description of the webhook signing secret).
+CREATE_RESPONSE_ONLY = {"webhook_endpoint": ["secret"]}
+
+# What a minimal valid create needs beyond the reference's required parameters.
+MINIMAL: dict[str, dict[str, Any]] = {
+    "price": {"unit_amount": 1200},
+    "coupon": {"percent_off": 10},
+    "shipping_rate": {"fixed_amount": {"amount": 500, "currency": "usd"}},
+}
+
+
+def _amount_coupon(p: dict[str, Any]) -> None:
+    p.pop("percent_off", None)
+    p.setdefault("amount_off", 500)
+    p.setdefault("currency", "usd")
+
+
+def _tiered(p: dict[str, Any]) -> None:
+    p.pop("unit_amount", None)
+    p.update(billing_scheme="tiered", tiers_mode="graduated",
+             tiers=p.get("tiers") or [{"up_to": "inf", "unit_amount": 100}])
+
+
+# Stripe's cross-parameter rules that a lone parameter must respect to be valid.
+ADJUST: dict[tuple[str, str], Callable[[dict[str, Any]], None]] = {
+    ("price", "tiers"): _tiered,
+    ("price", "tiers_mode"): _tiered,
+    ("price", "unit_amount_decimal"): lambda p: p.pop("unit_amount"),
+    ("price", "custom_unit_amount"): lambda p: p.pop("unit_amount"),
+    ("price", "product_data"): lambda p: p.pop("product"),
+    ("product", "default_price_data"): lambda p: [
+        p["default_price_data"].pop(k) for k in ("custom_unit_amount", "unit_amount_decimal")],
+    ("coupon", "amount_off"): _amount_coupon,
+    ("coupon", "currency_options"): _amount_coupon,
+    ("coupon", "duration_in_months"): lambda p: p.update(duration="repeating"),
+}
+
+
+class World:
+    """Related objects that some parameters must name, created through the API."""
+
+    def __init__(self, api: Api) -> None:
+        self.api = api
+        self.product = api.create("/v1/products", name="Related product")["id"]
+        self.coupon = api.create("/v1/coupons", percent_off=5)["id"]
+        self.meter = api.create("/v1/billing/meters", display_name="Calls", event_name="calls",
+                                default_aggregation={"formula": "sum"})["id"]
+        self.refs: dict[tuple[str, ...], Callable[[], str]] = {
+            ("price", "product"): lambda: self.product,
+            ("price", "recurring", "meter"): lambda: self.meter,
+            ("promotion_code", "promotion", "coupon"): lambda: self.coupon,
+            ("coupon", "applies_to", "products", "0"): lambda: self.product,
+            ("product_feature", "entitlement_feature"): self.new_feature,
+        }
+
+    def new_feature(self) -> str:
+        return self.api.create("/v1/entitlements/features", name="Feature",
+                               lookup_key=sample({"type": "string"}, ("lookup_key",)))["id"]
+
+    def sample(self, kind: str, name: str, spec: Mapping[str, Any]) -> Any:
+        def ref(path: tuple[str, ...]) -> Any:
+            make = self.refs.get((kind, *path))
+            return make() if make else None
+        return sample(spec, (name,), ref)
+
+    def path(self, kind: str) -> str:
+        return reference.kind_facts(kind)["base_path"].replace("{product}", self.product)
+
+    def base(self, kind: str) -> dict[str, Any]:
+        facts = reference.kind_facts(kind)
+        create = facts["params"]["create"]
+        params = {n: self.sample(kind, n, create[n]) for n in facts["required_on_create"]}
+        params.update(MINIMAL.get(kind, {}))
+        for name in ("product",):
+            if (kind, name) in self.refs:
+                params[name] = self.refs[(kind, name)]()
+        return params
+
+    def create(self, kind: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        expand = {"expand": EXPAND_ONLY[kind]} if kind in EXPAND_ONLY else {}
+        return self.api.create(self.path(kind), **params, **expand)
+
+
+def problems(value: Any, spec: Mapping[str, Any], where: str) -> list[str]:
+    """Every way ``value`` departs from a response specification: absent, null, wrong type."""
+    if value is None:
+        return [] if spec.get("nullable") else [f"{where} is null"]
+    if spec.get("expandable") and isinstance(value, (str, dict)):
+        return []
+    kind = spec.get("type")
+    expected = {"string": str, "integer": int, "number": (int, float), "boolean": bool,
+                "object": dict, "array": list, "map": dict}.get(kind)
+    if expected and (not isinstance(value, expected) or (kind != "boolean" and isinstance(value, bool))):
+        return [f"{where} is {type(value).__name__}, not {kind}"]
+    if "enum" in spec and value not in spec["enum"]:
+        return [f"{where}={value!r} not in {spec['enum']}"]
+    found: list[str] = []
+    if kind == "object":
+        for name, sub in spec.get("properties", {}).items():
+            if name not in value:
+                found.append(f"{where}.{name} missing")
+            else:
+                found += problems(value[name], sub, f"{where}.{name}")
+    elif kind == "array":
+        for i, item in enumerate(value):
+            found += problems(item, spec.get("items", {}), f"{where}[{i}]")
+    elif kind == "map":
+        for key, item in value.items():
+            found += problems(item, spec.get("values", {}), f"{where}[{key}]")
+    return found
+
+
+def check_response(kind: str, obj: Mapping[str, Any], created: bool = True) -> None:
+    fields = dict(reference.kind_facts(kind)["response_fields"])
+    if not created:
+        for name in CREATE_RESPONSE_ONLY.get(kind, []):
+            assert name not in obj
+            del fields[name]
+    assert problems(obj, {"type": "object", "properties": fields}, kind) == []
+    assert obj["object"] == reference.api()["kinds"][kind]["object"]
+    assert obj["livemode"] is False
+
+
+CREATE_PARAMS = [
+    (kind, name)
+    for kind in KINDS
+    for name in reference.kind_facts(kind)["params"]["create"]
+    if name != "expand"
+]
+
+
+@pytest.fixture
+def world(api: Api) -> World:
+    return World(api)
+
+
+@pytest.mark.parametrize(("kind", "name"), CREATE_PARAMS, ids=[f"{k}.{n}" for k, n in CREATE_PARAMS])
+def test_every_create_parameter_is_accepted(world: World, kind: str, name: str) -> None:
+    params = world.base(kind)
+    spec = reference.kind_facts(kind)["params"]["create"][name]
+    params[name] = world.sample(kind, name, spec)
+    ADJUST.get((kind, name), lambda p: None)(params)
+    obj = world.create(kind, params)
+    check_response(kind, obj)
+    fields = reference.kind_facts(kind)["response_fields"]
+    value = params[name]
+    scalar = name in fields and fields[name].get("type") in ("string", "integer", "number", "boolean")
+    if scalar and not fields[name].get("expandable"):
+        assert obj[name] == value
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_response_field_is_present_on_create_retrieve_and_list(world: World, kind: str) -> None:
+    created = world.create(kind, world.base(kind))
+    check_response(kind, created)
+    path = world.path(kind)
+    expand = EXPAND_ONLY.get(kind, [])
+    retrieved = world.api.ok(world.api.get(f"{path}/{created['id']}", {"expand": expand} if expand else {}))
+    check_response(kind, retrieved, created=False)
+    item_expand = {"expand": [f"data.{f}" for f in expand]} if expand else {}
+    listed = world.api.ok(world.api.get(path, {"limit": 100, **item_expand}))
+    assert created["id"] in [o["id"] for o in listed["data"]]
+    for obj in listed["data"]:
+        check_response(kind, obj, created=False)
+
+
+def _create_only(kind: str) -> list[tuple[str, str]]:
+    facts = reference.kind_facts(kind)
+    if "update" not in facts["params"]:
+        return []
+    return [(kind, p) for p in facts["create_only_params"] + facts["create_only_nested_paths"]]
+
+
+CREATE_ONLY = [pair for kind in KINDS for pair in _create_only(kind)]
+
+
+@pytest.mark.parametrize(("kind", "dotted"), CREATE_ONLY, ids=[f"{k}.{p}" for k, p in CREATE_ONLY])
+def test_every_create_only_parameter_is_refused_on_update(world: World, kind: str, dotted: str) -> None:
+    obj = world.create(kind, world.base(kind))
+    create = reference.kind_facts(kind)["params"]["create"]
+    top, *rest = dotted.split(".")
+    spec = create[top]
+    for part in rest:
+        spec = spec["properties"][part]
+    value: Any = world.sample(kind, dotted.rsplit(".", 1)[-1], spec)
+    for part in reversed(rest):
+        value = {part: value}
+    response = world.api.post(f"{world.path(kind)}/{obj['id']}", {top: value})
+    wire = top + "".join(f"[{p}]" for p in rest)
+    error = error_of(response, 400, "parameter_unknown", wire)
+    assert "created" in error["message"]
+    # nothing changed
+    again = world.api.ok(world.api.get(f"{world.path(kind)}/{obj['id']}"))
+    assert again == {k: v for k, v in obj.items() if k not in ("secret", *EXPAND_ONLY.get(kind, []))}
+
+
+def test_product_features_have_no_update_endpoint(world: World) -> None:
+    obj = world.create("product_feature", world.base("product_feature"))
+    response = world.api.post(f"{world.path('product_feature')}/{obj['id']}", {})
+    error = error_of(response, 404, None)
+    assert error["message"].startswith("Unrecognized request URL (POST: ")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_unknown_parameters_are_refused_by_name(world: World, kind: str) -> None:
+    path = world.path(kind)
+    params = {**world.base(kind), "colour": "blue"}
+    error = error_of(world.api.post(path, params), 400, "parameter_unknown", "colour")
+    assert "colour" in error["message"]
+    nested = next((n for n, s in reference.kind_facts(kind)["params"]["create"].items()
+                   if s.get("type") == "object"), None)
+    if nested is not None:
+        params = world.base(kind)
+        params[nested] = {**(params.get(nested) or {}), "colour": "blue"}
+        error_of(world.api.post(path, params), 400, "parameter_unknown", f"{nested}[colour]")
+    error_of(world.api.get(path, {"colour": "blue"}), 400, "parameter_unknown", "colour")
+    assert world.api.ok(world.api.get(path))["data"] is not None
