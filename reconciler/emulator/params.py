@@ -28,7 +28,7 @@ from typing import Any
 
 from reconciler import reference
 
-from .errors import invalid, missing_parameter, unknown_parameter
+from .errors import StripeError, invalid, missing_parameter, unknown_parameter
 from .forms import bracket
 
 Spec = Mapping[str, Any]
@@ -98,14 +98,19 @@ def _value(raw: Any, spec: Spec, path: Path, explain: Explain) -> Any:
 
 
 def _any_of(raw: Any, spec: Spec, path: Path, explain: Explain) -> Any:
-    error = None
+    """The first alternative that accepts the value; else the last error of one of its shape."""
+    errors = []
     for alternative in spec["anyOf"]:
         try:
             return _value(raw, alternative, path, explain)
-        except Exception as exc:  # noqa: BLE001 - try the next alternative
-            error = exc
-    assert error is not None
-    raise error
+        except StripeError as exc:
+            errors.append((_fits(raw, alternative), exc))
+    raise max(reversed(errors), key=lambda pair: pair[0])[1]
+
+
+def _fits(raw: Any, spec: Spec) -> bool:
+    containers = {"object": dict, "map": dict, "array": (list, dict)}
+    return isinstance(raw, containers.get(spec.get("type", ""), str))
 
 
 def _array(raw: Any, spec: Spec, path: Path, explain: Explain) -> list:
@@ -179,8 +184,7 @@ def _decimal(raw: str, name: str) -> str:
 
 
 def decimal_string(number: Decimal | int) -> str:
-    text = format(Decimal(number).normalize(), "f")
-    return text
+    return format(Decimal(number).normalize(), "f")
 
 
 def _currency(raw: str, name: str) -> str:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes; don't wait 40 ms
     server: EmulatorServer
 
     def _serve(self) -> None:
