@@ -15,7 +15,8 @@ Rules, in one place:
 
 * mappings nest as ``key[sub]``; sequences (list/tuple) are always indexed ``key[i]``, whether
   their items are scalars, mappings or sequences;
-* ``True``/``False`` are ``true``/``false``; ``None`` is omitted (at any depth); ``""`` is sent
+* ``True``/``False`` are ``true``/``false``; ``None`` is omitted (at any depth, and a list
+  item that encodes to nothing takes no index, so indexes stay dense); ``""`` is sent
   as an empty value, which is how Stripe clears an emptyable field or a metadata key;
 * integers, :class:`~decimal.Decimal` and floats are written in plain positional notation,
   never scientific (``1e-7`` is ``0.0000001``; ``Decimal("1E+3")`` is ``1000``); NaN and
@@ -86,8 +87,13 @@ def _walk(prefix: str, value: Any) -> Iterator[tuple[str, str]]:
         for sub in sorted(value, key=str):
             yield from _walk(f"{prefix}[{sub}]", value[sub])
     elif isinstance(value, Sequence) and not isinstance(value, (str, bytes, bytearray)):
-        for i, item in enumerate(value):
-            yield from _walk(f"{prefix}[{i}]", item)
+        # Indexes stay dense: items that encode to nothing (None, {}) take no index.
+        index = 0
+        for item in value:
+            pairs = list(_walk(f"{prefix}[{index}]", item))
+            if pairs:
+                index += 1
+                yield from pairs
     else:
         yield prefix, _scalar(value)
 

@@ -81,8 +81,10 @@ class TokenBucket:
             while True:
                 now = self._clock()
                 self._refill(now)
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                # The epsilon absorbs float rounding: after sleeping exactly the computed
+                # wait, tokens may read 0.9999999999, and a sub-ulp wait would never end.
+                if self._tokens >= 1.0 - 1e-9:
+                    self._tokens = max(0.0, self._tokens - 1.0)
                     return
                 wait = (1.0 - self._tokens) / self.rate
                 self.waited += wait
