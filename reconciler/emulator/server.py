@@ -69,7 +69,8 @@ class EmulatorServer(ThreadingHTTPServer):
 def serve_in_thread(emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve ``emulator`` in a background thread; yields the base URL, stops on exit."""
     server = EmulatorServer(emulator, host, port)
-    thread = threading.Thread(target=server.serve_forever, name="stripe-emulator", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="stripe-emulator", daemon=True)
     thread.start()
     try:
         yield server.url

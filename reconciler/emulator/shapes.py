@@ -21,16 +21,20 @@ Spec = Mapping[str, Any]
 
 
 def blank(spec: Spec) -> Any:
-    """The value of a field nobody set: null if nullable, else an empty value of its type."""
+    """The value of a field nobody set: null if nullable, else an empty value of its type.
+
+    Maps are the exception: Stripe writes an unset map as ``{}`` even where the spec allows
+    null (``metadata``, ``restrictions.currency_options``), and the SDKs expect a mapping there.
+    """
+    kind = spec.get("type")
+    if kind == "map":
+        return {}
     if spec.get("nullable"):
         return None
-    kind = spec.get("type")
     if kind == "object":
         return {name: blank(sub) for name, sub in spec.get("properties", {}).items()}
     if kind == "array":
         return []
-    if kind == "map":
-        return {}
     if kind == "boolean":
         return False
     if kind in ("integer", "number"):

@@ -142,7 +142,7 @@ def test_shipping_rates(api: Api) -> None:
     rate = api.create("/v1/shipping_rates", display_name="Ground",
                       fixed_amount={"amount": 500, "currency": "usd"})
     assert (rate["type"], rate["tax_behavior"], rate["active"]) == ("fixed_amount", "unspecified", True)
-    assert rate["fixed_amount"] == {"amount": 500, "currency": "usd", "currency_options": None}
+    assert rate["fixed_amount"] == {"amount": 500, "currency": "usd", "currency_options": {}}
     updated = api.ok(api.post(f"/v1/shipping_rates/{rate['id']}", {
         "fixed_amount": {"currency_options": {"eur": {"amount": 450}}}, "active": False}))
     assert updated["fixed_amount"]["amount"] == 500

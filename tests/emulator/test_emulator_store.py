@@ -1,0 +1,95 @@
+"""State: in memory, or a JSON file shared safely between processes; reset and read-back."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from emulator_helpers import KEY, Api
+
+from reconciler.emulator import Emulator
+
+WRITER = textwrap.dedent("""
+    import sys
+    from reconciler.emulator import Emulator
+    from emulator_helpers import Api
+    api = Api(Emulator(state_file=sys.argv[1]))
+    for i in range(int(sys.argv[3])):
+        api.create("/v1/products", name=f"{sys.argv[2]}-{i}")
+        api.create("/v1/entitlements/features", name="f", lookup_key=f"{sys.argv[2]}-{i}")
+""")
+
+
+def test_state_file_is_shared_by_separate_emulators(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    first, second = Api(Emulator(state_file=state)), Api(Emulator(state_file=state))
+    made = first.create("/v1/products", name="Shared")
+    assert second.ok(second.get(f"/v1/products/{made['id']}"))["name"] == "Shared"
+    second.ok(second.post(f"/v1/products/{made['id']}", {"name": "Renamed"}))
+    assert first.ok(first.get(f"/v1/products/{made['id']}"))["name"] == "Renamed"
+    assert first.ok(first.get("/v1/account"))["id"] == second.ok(second.get("/v1/account"))["id"]
+    data = json.loads(state.read_text())
+    assert data["version"] == 1 and data["platform"].startswith("acct_")
+    # a later process starts from the file
+    third = Api(Emulator(state_file=state))
+    assert [p["name"] for p in third.ok(third.get("/v1/products"))["data"]] == ["Renamed"]
+
+
+def test_idempotency_keys_survive_in_the_state_file(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    first = Api(Emulator(state_file=state)).post("/v1/products", {"name": "A"}, **{"Idempotency-Key": "x"})
+    replay = Api(Emulator(state_file=state)).post("/v1/products", {"name": "A"}, **{"Idempotency-Key": "x"})
+    assert replay.headers["idempotent-replayed"] == "true" and replay.json() == first.json()
+
+
+def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
+    state, n = tmp_path / "state.json", 40
+    env_path = str(Path(__file__).parent)
+    procs = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(state), name, str(n)],
+                         env={"PYTHONPATH": env_path, "PATH": ""}, stderr=subprocess.PIPE)
+        for name in ("left", "right")
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err.decode()
+    api = Api(Emulator(state_file=state))
+    names = []
+    after = None
+    while True:
+        page = api.ok(api.get("/v1/products", {"limit": 100, **({"starting_after": after} if after else {})}))
+        names += [p["name"] for p in page["data"]]
+        if not page["has_more"]:
+            break
+        after = page["data"][-1]["id"]
+    assert sorted(names) == sorted([f"left-{i}" for i in range(n)] + [f"right-{i}" for i in range(n)])
+    data = json.loads(state.read_text())
+    seqs = [r["seq"] for bucket in data["accounts"].values()
+            for table in bucket["objects"].values() for r in table.values()]
+    assert len(seqs) == len(set(seqs)) == 4 * n + 1  # + the seeded payment method configuration
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_reset_and_state_endpoints(emu: Emulator) -> None:
+    api = Api(emu)
+    api.create("/v1/products", name="Gone soon")
+    platform = api.ok(api.get("/v1/account"))["id"]
+    state = api.http.get("/_emulator/state").json()
+    bucket = state["accounts"][f"{platform}:test"]
+    assert [r["object"]["name"] for r in bucket["objects"]["product"].values()] == ["Gone soon"]
+    assert api.http.post("/_emulator/reset").json() == {"reset": True}
+    assert api.ok(api.get("/v1/products"))["data"] == []
+    assert api.ok(api.get("/v1/account"))["id"] == platform
+    emu.reset()
+    assert emu.state()["accounts"] == {}
+
+
+def test_admin_endpoints_need_no_key_and_are_not_counted(emu: Emulator) -> None:
+    anonymous = Api(emu, key=None)
+    assert anonymous.http.get("/_emulator/requests").json() == {"counts": {}}
+    assert anonymous.http.get("/_emulator/nothing").status_code == 404
+    Api(emu, key=KEY).get("/v1/products")
+    assert anonymous.http.get("/_emulator/requests").json() == {"counts": {"GET /v1/products": 1}}
