@@ -51,7 +51,7 @@ def _faults(current: Faults, body: bytes) -> Faults:
     try:
         changes: Any = json.loads(body or b"{}")
         if not isinstance(changes, dict):
-            raise ValueError("expected a JSON object")
+            raise TypeError("expected a JSON object")
         return Faults.from_json({**current.to_json(), **changes})
     except (ValueError, TypeError) as exc:
         raise StripeError(f"Invalid fault settings: {exc}") from None

@@ -108,9 +108,12 @@ def _any_of(raw: Any, spec: Spec, path: Path, explain: Explain) -> Any:
     raise max(reversed(errors), key=lambda pair: pair[0])[1]
 
 
+_SHAPES: dict[str, type | tuple[type, ...]] = {"object": dict, "map": dict, "array": (list, dict)}
+
+
 def _fits(raw: Any, spec: Spec) -> bool:
-    containers = {"object": dict, "map": dict, "array": (list, dict)}
-    return isinstance(raw, containers.get(spec.get("type", ""), str))
+    """Whether a value has the shape an alternative expects (a hash, an array, a scalar)."""
+    return isinstance(raw, _SHAPES.get(spec.get("type", ""), str))
 
 
 def _array(raw: Any, spec: Spec, path: Path, explain: Explain) -> list:

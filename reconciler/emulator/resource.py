@@ -22,6 +22,8 @@ from .shapes import blank, merge, object_spec, pair_decimals, shape
 from .store import Bucket, random_id
 
 Obj = dict[str, Any]
+Records = list[dict[str, Any]]  # store records ({"seq", "object", "parent"?}), newest first
+Paths = list[str]  # expand[] paths
 Filter = Callable[[Obj, Any], bool]
 
 
@@ -183,12 +185,13 @@ class Resource:
     def search(self, ctx: Context, raw: Mapping[str, Any], parent: str | None = None) -> Obj:
         return search.search(self, ctx, raw)
 
-    def _page(self, ctx: Context, records: list, limit: int, after: str | None,
-              before: str | None) -> tuple[list, bool]:
-        if after or before:
-            cursor = ctx.bucket.get(self.object, after or before)  # type: ignore[arg-type]
+    def _page(self, ctx: Context, records: Records, limit: int, after: str | None,
+              before: str | None) -> tuple[Records, bool]:
+        cursor_id = after or before
+        if cursor_id is not None:
+            cursor = ctx.bucket.get(self.object, cursor_id)
             if cursor is None:
-                raise no_such(self.object, str(after or before),
+                raise no_such(self.object, cursor_id,
                               "starting_after" if after else "ending_before", status=400)
             if after:
                 records = [r for r in records if r["seq"] < cursor["seq"]]
@@ -197,7 +200,7 @@ class Resource:
                 return newer[-limit:], len(newer) > limit
         return records[:limit], len(records) > limit
 
-    def render(self, ctx: Context, obj: Obj, expand: list[str], creating: bool = False) -> Obj:
+    def render(self, ctx: Context, obj: Obj, expand: Paths, creating: bool = False) -> Obj:
         """The object as a response: expand-only fields hidden unless asked, expansions done."""
         out = copy.deepcopy(obj)
         self.present(ctx, out)
@@ -264,7 +267,7 @@ def _created_in(created: int | None, wanted: Any) -> bool:
     return all(checks[op](bound) for op, bound in wanted.items())
 
 
-def _item_expansions(expand: list[str]) -> list[str]:
+def _item_expansions(expand: Paths) -> Paths:
     """``expand[]=data.tiers`` on a list expands ``tiers`` of each item."""
     out = []
     for path in expand:

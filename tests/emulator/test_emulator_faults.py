@@ -7,7 +7,7 @@ import time
 
 import httpx
 import pytest
-from emulator_helpers import KEY, Api, error_of, encode
+from emulator_helpers import KEY, Api, encode, error_of
 
 from reconciler.emulator import Emulator, Faults
 

@@ -74,7 +74,7 @@ def test_created_filters() -> None:
     ids = make_products(api, 5)  # created 1000 (+ seeding), ...
     created = {p["id"]: p["created"] for p in api.ok(api.get("/v1/products"))["data"]}
     middle = created[ids[2]]
-    ids_where = lambda params: [p["id"] for p in api.ok(api.get("/v1/products", params))["data"]]  # noqa: E731
+    ids_where = lambda params: [p["id"] for p in api.ok(api.get("/v1/products", params))["data"]]
     assert ids_where({"created": middle}) == [ids[2]]
     assert ids_where({"created": {"gte": middle}}) == ids[2:][::-1]
     assert ids_where({"created": {"gt": middle}}) == ids[3:][::-1]
@@ -88,7 +88,7 @@ def test_product_filters(api: Api) -> None:
     mug = api.create("/v1/products", name="Mug", type="good", shippable=True, url="https://x.test/mug")
     plan = api.create("/v1/products", name="Plan")
     old = api.create("/v1/products", name="Old", active=False)
-    ids_where = lambda params: [p["id"] for p in api.ok(api.get("/v1/products", params))["data"]]  # noqa: E731
+    ids_where = lambda params: [p["id"] for p in api.ok(api.get("/v1/products", params))["data"]]
     assert ids_where({}) == [old["id"], plan["id"], mug["id"]]
     assert ids_where({"active": True}) == [plan["id"], mug["id"]]
     assert ids_where({"active": False}) == [old["id"]]
@@ -103,7 +103,7 @@ def test_product_filters(api: Api) -> None:
 def test_search_subset(api: Api) -> None:
     pro = api.create("/v1/products", name="Pro plan", metadata={"tier": "gold"})
     api.create("/v1/products", name="Basic", active=False)
-    found = lambda q: [p["id"] for p in api.ok(api.get("/v1/products/search", {"query": q}))["data"]]  # noqa: E731
+    found = lambda q: [p["id"] for p in api.ok(api.get("/v1/products/search", {"query": q}))["data"]]
     assert found("name:'pro plan'") == [pro["id"]]
     assert found("name~'pro' AND active:'true'") == [pro["id"]]
     assert found("metadata['tier']:'gold'") == [pro["id"]]

@@ -180,7 +180,7 @@ def test_tax_behavior_is_one_way(api: Api, product: dict) -> None:
 def test_price_lists_show_active_prices_unless_asked(api: Api, product: dict) -> None:
     live, archived = price(api, product), price(api, product, unit_amount=1)
     api.ok(api.post(f"/v1/prices/{archived['id']}", {"active": False}))
-    ids = lambda params: [p["id"] for p in api.ok(api.get("/v1/prices", params))["data"]]  # noqa: E731
+    ids = lambda params: [p["id"] for p in api.ok(api.get("/v1/prices", params))["data"]]
     assert ids({}) == [live["id"]]
     assert ids({"active": True}) == [live["id"]]
     assert ids({"active": False}) == [archived["id"]]
@@ -190,7 +190,7 @@ def test_price_list_filters(api: Api, product: dict) -> None:
     other = api.create("/v1/products", name="Other")
     usd_month = price(api, product, recurring={"interval": "month"})
     eur_once = api.create("/v1/prices", product=other["id"], currency="eur", unit_amount=5)
-    ids = lambda params: [p["id"] for p in api.ok(api.get("/v1/prices", params))["data"]]  # noqa: E731
+    ids = lambda params: [p["id"] for p in api.ok(api.get("/v1/prices", params))["data"]]
     assert ids({"currency": "eur"}) == [eur_once["id"]]
     assert ids({"product": product["id"]}) == [usd_month["id"]]
     assert ids({"type": "recurring"}) == [usd_month["id"]]
@@ -260,7 +260,7 @@ def test_inactive_features_are_hidden_unless_archived(api: Api) -> None:
     kept = api.create("/v1/entitlements/features", name="A", lookup_key="a")
     gone = api.create("/v1/entitlements/features", name="B", lookup_key="b")
     api.ok(api.post(f"/v1/entitlements/features/{gone['id']}", {"active": False}))
-    ids = lambda params: [f["id"] for f in api.ok(api.get("/v1/entitlements/features", params))["data"]]  # noqa: E731
+    ids = lambda params: [f["id"] for f in api.ok(api.get("/v1/entitlements/features", params))["data"]]
     assert ids({}) == [kept["id"]]
     assert ids({"archived": True}) == [gone["id"]]
     assert ids({"archived": False}) == [kept["id"]]

@@ -24,7 +24,7 @@ _ALL = (
 
 
 def registry() -> dict[str, Resource]:
-    resources = {cls.object: cls() for cls in _ALL}
+    resources: dict[str, Resource] = {cls.object: cls() for cls in _ALL}
     missing = set(reference.api()["kinds"]) - set(resources)
     if missing:
         raise RuntimeError(f"no emulator resource for {sorted(missing)}")

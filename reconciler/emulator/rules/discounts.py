@@ -17,10 +17,10 @@ import re
 import secrets
 import string
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import conflict, invalid, missing_parameter, rule
-from ..resource import Context, Obj, Resource
+from ..resource import Context, Filter, Obj, Resource
 
 _UPPER = string.ascii_uppercase + string.digits
 _CODE = re.compile(r"[A-Za-z0-9-]+\Z")
@@ -33,7 +33,7 @@ def _random_code(length: int = 8) -> str:
 class Coupon(Resource):
     object = "coupon"
     prefix = ""
-    defaults = {"duration": "once", "valid": True}
+    defaults: ClassVar[Mapping[str, Any]] = {"duration": "once", "valid": True}
     expand_only = frozenset({"applies_to", "currency_options"})
 
     def new_id(self, ctx: Context, p: Mapping[str, Any]) -> str:
@@ -89,8 +89,8 @@ class Coupon(Resource):
 class PromotionCode(Resource):
     object = "promotion_code"
     prefix = "promo_"
-    defaults = {"active": True}
-    filters = {
+    defaults: ClassVar[Mapping[str, Any]] = {"active": True}
+    filters: ClassVar[Mapping[str, Filter]] = {
         "coupon": lambda obj, coupon: obj["promotion"]["coupon"] == coupon,
         "code": lambda obj, code: obj["code"].casefold() == code.casefold(),
     }

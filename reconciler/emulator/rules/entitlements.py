@@ -9,19 +9,19 @@ the response embeds the whole feature object.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import conflict, rule
-from ..resource import Context, Obj, Resource
+from ..resource import Context, Filter, Obj, Resource
 from ..store import random_id
 
 
 class Feature(Resource):
     object = "entitlements.feature"
     prefix = "feat_"
-    defaults = {"active": True}
-    list_defaults = {"archived": False}
-    filters = {"archived": lambda obj, archived: obj["active"] is not archived}
+    defaults: ClassVar[Mapping[str, Any]] = {"active": True}
+    list_defaults: ClassVar[Mapping[str, Any]] = {"archived": False}
+    filters: ClassVar[Mapping[str, Filter]] = {"archived": lambda obj, archived: obj["active"] is not archived}
 
     def new_id(self, ctx: Context, p: Mapping[str, Any]) -> str:
         return random_id(self.prefix if ctx.livemode else f"{self.prefix}test_")

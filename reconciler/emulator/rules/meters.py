@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from ..resource import Context, Obj, Resource
 from ..store import random_id
@@ -19,7 +19,7 @@ from ..store import random_id
 class Meter(Resource):
     object = "billing.meter"
     prefix = "mtr_"
-    defaults = {
+    defaults: ClassVar[Mapping[str, Any]] = {
         "status": "active",
         "customer_mapping": {"event_payload_key": "stripe_customer_id", "type": "by_id"},
         "value_settings": {"event_payload_key": "value"},

@@ -16,11 +16,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import conflict, missing_parameter, rule
 from ..forms import bracket
-from ..resource import Context, Obj, Resource
+from ..resource import Context, Filter, Obj, Resource
 from ..shapes import pair_decimals, shape
 
 _AMOUNTS = ("unit_amount", "unit_amount_decimal", "custom_unit_amount")
@@ -30,10 +30,10 @@ _OWN_OPTION_FIELDS = ("custom_unit_amount", "tax_behavior", "tiers", "unit_amoun
 class Price(Resource):
     object = "price"
     prefix = "price_"
-    defaults = {"active": True, "billing_scheme": "per_unit", "tax_behavior": "unspecified"}
+    defaults: ClassVar[Mapping[str, Any]] = {"active": True, "billing_scheme": "per_unit", "tax_behavior": "unspecified"}
     expand_only = frozenset({"tiers", "currency_options"})
-    list_defaults = {"active": True}
-    filters = {"lookup_keys": lambda obj, keys: obj["lookup_key"] in keys}
+    list_defaults: ClassVar[Mapping[str, Any]] = {"active": True}
+    filters: ClassVar[Mapping[str, Filter]] = {"lookup_keys": lambda obj, keys: obj["lookup_key"] in keys}
 
     def check_create(self, ctx: Context, p: dict[str, Any], parent: str | None) -> None:
         if "product" in p:

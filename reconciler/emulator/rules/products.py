@@ -10,10 +10,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from ..errors import conflict, rule
-from ..resource import Context, Obj, Resource
+from ..resource import Context, Filter, Obj, Resource
 from ..store import random_id
 
 _SERVICE_ONLY = ("statement_descriptor", "unit_label")
@@ -22,8 +22,8 @@ _SERVICE_ONLY = ("statement_descriptor", "unit_label")
 class Product(Resource):
     object = "product"
     prefix = "prod_"
-    defaults = {"active": True, "type": "service"}
-    filters = {"ids": lambda obj, ids: obj["id"] in ids}
+    defaults: ClassVar[Mapping[str, Any]] = {"active": True, "type": "service"}
+    filters: ClassVar[Mapping[str, Filter]] = {"ids": lambda obj, ids: obj["id"] in ids}
 
     def new_id(self, ctx: Context, p: Mapping[str, Any]) -> str:
         return p.get("id") or random_id(self.prefix, 14)

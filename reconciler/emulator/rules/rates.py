@@ -6,7 +6,8 @@ Tax rates: ``percentage`` lies between 0 and 100. Shipping rates: ``type`` defau
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from ..errors import invalid, missing_parameter
 from ..resource import Context, Resource
@@ -15,7 +16,7 @@ from ..resource import Context, Resource
 class TaxRate(Resource):
     object = "tax_rate"
     prefix = "txr_"
-    defaults = {"active": True}
+    defaults: ClassVar[Mapping[str, Any]] = {"active": True}
 
     def check_create(self, ctx: Context, p: dict[str, Any], parent: str | None) -> None:
         if not 0 <= p["percentage"] <= 100:
@@ -25,7 +26,7 @@ class TaxRate(Resource):
 class ShippingRate(Resource):
     object = "shipping_rate"
     prefix = "shr_"
-    defaults = {"active": True, "type": "fixed_amount", "tax_behavior": "unspecified"}
+    defaults: ClassVar[Mapping[str, Any]] = {"active": True, "type": "fixed_amount", "tax_behavior": "unspecified"}
 
     def check_create(self, ctx: Context, p: dict[str, Any], parent: str | None) -> None:
         if p.get("type", "fixed_amount") == "fixed_amount" and "fixed_amount" not in p:

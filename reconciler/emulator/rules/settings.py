@@ -12,7 +12,7 @@ Webhook endpoints: ``url`` must be an http(s) URL (``url_invalid``); the signing
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from ..errors import invalid
@@ -25,7 +25,7 @@ _ON_BY_DEFAULT = frozenset({"card"})
 class PaymentMethodConfiguration(Resource):
     object = "payment_method_configuration"
     prefix = "pmc_"
-    defaults = {"active": True, "is_default": False, "name": "Payment method configuration"}
+    defaults: ClassVar[Mapping[str, Any]] = {"active": True, "is_default": False, "name": "Payment method configuration"}
 
     def __init__(self) -> None:
         super().__init__()
@@ -60,7 +60,7 @@ class PaymentMethodConfiguration(Resource):
 class WebhookEndpoint(Resource):
     object = "webhook_endpoint"
     prefix = "we_"
-    defaults = {"status": "enabled"}
+    defaults: ClassVar[Mapping[str, Any]] = {"status": "enabled"}
     create_response_only = frozenset({"secret"})
 
     def check_create(self, ctx: Context, p: dict[str, Any], parent: str | None) -> None:

@@ -1,0 +1,79 @@
+"""`reconciler emulator serve`: a real process, its URL on stderr, a clean stop on signals."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from emulator_helpers import KEY, Api
+
+from reconciler.cli import main
+from reconciler.emulator import Emulator
+
+
+def start(*args: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from reconciler.cli import main; main()", "emulator", "serve",
+         "--port", "0", *args],
+        stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    found = re.search(r"http://127\.0\.0\.1:\d+", line)
+    assert found, line
+    return proc, found.group(0)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_prints_its_url_and_stops_cleanly(tmp_path: Path, sig: signal.Signals) -> None:
+    state = tmp_path / "state.json"
+    proc, url = start("--state", str(state), "--seed", "3")
+    try:
+        made = httpx.post(f"{url}/v1/products", data={"name": "Served"},
+                          headers={"Authorization": f"Bearer {KEY}"}).json()
+        assert made["name"] == "Served"
+        faults = httpx.get(f"{url}/_emulator/faults").json()
+        assert faults["seed"] == 3
+    finally:
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0, err
+    assert "stopped" in err
+    # the state file is shared with an in-process emulator
+    api = Api(Emulator(state_file=state))
+    assert api.ok(api.get(f"/v1/products/{made['id']}"))["name"] == "Served"
+
+
+def test_serve_applies_fault_options() -> None:
+    proc, url = start("--fail-rate", "1", "--latency-ms", "1")
+    try:
+        response = httpx.get(f"{url}/v1/products", headers={"Authorization": f"Bearer {KEY}"})
+        assert response.status_code == 500
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
+def test_serve_options_are_checked() -> None:
+    result = CliRunner().invoke(main, ["emulator", "serve", "--fail-rate", "2"])
+    assert result.exit_code == 2 and "--fail-rate" in result.output
+    help_text = CliRunner().invoke(main, ["emulator", "serve", "--help"]).output
+    for option in ("--host", "--port", "--state", "--latency-ms", "--rate-limit", "--fail-rate",
+                   "--drop-rate", "--seed"):
+        assert option in help_text
+
+
+def test_serve_reports_a_busy_port() -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(main, ["emulator", "serve", "--port", str(port)])
+    assert result.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in result.output
