@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 PREFIX = "/_emulator/"
 
 
-def handle(emulator: Emulator, method: str, path: str, body: bytes) -> Outcome:
+def handle(emulator: Emulator, method: str, path: str, body: bytes, request_id: str) -> Outcome:
     action = (method, path[len(PREFIX):].strip("/"))
     try:
         if action == ("GET", "state"):
@@ -44,7 +44,7 @@ def handle(emulator: Emulator, method: str, path: str, body: bytes) -> Outcome:
             return Outcome(200, {"counts": {}})
         raise unrecognized_url(method, path)
     except StripeError as error:
-        return Outcome.error(error, "admin")
+        return Outcome.error(error, request_id)
 
 
 def _faults(current: Faults, body: bytes) -> Faults:

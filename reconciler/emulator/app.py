@@ -93,10 +93,10 @@ class Emulator:
     def state(self) -> dict[str, Any]:
         return self.store.snapshot()
 
-    @property
-    def latency(self) -> float:
-        """Seconds each request waits before it is handled (applied by transports, server)."""
-        return self.faults.latency_ms / 1000
+    def latency(self, path: str) -> float:
+        """Seconds a request waits before it is handled (the transports and server apply it,
+        so the async transport can await it); test controls never wait."""
+        return 0.0 if path.startswith(admin.PREFIX) else self.faults.latency_ms / 1000
 
     def transport(self) -> httpx.BaseTransport:
         from .transport import EmulatorTransport
@@ -116,7 +116,7 @@ class Emulator:
         lowered = {k.lower(): v for k, v in headers.items()}
         request_id = random_id("req_", 14)
         if path.startswith(admin.PREFIX):
-            return self._respond(admin.handle(self, method, path, body), request_id, {})
+            return self._respond(admin.handle(self, method, path, body, request_id), request_id, {})
         found = routes.find(self.routes, method, path)
         self._count(f"{method} {found[0].template if found else path}")
         base = {"Stripe-Version": lowered.get("stripe-version") or API_VERSION}
@@ -128,7 +128,12 @@ class Emulator:
             outcome = _fault_outcome(500, "api_error", None,
                                      "An unknown error occurred. (emulated)", request_id)
         else:
-            outcome = self._serve(method, path, query, lowered, body, found, request_id)
+            try:
+                outcome = self._serve(method, path, query, lowered, body, found, request_id)
+            except Exception as exc:  # noqa: BLE001 - a bug or a broken state file: answer, don't hang up
+                outcome = Outcome.error(StripeError(
+                    f"The emulator failed: {type(exc).__name__}: {exc}", status=500, type="api_error",
+                    headers={"Stripe-Should-Retry": "false"}), request_id)
         if method == "POST" and "idempotency-key" in lowered:
             base["Idempotency-Key"] = lowered["idempotency-key"]
         response = self._respond(outcome, request_id, base)

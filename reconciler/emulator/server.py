@@ -29,9 +29,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         emulator = self.server.emulator
-        if emulator.latency and not self.path.startswith("/_emulator/"):
-            time.sleep(emulator.latency)
         url = urlsplit(self.path)
+        time.sleep(emulator.latency(url.path))
         response = emulator.handle(self.command, url.path, url.query, dict(self.headers.items()), body)
         if response.drop:
             self.close_connection = True

@@ -4,6 +4,8 @@
 emulator without a socket. Latency is slept (sync) or awaited (async), so concurrent async
 requests overlap their delays as they would against a server. A dropped write raises
 ``httpx.RemoteProtocolError``, what httpx raises when a server closes without answering.
+Handling itself is synchronous and short (with a state file it also takes the file lock), so
+the async transport calls it directly rather than through a thread.
 """
 
 from __future__ import annotations
@@ -37,8 +39,7 @@ class EmulatorTransport(httpx.BaseTransport):
         self.emulator = emulator
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self.emulator.latency:
-            time.sleep(self.emulator.latency)
+        time.sleep(self.emulator.latency(request.url.path))
         return _to_httpx(_call(self.emulator, request, request.read()), request)
 
 
@@ -47,6 +48,5 @@ class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
         self.emulator = emulator
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.emulator.latency:
-            await asyncio.sleep(self.emulator.latency)
+        await asyncio.sleep(self.emulator.latency(request.url.path))
         return _to_httpx(_call(self.emulator, request, await request.aread()), request)

@@ -93,3 +93,14 @@ def test_admin_endpoints_need_no_key_and_are_not_counted(emu: Emulator) -> None:
     assert anonymous.http.get("/_emulator/nothing").status_code == 404
     Api(emu, key=KEY).get("/v1/products")
     assert anonymous.http.get("/_emulator/requests").json() == {"counts": {"GET /v1/products": 1}}
+
+
+def test_a_broken_state_file_is_a_500_not_a_hang_up(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    api = Api(Emulator(state_file=state))
+    api.create("/v1/products", name="Before")
+    state.write_text("{not json")
+    response = api.get("/v1/products")
+    assert response.status_code == 500 and response.headers["stripe-should-retry"] == "false"
+    assert response.json()["error"]["type"] == "api_error"
+    assert "JSONDecodeError" in response.json()["error"]["message"]
