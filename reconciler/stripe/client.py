@@ -38,7 +38,7 @@ import random as _random
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -82,13 +82,27 @@ class Account:
     display_name: str | None = None
 
 
-@dataclass
-class _Failure:
-    """A transport failure, reduced to text: holds no httpx object (and so no headers)."""
+class _Form:
+    """Encoded parameters, with a repr that does not show them (they may hold secrets)."""
 
-    kind: str
-    detail: str
-    retryable: bool
+    __slots__ = ("pairs",)
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+
+    def __repr__(self) -> str:
+        return f"<{len(self.pairs)} form fields>"
+
+
+@dataclass
+class _Outcome:
+    """One attempt, reduced to what the retry loop needs; holds no httpx object."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+    error: StripeError | None = None
+    retryable: bool = False
+    retry_after: float | None = None
+    why: str = ""
 
 
 def _user_agent() -> str:
@@ -197,6 +211,10 @@ class StripeClient:
         return mask(self._api_key)
 
     # -- requests ---------------------------------------------------------------------------
+    #
+    # The helpers (create/update/retrieve/delete) are plain functions returning the
+    # coroutine of :meth:`request`, so no frame of theirs holding the parameters sits in a
+    # traceback; ``await client.create(...)`` reads the same.
 
     async def request(
         self,
@@ -223,23 +241,26 @@ class StripeClient:
             if extra:
                 existing = list(merged.get("expand") or [])
                 merged["expand"] = existing + [e for e in extra if e not in existing]
-        pairs = encode_pairs(merged)
+        form = _Form(encode_pairs(merged))
+        # Parameters can hold secrets; drop the plain copies so that no frame of a traceback
+        # shows them to a locals-capturing reporter (the encoded form has an opaque repr).
+        del params, merged
         if method == "POST" and idempotency_key is None:
             idempotency_key = str(uuid.uuid4())
-        return await self._call(method, path, pairs, idempotency_key)
+        return await self._call(method, path, form, idempotency_key)
 
-    async def create(
+    def create(
         self,
         path: str,
         params: Mapping[str, Any] | None = None,
         *,
         idempotency_key: str | None = None,
         expand: Iterable[str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> Awaitable[dict[str, Any]]:
         """``POST path``: create an object."""
-        return await self.request("POST", path, params, idempotency_key, expand)
+        return self.request("POST", path, params, idempotency_key, expand)
 
-    async def update(
+    def update(
         self,
         path: str,
         object_id: str,
@@ -247,23 +268,23 @@ class StripeClient:
         *,
         idempotency_key: str | None = None,
         expand: Iterable[str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> Awaitable[dict[str, Any]]:
         """``POST path/{id}``: update an object in place (partial update)."""
-        return await self.request(
+        return self.request(
             "POST", self.object_path(path, object_id), params, idempotency_key, expand
         )
 
-    async def retrieve(
+    def retrieve(
         self, path: str, object_id: str, *, expand: Iterable[str] | None = None
-    ) -> dict[str, Any]:
+    ) -> Awaitable[dict[str, Any]]:
         """``GET path/{id}``."""
-        return await self.request("GET", self.object_path(path, object_id), None, None, expand)
+        return self.request("GET", self.object_path(path, object_id), None, None, expand)
 
-    async def delete(
+    def delete(
         self, path: str, object_id: str, params: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
+    ) -> Awaitable[dict[str, Any]]:
         """``DELETE path/{id}`` (no Idempotency-Key: a repeated DELETE is harmless)."""
-        return await self.request("DELETE", self.object_path(path, object_id), params)
+        return self.request("DELETE", self.object_path(path, object_id), params)
 
     @staticmethod
     def object_path(path: str, object_id: str, *suffix: str) -> str:
@@ -351,7 +372,7 @@ class StripeClient:
         self,
         method: str,
         path: str,
-        pairs: list[tuple[str, str]],
+        form: _Form,
         idempotency_key: str | None,
     ) -> httpx.Request:
         url = self.api_base + path
@@ -359,18 +380,19 @@ class StripeClient:
             return self._http.build_request(
                 method,
                 url,
-                content=urlencode(pairs).encode("ascii"),
+                content=urlencode(form.pairs).encode("ascii"),
                 headers=self._headers(idempotency_key, True),
             )
         return self._http.build_request(
-            method, url, params=pairs or None, headers=self._headers(idempotency_key, False)
+            method, url, params=form.pairs or None,
+            headers=self._headers(idempotency_key, False),
         )
 
     async def _call(
         self,
         method: str,
         path: str,
-        pairs: list[tuple[str, str]],
+        form: _Form,
         idempotency_key: str | None,
     ) -> dict[str, Any]:
         policy = self.retry_policy
@@ -378,63 +400,22 @@ class StripeClient:
         attempt = 0
         while True:
             attempt += 1
-            outcome = await self._attempt(method, path, pairs, idempotency_key, attempt)
-            delay: float | None = None
-            error: StripeError
-            if isinstance(outcome, _Failure):
-                error = APIConnectionError(
-                    f"{outcome.kind}: {outcome.detail}",
-                    method=method,
-                    path=path,
-                    attempts=attempt,
-                )
-                retryable = outcome.retryable
-                why = outcome.kind
-            else:
-                response, body = outcome
-                if 200 <= response.status_code < 300:
-                    if isinstance(body, dict):
-                        return body
-                    error = APIError(
-                        "response body is not a JSON object",
-                        http_status=response.status_code,
-                        request_id=response.headers.get("request-id"),
-                        method=method,
-                        path=path,
-                        attempts=attempt,
-                    )
-                    retryable = False
-                else:
-                    error = error_from_response(
-                        response.status_code,
-                        body,
-                        request_id=response.headers.get("request-id"),
-                        method=method,
-                        path=path,
-                        attempts=attempt,
-                        fallback_message=f"unexpected non-JSON response "
-                        f"({response.headers.get('content-type', 'no content type')})",
-                    )
-                    retryable = policy.retryable_status(
-                        response.status_code, response.headers, error.code
-                    )
-                    delay = parse_retry_after(
-                        response.headers.get("retry-after"), self._wall_clock()
-                    )
-                why = f"HTTP {getattr(error, 'http_status', '')}".strip()
-            if not retryable or attempt > policy.max_retries:
-                raise error
-            wait = max(policy.backoff(attempt - 1, self._random), delay or 0.0)
+            outcome = await self._attempt(method, path, form, idempotency_key, attempt)
+            if outcome.error is None:
+                return outcome.data
+            if not outcome.retryable or attempt > policy.max_retries:
+                raise outcome.error  # not inside an ``except``: nothing rides on __context__
+            wait = max(policy.backoff(attempt - 1, self._random), outcome.retry_after or 0.0)
             elapsed = self._clock() - started
             if elapsed + wait > policy.total_timeout:
                 logger.debug(
                     "%s %s: not retrying after %s, %.2fs wait would exceed the %.1fs budget",
-                    method, path, why, wait, policy.total_timeout,
+                    method, path, outcome.why, wait, policy.total_timeout,
                 )
-                raise error
+                raise outcome.error
             logger.info(
                 "Retrying %s %s in %.2fs after %s (attempt %d of %d)",
-                method, path, wait, why, attempt + 1, policy.max_retries + 1,
+                method, path, wait, outcome.why, attempt + 1, policy.max_retries + 1,
             )
             self.retries += 1
             await self._sleep(wait)
@@ -443,46 +424,82 @@ class StripeClient:
         self,
         method: str,
         path: str,
-        pairs: list[tuple[str, str]],
+        form: _Form,
         idempotency_key: str | None,
         attempt: int,
-    ) -> _Failure | tuple[httpx.Response, Any]:
+    ) -> _Outcome:
         """One HTTP exchange under the concurrency bound and the rate limit.
 
-        Transport errors are caught here and reduced to text, and the caller raises outside
-        any ``except`` block, so the httpx exception (which holds the request and its
-        Authorization header) is not even in the ``__context__`` of what we raise.
+        Whatever happens is reduced to an :class:`_Outcome` that holds the decoded body on
+        success or a ready :class:`StripeError` (redacted text only) on failure. Exceptions
+        from httpx (which hold the request and so its Authorization header) stay in this
+        frame; the caller raises outside any ``except`` block, so they are not even in the
+        ``__context__`` of what reaches the user, and the raw error body is in no frame of
+        the traceback.
         """
-        failure: _Failure | None = None
+        failure: _Outcome | None = None
         async with self._semaphore:
             await self.rate_limiter.acquire()
-            request = self._build(method, path, pairs, idempotency_key)
+            request = self._build(method, path, form, idempotency_key)
             self.requests_sent += 1
             t0 = time.perf_counter()
             try:
                 response = await self._http.send(request)
             except httpx.TransportError as exc:
-                failure = _Failure(
-                    type(exc).__name__,
-                    redact(str(exc)) or "no detail",
-                    not isinstance(exc, _FATAL_TRANSPORT),
+                kind = type(exc).__name__
+                failure = _Outcome(
+                    error=APIConnectionError(
+                        f"{kind}: {redact(str(exc)) or 'no detail'}",
+                        method=method, path=path, attempts=attempt,
+                    ),
+                    retryable=not isinstance(exc, _FATAL_TRANSPORT),
+                    why=kind,
+                )
+            except Exception as exc:  # a broken transport: report it, don't retry it
+                kind = type(exc).__name__
+                logger.debug("%s %s: the HTTP transport raised %s", method, path, kind,
+                             exc_info=True)
+                failure = _Outcome(
+                    error=APIError(
+                        f"the HTTP transport failed: {kind}: {redact(str(exc))}",
+                        method=method, path=path, attempts=attempt,
+                    ),
+                    why=kind,
                 )
             elapsed = time.perf_counter() - t0
         if failure is not None:
-            logger.debug(
-                "%s %s -> %s attempt=%d %.3fs", method, path, failure.kind, attempt, elapsed
-            )
+            logger.debug("%s %s -> %s attempt=%d %.3fs", method, path, failure.why, attempt,
+                         elapsed)
             return failure
-        logger.debug(
-            "%s %s -> %d %s attempt=%d %.3fs",
-            method, path, response.status_code,
-            response.headers.get("request-id", "-"), attempt, elapsed,
-        )
+        status = response.status_code
+        request_id = response.headers.get("request-id")
+        logger.debug("%s %s -> %d %s attempt=%d %.3fs", method, path, status,
+                     request_id or "-", attempt, elapsed)
         try:
             body: Any = response.json()
         except ValueError:
             body = None
-        return response, body
+        if 200 <= status < 300:
+            if isinstance(body, dict):
+                return _Outcome(data=body)
+            return _Outcome(
+                error=APIError("response body is not a JSON object", http_status=status,
+                               request_id=request_id, method=method, path=path,
+                               attempts=attempt),
+                why=f"HTTP {status}",
+            )
+        error = error_from_response(
+            status, body, request_id=request_id, method=method, path=path, attempts=attempt,
+            fallback_message="unexpected non-JSON response "
+            f"({response.headers.get('content-type', 'no content type')})",
+        )
+        return _Outcome(
+            error=error,
+            retryable=self.retry_policy.retryable_status(status, response.headers, error.code),
+            retry_after=parse_retry_after(response.headers.get("retry-after"),
+                                          self._wall_clock()),
+            why=f"HTTP {status}",
+        )
 
 
 def _display_name(data: Mapping[str, Any]) -> str | None:

@@ -32,7 +32,7 @@ _KEY_RE = re.compile(
     r"(?<![0-9A-Za-z])(?P<prefix>(?:sk|rk)_(?:test|live)_|whsec_)(?P<body>[0-9A-Za-z_]+)"
 )
 # Anything that looks like a secret key even without the mode segment (sk_..., rk_...).
-_LOOSE_KEY_RE = re.compile(r"(?<![0-9A-Za-z])(?P<prefix>(?:sk|rk)_)(?P<body>[0-9A-Za-z]{16,})")
+_LOOSE_KEY_RE = re.compile(r"(?<![0-9A-Za-z])(?P<prefix>(?:sk|rk)_)(?P<body>[0-9A-Za-z_]{16,})")
 _BEARER_RE = re.compile(r"(?i)\b(bearer|basic)\s+[^\s'\",}]+")
 _AUTH_HEADER_RE = re.compile(r"(?i)(['\"]?authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\n,}]+")
 
