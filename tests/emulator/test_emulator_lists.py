@@ -96,6 +96,7 @@ def test_product_filters(api: Api) -> None:
     assert ids_where({"shippable": True}) == [mug["id"]]
     assert ids_where({"url": "https://x.test/mug"}) == [mug["id"]]
     assert ids_where({"ids": [mug["id"], old["id"]]}) == [old["id"], mug["id"]]
+    error_of(api.get("/v1/products", {"ids": [mug["id"]], "starting_after": plan["id"]}), 400, None, "ids")
     error_of(api.get("/v1/products", {"shippable": "maybe"}), 400, None, "shippable")
     error_of(api.get("/v1/products", {"lookup_keys": ["x"]}), 400, "parameter_unknown", "lookup_keys")
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from emulator_helpers import Api, error_of
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler import reference
-from reconciler.emulator import forms, params
+from reconciler.emulator import Emulator, forms, params
 from reconciler.emulator.errors import StripeError
 
 
@@ -101,3 +103,20 @@ def test_query_strings_and_bodies_use_the_same_notation(api: Api) -> None:
                          b"price.created&enabled_events[1]=price.updated",
                          headers={"Content-Type": "application/x-www-form-urlencoded"}).json()
     assert hook["enabled_events"] == ["price.created", "price.updated"]
+
+
+_text = st.text(st.characters(blacklist_characters="[]", blacklist_categories=("Cs",)), min_size=1,
+                max_size=12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(metadata=st.dictionaries(_text, _text, max_size=5),
+       update=st.dictionaries(_text, st.one_of(st.none(), _text), max_size=5))
+def test_metadata_round_trips_and_merges(metadata: dict[str, str], update: dict[str, str | None]) -> None:
+    """Any text survives form encoding, and updates merge key by key ("" removes a key)."""
+    api = Api(Emulator())
+    made = api.create("/v1/products", name="Any", **({"metadata": metadata} if metadata else {}))
+    assert made["metadata"] == metadata
+    merged = api.ok(api.post(f"/v1/products/{made['id']}", {"metadata": update} if update else {}))
+    expected = {**metadata, **update}
+    assert merged["metadata"] == {k: v for k, v in expected.items() if v is not None}

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import stripe
-from emulator_helpers import KEY
+from emulator_helpers import KEY, Api
 
+from reconciler import reference
 from reconciler.emulator import Emulator, Faults, serve_in_thread
 
 
@@ -178,3 +179,54 @@ def test_server_binds_loopback_by_default(emu: Emulator) -> None:
             pass
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=0.2)
+
+
+MINIMAL_CREATE = {
+    "product": lambda i, ctx: {"name": f"P{i}"},
+    "price": lambda i, ctx: {"product": ctx["product"], "currency": "usd", "unit_amount": i + 1},
+    "coupon": lambda i, ctx: {"percent_off": 5},
+    "promotion_code": lambda i, ctx: {"promotion": {"type": "coupon", "coupon": ctx["coupon"]}},
+    "tax_rate": lambda i, ctx: {"display_name": "VAT", "percentage": 20, "inclusive": False},
+    "shipping_rate": lambda i, ctx: {"display_name": "Ground",
+                                     "fixed_amount": {"amount": 500, "currency": "usd"}},
+    "payment_method_configuration": lambda i, ctx: {"name": f"Config {i}"},
+    "webhook_endpoint": lambda i, ctx: {"url": f"https://example.com/{i}", "enabled_events": ["*"]},
+    "entitlements.feature": lambda i, ctx: {"name": "F", "lookup_key": f"feature-{i}"},
+    "product_feature": lambda i, ctx: {"entitlement_feature": ctx["feature"](i)},
+    "billing.meter": lambda i, ctx: {"display_name": "M", "event_name": f"event-{i}",
+                                     "default_aggregation": {"formula": "sum"}},
+}
+
+
+def _sdk_list(client: stripe.StripeClient, kind: str, product: str):  # noqa: ANN202 - SDK types
+    v1 = client.v1
+    params = {"limit": 100}
+    return {
+        "product": lambda: v1.products.list(params=params),
+        "price": lambda: v1.prices.list(params=params),
+        "coupon": lambda: v1.coupons.list(params=params),
+        "promotion_code": lambda: v1.promotion_codes.list(params=params),
+        "tax_rate": lambda: v1.tax_rates.list(params=params),
+        "shipping_rate": lambda: v1.shipping_rates.list(params=params),
+        "payment_method_configuration": lambda: v1.payment_method_configurations.list(params=params),
+        "webhook_endpoint": lambda: v1.webhook_endpoints.list(params=params),
+        "entitlements.feature": lambda: v1.entitlements.features.list(params=params),
+        "product_feature": lambda: v1.products.features.list(product, params=params),
+        "billing.meter": lambda: v1.billing.meters.list(params=params),
+    }[kind]()
+
+
+@pytest.mark.parametrize("kind", list(MINIMAL_CREATE))
+def test_sdk_auto_pages_over_250_objects_of_each_kind(emu: Emulator, client: stripe.StripeClient,
+                                                      kind: str) -> None:
+    api = Api(emu)  # seed in-process (fast), read through the SDK over the socket
+    ctx = {"product": api.create("/v1/products", name="Owner")["id"],
+           "coupon": api.create("/v1/coupons", percent_off=5)["id"],
+           "feature": lambda i: api.create("/v1/entitlements/features", name="F",
+                                           lookup_key=f"attached-{i}")["id"]}
+    path = reference.kind_facts(kind)["base_path"].replace("{product}", ctx["product"])
+    made = {api.create(path, **MINIMAL_CREATE[kind](i, ctx))["id"] for i in range(250)}
+    listed = [obj.id for obj in _sdk_list(client, kind, ctx["product"]).auto_paging_iter()]
+    assert len(listed) == len(set(listed))
+    assert made <= set(listed)
+    assert len(set(listed) - made) <= 1  # the owner product, or the default configuration

@@ -5,6 +5,7 @@
 - ``default_price`` (update) must name an existing price of this product.
 - ``statement_descriptor`` and ``unit_label`` may only be set on ``type=service`` products.
 - DELETE is refused while any price belongs to the product; product features go with it.
+- The ``ids`` list filter cannot be combined with cursors.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from ..errors import conflict, rule
+from ..errors import conflict, invalid, rule
 from ..resource import Context, Filter, Obj, Resource
 from ..store import random_id
 
@@ -50,6 +51,10 @@ class Product(Resource):
                 raise rule(f"The price '{price['id']}' belongs to product '{price['product']}', "
                            f"not to '{obj['id']}'; a default price must be one of the product's "
                            "own prices.", "default_price")
+
+    def check_list(self, p: Mapping[str, Any], paging: str | None) -> None:
+        if "ids" in p and paging is not None:
+            raise invalid("ids cannot be combined with starting_after or ending_before.", "ids")
 
     def check_delete(self, ctx: Context, obj: Obj) -> None:
         if any(r["object"]["product"] == obj["id"] for r in ctx.bucket.records("price")):
