@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -198,7 +199,7 @@ MINIMAL_CREATE = {
 }
 
 
-def _sdk_list(client: stripe.StripeClient, kind: str, product: str):  # noqa: ANN202 - SDK types
+def _sdk_list(client: stripe.StripeClient, kind: str, product: str) -> Any:
     v1 = client.v1
     params = {"limit": 100}
     return {
@@ -216,6 +217,7 @@ def _sdk_list(client: stripe.StripeClient, kind: str, product: str):  # noqa: AN
     }[kind]()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(MINIMAL_CREATE))
 def test_sdk_auto_pages_over_250_objects_of_each_kind(emu: Emulator, client: stripe.StripeClient,
                                                       kind: str) -> None:

@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from emulator_helpers import KEY, Api
 
 from reconciler.emulator import Emulator
@@ -45,6 +46,7 @@ def test_idempotency_keys_survive_in_the_state_file(tmp_path: Path) -> None:
     assert replay.headers["idempotent-replayed"] == "true" and replay.json() == first.json()
 
 
+@pytest.mark.slow
 def test_two_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     state, n = tmp_path / "state.json", 40
     env_path = str(Path(__file__).parent)
