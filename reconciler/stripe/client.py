@@ -39,7 +39,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -185,7 +185,7 @@ class StripeClient:
 
     # -- lifecycle --------------------------------------------------------------------------
 
-    async def __aenter__(self) -> StripeClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -384,7 +384,7 @@ class StripeClient:
                 headers=self._headers(idempotency_key, True),
             )
         return self._http.build_request(
-            method, url, params=form.pairs or None,
+            method, url, params=list(form.pairs) or None,
             headers=self._headers(idempotency_key, False),
         )
 

@@ -41,7 +41,7 @@ from urllib.parse import urlencode
 __all__ = ["encode", "encode_pairs", "format_number"]
 
 
-def format_number(value: int | float | Decimal) -> str:
+def format_number(value: float | Decimal) -> str:
     """A number in plain positional notation, as Stripe parses it."""
     if isinstance(value, bool):
         raise TypeError("booleans are not numbers here")

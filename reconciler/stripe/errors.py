@@ -53,7 +53,7 @@ class StripeError(Exception):
         message: str | None = None,
         *,
         http_status: int | None = None,
-        type: str | None = None,  # noqa: A002 - Stripe's field name
+        type: str | None = None,
         code: str | None = None,
         param: str | None = None,
         request_id: str | None = None,

@@ -91,7 +91,7 @@ class RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a broken format string: keep the raw parts, redacted
+        except Exception:  # noqa: BLE001 - a broken format string: keep the raw parts
             message = f"{record.msg!s} {record.args!r}"
         record.msg = redact(message)
         record.args = None

@@ -6,13 +6,10 @@ A uniquely named module (not ``conftest``) so test modules can import it by name
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Callable
 from typing import Any
 
 import httpx
-
-from reconciler.stripe import RetryPolicy, StripeClient
 
 KEY = "sk_test_51TestSecretKeyDoNotLeak0123456789WXYZ"
 LIVE_KEY = "sk_live_51LiveSecretKeyDoNotLeak0123456789LIVE"

@@ -118,14 +118,23 @@ def debug_logs() -> Iterator[io.StringIO]:
     handler.setFormatter(logging.Formatter(
         "%(levelname)s %(name)s %(message)s", validate=True))
     root = logging.getLogger()
-    old_level = root.level
     root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
+    # other tests (the CLI's -v handling) may have set levels or propagation: pin them
+    loggers = [root, *(logging.getLogger(n) for n in
+                       ("reconciler", "reconciler.stripe", "httpx", "httpcore"))]
+    saved = [(lg, lg.level, lg.propagate, lg.disabled) for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.DEBUG)
+        lg.propagate = True
+        lg.disabled = False
     try:
         yield stream
     finally:
         root.removeHandler(handler)
-        root.setLevel(old_level)
+        for lg, level, propagate, disabled in saved:
+            lg.setLevel(level)
+            lg.propagate = propagate
+            lg.disabled = disabled
 
 
 def _hostile(request: httpx.Request) -> httpx.Response:
@@ -182,7 +191,7 @@ def test_failing_run_leaks_nothing(debug_logs: io.StringIO, fake_time: FakeTime)
                     await call
                 except StripeError as err:
                     errors.append(err)
-                    logging.getLogger("reconciler.stripe").error("call failed", exc_info=True)
+                    logging.getLogger("reconciler.stripe").exception("call failed")
                     logging.getLogger("reconciler.stripe").error("call failed: %s", err)
             return repr(client)
 
