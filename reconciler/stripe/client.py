@@ -171,9 +171,10 @@ class StripeClient:
         rate = rate_limit if rate_limit is not None else default_rate(self.key_livemode)
         self.rate_limiter = TokenBucket(rate, burst, clock=clock, sleep=sleep)
         self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self._http = httpx.AsyncClient(
             transport=transport,
-            timeout=timeout,
+            timeout=self._timeout,
             follow_redirects=False,
             headers={"User-Agent": _user_agent(), "Accept": "application/json"},
         )
@@ -374,19 +375,34 @@ class StripeClient:
         path: str,
         form: _Form,
         idempotency_key: str | None,
+        remaining: float,
     ) -> httpx.Request:
         url = self.api_base + path
+        timeout = self._attempt_timeout(remaining)
         if method == "POST":
             return self._http.build_request(
                 method,
                 url,
                 content=urlencode(form.pairs).encode("ascii"),
                 headers=self._headers(idempotency_key, True),
+                timeout=timeout,
             )
         return self._http.build_request(
             method, url, params=list(form.pairs) or None,
             headers=self._headers(idempotency_key, False),
+            timeout=timeout,
         )
+
+    def _attempt_timeout(self, remaining: float) -> httpx.Timeout:
+        """The configured timeout, each phase cut to what is left of the time budget."""
+        t = self._timeout
+        cap = max(remaining, 0.001)
+
+        def cut(value: float | None) -> float:
+            return cap if value is None else min(value, cap)
+
+        return httpx.Timeout(connect=cut(t.connect), read=cut(t.read), write=cut(t.write),
+                             pool=cut(t.pool))
 
     async def _call(
         self,
@@ -397,10 +413,11 @@ class StripeClient:
     ) -> dict[str, Any]:
         policy = self.retry_policy
         started = self._clock()
+        deadline = started + policy.total_timeout
         attempt = 0
         while True:
             attempt += 1
-            outcome = await self._attempt(method, path, form, idempotency_key, attempt)
+            outcome = await self._attempt(method, path, form, idempotency_key, attempt, deadline)
             if outcome.error is None:
                 return outcome.data
             if not outcome.retryable or attempt > policy.max_retries:
@@ -427,6 +444,7 @@ class StripeClient:
         form: _Form,
         idempotency_key: str | None,
         attempt: int,
+        deadline: float,
     ) -> _Outcome:
         """One HTTP exchange under the concurrency bound and the rate limit.
 
@@ -440,7 +458,8 @@ class StripeClient:
         failure: _Outcome | None = None
         async with self._semaphore:
             await self.rate_limiter.acquire()
-            request = self._build(method, path, form, idempotency_key)
+            remaining = deadline - self._clock()
+            request = self._build(method, path, form, idempotency_key, remaining)
             self.requests_sent += 1
             t0 = time.perf_counter()
             try:

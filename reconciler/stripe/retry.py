@@ -13,7 +13,8 @@ Policy (see :class:`RetryPolicy` for the numbers):
   initial_delay * 2**retry))``, so concurrent clients do not retry in lockstep. A
   ``Retry-After`` header (seconds, or an HTTP date) is a minimum.
 * At most ``max_retries`` retries, and no retry whose delay would end after
-  ``total_timeout`` seconds since the first attempt started.
+  ``total_timeout`` seconds since the first attempt started; each attempt's httpx timeouts
+  are also cut to what is left of that budget.
 """
 
 from __future__ import annotations

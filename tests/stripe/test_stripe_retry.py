@@ -244,3 +244,13 @@ def test_counters(make_client) -> None:
 def test_invalid_request_is_raised_with_its_attempt_count(make_client) -> None:
     err = _raises(make_client, Script(error_reply(400, "parameter_missing")), InvalidRequestError)
     assert err.attempts == 1
+
+
+def test_attempt_timeouts_are_cut_to_the_remaining_budget(make_client) -> None:
+    script = Script(error_reply(503), error_reply(503), OK)
+    policy = RetryPolicy(total_timeout=10.0, initial_delay=4.0, max_delay=4.0)
+    _call(make_client, script, retry=policy, timeout=httpx.Timeout(30.0, connect=5.0))
+    timeouts = [r.extensions["timeout"] for r in script.requests]
+    assert timeouts[0] == {"connect": 5.0, "read": 10.0, "write": 10.0, "pool": 10.0}
+    assert timeouts[1] == {"connect": 5.0, "read": 6.0, "write": 6.0, "pool": 6.0}
+    assert timeouts[2] == {"connect": 2.0, "read": 2.0, "write": 2.0, "pool": 2.0}
