@@ -112,7 +112,9 @@ def _user_agent() -> str:
 class StripeClient:
     """Async Stripe API client.
 
-    ``async with StripeClient(key) as stripe: ...`` or call :meth:`aclose` when done.
+    ``async with StripeClient(key) as stripe: ...`` or call :meth:`aclose` when done. One
+    client serves one run on one event loop: its connection pool, rate limiter and
+    concurrency bound are shared by every request made through it.
 
     :param api_key: secret (``sk_``) or restricted (``rk_``) key.
     :param api_base: scheme and host, e.g. an emulator's ``http://127.0.0.1:12111``.
