@@ -10,6 +10,7 @@ import click
 
 from reconciler import __version__
 
+from .apply import apply
 from .context import global_options, make_settings
 from .emulator import emulator
 from .plan import plan
@@ -29,4 +30,5 @@ def main(ctx: click.Context, **settings: object) -> None:
 main.add_command(validate)
 main.add_command(schema)
 main.add_command(plan)
+main.add_command(apply)
 main.add_command(emulator)

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
+from reconciler.apply import LiveModeError, StalePlanError
 from reconciler.manifests import Manifest, ManifestError, Variables, load_valid, parse_var_options
 from reconciler.plan import PlanError
 from reconciler.stripe import StripeClient, StripeError, install_filter
@@ -83,6 +84,17 @@ def make_settings(**values: Any) -> Settings:
     return settings
 
 
+def command_settings(ctx: click.Context, values: dict[str, Any]) -> Settings:
+    """The group's settings, overridden by global options given after the subcommand
+    (``reconciler plan catalog/ --emulator`` works like ``reconciler --emulator plan``)."""
+    base: Settings = ctx.obj
+    given = {name: value for name, value in values.items()
+             if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT}
+    if "verbose" in given:
+        given["verbose"] = max(base.verbose, given["verbose"])
+    return make_settings(**{**base.__dict__, **given}) if given else base
+
+
 def _configure_logging(verbose: int) -> None:
     handler = logging.StreamHandler(sys.stderr)
     install_filter(handler)
@@ -114,6 +126,6 @@ def run(work: Callable[[], Awaitable[T]]) -> T:
         for problem in exc.problems:
             click.echo(f"Error: {problem}", err=True)
         click.echo("No plan was made; nothing was changed.", err=True)
-    except StripeError as exc:
+    except (StripeError, StalePlanError, LiveModeError) as exc:
         click.echo(f"Error: {exc}", err=True)
     raise SystemExit(1)

@@ -11,7 +11,7 @@ import click
 from reconciler.plan import DEFAULT_STACK, Plan, PlanOptions, make_plan
 from reconciler.render import FORMATS
 
-from .context import Settings, load_manifests, run
+from .context import Settings, command_settings, global_options, load_manifests, run
 from .options import manifest_options
 
 
@@ -36,6 +36,19 @@ def plan_options(command):
     return manifest_options(command)
 
 
+async def plan_from_manifests(settings: Settings, paths: tuple[str, ...], env: str | None,
+                              var: tuple[str, ...], options: PlanOptions) -> Plan:
+    manifest = load_manifests(paths, env, var)
+    async with settings.client() as client:
+        return await make_plan(manifest, client, options)
+
+
+def save_plan(plan: Plan, path: str) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(plan.to_dict(), fh, indent=2)
+        fh.write("\n")
+
+
 def use_color() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
@@ -52,27 +65,20 @@ def render(plan: Plan, fmt: str, verbose: int) -> str:
               help="Save the plan as JSON for `reconciler apply PLAN_FILE`.")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when there are changes (0 none, 1 error).")
-@click.pass_obj
-def plan(settings: Settings, paths, env, var, prune, adopt, stack, force, bulk_threshold, fmt,
-         out, detailed_exitcode) -> None:
+@global_options
+@click.pass_context
+def plan(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_threshold, fmt,
+         out, detailed_exitcode, **global_values) -> None:
     """Show what would change to make the live account match the manifests.
 
     Reads the live account (list requests only) and changes nothing.
     """
-    manifest_paths = paths
+    settings = command_settings(ctx, global_values)
     options = PlanOptions(stack=stack, prune=prune, adopt=adopt, force=force,
                           bulk_threshold=bulk_threshold)
-
-    async def work() -> Plan:
-        manifest = load_manifests(manifest_paths, env, var)
-        async with settings.client() as client:
-            return await make_plan(manifest, client, options)
-
-    result = run(work)
+    result = run(lambda: plan_from_manifests(settings, paths, env, var, options))
     click.echo(render(result, fmt, settings.verbose), nl=False)
     if out:
-        with open(out, "w", encoding="utf-8") as fh:
-            json.dump(result.to_dict(), fh, indent=2)
-            fh.write("\n")
-        click.echo(f"Plan saved to {out}.", err=True)
+        save_plan(result, out)
+        click.echo(f"Plan saved to {out}; apply it with `reconciler apply {out}`.", err=True)
     raise SystemExit(2 if detailed_exitcode and result.has_changes else 0)

@@ -37,6 +37,7 @@ def validate(paths: tuple[str, ...], env: str | None, var: tuple[str, ...], fmt:
             click.echo(str(issue), err=True)
         summary = (f"{len(issues)} problem{'s' if len(issues) != 1 else ''} found"
                    if issues else "valid")
-        click.echo(f"{summary}: {len(manifest)} entries in {len(manifest.files)} files",
-                   err=bool(issues))
+        entries, files = len(manifest), len(manifest.files)
+        click.echo(f"{summary}: {entries} {'entry' if entries == 1 else 'entries'} in {files} "
+                   f"file{'' if files == 1 else 's'}", err=bool(issues))
     raise SystemExit(1 if issues else 0)

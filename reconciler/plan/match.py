@@ -51,8 +51,9 @@ def _prefer_active(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _newest_first(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(objects, key=lambda o: (_active(o), o.get("created") or 0, o["id"]),
-                  reverse=True)
+    """Active before archived, then Stripe's list order (newest first, also within one
+    second of ``created``); ``sorted`` is stable."""
+    return sorted(objects, key=lambda o: not _active(o))
 
 
 def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, Any]],

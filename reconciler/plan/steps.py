@@ -48,7 +48,8 @@ def update(kind: Kind, live_id: str, desired: dict[str, Any], diffs: list[FieldD
             params.setdefault("metadata", {})[d.path[len("metadata."):]] = (
                 "" if d.new is None else d.new)
         else:
-            params[top] = desired[top]
+            # Stripe clears a list or mapping with "", and ignores an empty one
+            params[top] = desired[top] if desired[top] not in ([], {}) else ""
     if "lookup_key" in params and "transfer_lookup_key" in kind.update_params:
         params["transfer_lookup_key"] = True
     return Step("POST", object_path(kind, live_id), params, note=f"update {kind.stripe_object}")

@@ -12,7 +12,7 @@ def test_valid_exits_zero(tmp_path):
     (tmp_path / "c.yaml").write_text(GOOD)
     result = CliRunner().invoke(main, ["validate", str(tmp_path)])
     assert result.exit_code == 0
-    assert "valid: 1 entries in 1 files" in result.output
+    assert "valid: 1 entry in 1 file" in result.output
 
 
 def test_invalid_exits_one_with_every_problem(tmp_path):
@@ -24,7 +24,7 @@ def test_invalid_exits_one_with_every_problem(tmp_path):
         f"{tmp_path}/c.yaml:2:3: products.pro: missing required field 'name'",
         f"{tmp_path}/c.yaml:3:5: products.pro: unknown field 'nme' (did you mean 'name'?)",
         f"{tmp_path}/c.yaml:5:11: products.other: expected a string, got integer 5",
-        "3 problems found: 2 entries in 1 files",
+        "3 problems found: 2 entries in 1 file",
     ]
 
 

@@ -42,7 +42,7 @@ GOLDEN_HEADER = """\
 CASE_NAME = re.compile(r"^\d\d-[a-z0-9-]+(\.yaml)?$")
 # file:line:column: [kind.key: ]message, or file: message for a problem with a whole file
 ISSUE_LINE = re.compile(r"^(?P<file>[^:\s]+)(?::(?P<line>[1-9]\d*):(?P<column>[1-9]\d*))?: \S")
-SUMMARY_LINE = re.compile(r"^\d+ problems? found: \d+ entries in \d+ files$")
+SUMMARY_LINE = re.compile(r"^\d+ problems? found: \d+ (entry|entries) in \d+ files?$")
 
 
 def _cases(directory: Path) -> list[str]:
