@@ -12,6 +12,7 @@ from reconciler import __version__
 
 from .apply import apply
 from .context import global_options, make_settings
+from .drift import drift
 from .emulator import emulator
 from .plan import plan
 from .schema import schema
@@ -31,4 +32,5 @@ main.add_command(validate)
 main.add_command(schema)
 main.add_command(plan)
 main.add_command(apply)
+main.add_command(drift)
 main.add_command(emulator)

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.kinds import KINDS, Kind
+from reconciler.kinds import KINDS, MANIFEST_KINDS, Kind
+from reconciler.manifests import Manifest
 from reconciler.stripe import StripeClient
 
 from .model import digest
@@ -56,3 +57,12 @@ async def read_live(client: StripeClient, kinds: Iterable[str],
     state.attachments = dict(zip(product_ids, attached))
     return state
 
+
+
+async def read_for(manifest: Manifest, client: StripeClient) -> LiveState:
+    """Everything a plan of ``manifest`` needs: every kind, and the feature attachments of
+    the products that state ``features``."""
+    products = KINDS["products"]
+    with_features = [products.natural_value(e.key, e.spec)
+                     for e in manifest.entries["products"].values() if "features" in e.spec]
+    return await read_live(client, MANIFEST_KINDS, with_features)

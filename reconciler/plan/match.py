@@ -15,6 +15,7 @@ match and the others are ``superseded``, to be removed whatever ``--prune`` says
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,7 @@ class Matches:
     superseded: list[dict[str, Any]] = field(default_factory=list)  # older twins of a match
     conflicts: list[str] = field(default_factory=list)
     conflicted: set[str] = field(default_factory=set)  # manifest keys with a conflict
+    evidence: dict[str, str] = field(default_factory=dict)  # adopted key -> why it matched
 
 
 def _natural(kind: Kind, obj: dict[str, Any]) -> str | None:
@@ -56,8 +58,14 @@ def _newest_first(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(objects, key=lambda o: not _active(o))
 
 
+SameContent = Callable[[Entry, dict[str, Any]], bool]
+
+
 def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, Any]],
-               stack: str, adopt: bool) -> Matches:
+               stack: str, adopt: bool, same_content: SameContent | None = None) -> Matches:
+    """Match every entry of one kind. With ``adopt``, an entry that has no natural key to
+    go by (a tax rate, a webhook endpoint, a price without lookup key) adopts the one
+    unmanaged object whose fields equal everything the entry states."""
     result = Matches()
     owned: dict[str, list[dict[str, Any]]] = defaultdict(list)
     natural: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -77,6 +85,8 @@ def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, An
         obj = _match_entry(kind, key, entry, owned, natural, entries, stack, adopt, result)
         if len(result.conflicts) > before:
             result.conflicted.add(key)
+        if obj is None and adopt and same_content and key not in result.conflicted:
+            obj = _match_content(kind, key, entry, objects, taken, same_content, result)
         if obj is not None:
             result.live[key] = obj
             taken.add(obj["id"])
@@ -85,6 +95,26 @@ def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, An
         result.orphans = [o for objs in owned.values() for o in objs
                           if o["id"] not in taken and o["id"] not in twins]
     return result
+
+
+def _match_content(kind: Kind, key: str, entry: Entry, objects: list[dict[str, Any]],
+                   taken: set[str], same_content: SameContent,
+                   result: Matches) -> dict[str, Any] | None:
+    if kind.natural_value(key, entry.spec) is not None or not kind.has_metadata:
+        return None
+    found = [o for o in objects if owner(o)[0] is None and _active(o) and o["id"] not in taken
+             and same_content(entry, o)]
+    if len(found) > 1:
+        ids = ", ".join(o["id"] for o in found)
+        result.conflicts.append(f"{kind.name}.{key}: several unmanaged objects ({ids}) have "
+                                "exactly the stated fields; cannot tell which one to adopt")
+        result.conflicted.add(key)
+        return None
+    if found:
+        result.adopted.add(key)
+        result.evidence[key] = "same content: " + ", ".join(sorted(entry.spec))
+        return found[0]
+    return None
 
 
 def _match_entry(kind: Kind, key: str, entry: Entry, owned: dict[str, list[dict[str, Any]]],
@@ -117,6 +147,7 @@ def _match_entry(kind: Kind, key: str, entry: Entry, owned: dict[str, list[dict[
     if obj_stack is None:
         if adopt:
             result.adopted.add(key)
+            result.evidence[key] = what
             return obj
         result.conflicts.append(
             f"{address}: {what} is held by {obj['id']}, which reconciler does not manage; "

@@ -22,7 +22,7 @@ from .attachments import plan_attachments
 from .desired import desired, ref
 from .diff import diff
 from .guards import check_guards
-from .live import LiveState, read_live
+from .live import LiveState, read_for
 from .match import Matches, match_kind
 from .model import SELF, Action, Change, FieldDiff, Plan, Step, digest
 from .ownership import DEFAULT_STACK, owner
@@ -44,6 +44,7 @@ class PlanOptions:
     force: bool = False
     bulk_threshold: float = 0.3  # share of a kind's managed objects a plan may remove
     bulk_minimum: int = 10  # the guard applies from this many managed objects
+    strict: bool = True  # False (drift): report unsafe or impossible changes, don't refuse
 
 
 def _flatten(value: Any, path: str = "") -> list[tuple[str, Any]]:
@@ -75,7 +76,7 @@ class _Planner:
                 continue
             entries = self.manifest.entries[name]
             found = match_kind(kind, entries, self.live.objects.get(name, []),
-                               self.options.stack, self.options.adopt)
+                               self.options.stack, self.options.adopt, self.same_content(kind))
             self.matches[name] = found
             self.problems += found.conflicts
             for key, entry in entries.items():
@@ -86,6 +87,13 @@ class _Planner:
                 self.settle_default_prices()
         self.changes += self.plan_removals()
         return self.changes
+
+    def same_content(self, kind: Kind):
+        def same(entry: Entry, obj: dict[str, Any]) -> bool:
+            params = desired(kind, entry, self.resolve, self.options.stack)
+            params["metadata"] = {**(obj.get("metadata") or {}), **(entry.spec.get("metadata") or {})}
+            return not diff(kind, params, obj)
+        return same
 
     def plan_entry(self, kind: Kind, entry: Entry, found: Matches, phase: int) -> Change | None:
         live = found.live.get(entry.key)
@@ -124,19 +132,22 @@ class _Planner:
         address = f"{kind.name}.{entry.key}"
         fields = ", ".join(d.path for d in replacing)
         del self.ids[(kind.name, entry.key)]  # dependents see the replacement as new
+        refusal = None
         if entry.key in self.matches[kind.name].adopted:
-            self.problems.append(f"{address}: cannot adopt {live['id']}: {fields} differ and "
-                                 "cannot change in place; align the manifest with it first")
+            refusal = (f"{address}: cannot adopt {live['id']}: {fields} differ and cannot "
+                       "change in place; align the manifest with it first")
+        elif entry.options.get("prevent_destroy"):
+            refusal = (f"{address}: changing {fields} would replace {live['id']}, but the "
+                       "entry has prevent_destroy")
+        elif kind.replacement is Replacement.REFUSE and (
+                not self.options.force or kind.name == "products"):
+            refusal = f"{address}: cannot change {fields}: {kind.replacement_note}"
+        if refusal and self.options.strict:
+            self.problems.append(refusal)
             return None
-        if entry.options.get("prevent_destroy"):
-            self.problems.append(f"{address}: changing {fields} would replace {live['id']}, "
-                                 "but the entry has prevent_destroy")
-            return None
-        if kind.replacement is Replacement.REFUSE:
-            if not self.options.force or kind.name == "products":
-                self.problems.append(f"{address}: cannot change {fields}: "
-                                     f"{kind.replacement_note}")
-                return None
+        if refusal:  # reported, not planned: the change has no steps
+            return Change(kind.name, entry.key, Action.REPLACE, ("delete", "create"),
+                          diffs=tuple(diffs), warnings=(refusal,), **common)
         warnings = self.warn_create(kind)
         if kind.name == "webhook_endpoints":
             warnings += ("re-creating this endpoint gives it a NEW signing secret; update "
@@ -237,12 +248,7 @@ async def make_plan(manifest: Manifest, client: StripeClient,
     Every kind is read, also those the manifests do not use, so objects this stack owns in a
     kind that left the manifests entirely are still reported (and pruned on request).
     """
-    options = options or PlanOptions()
-    products = KINDS["products"]
-    with_features = [products.natural_value(e.key, e.spec)
-                     for e in manifest.entries["products"].values() if "features" in e.spec]
-    live = await read_live(client, MANIFEST_KINDS, with_features)
-    return build_plan(manifest, live, options)
+    return build_plan(manifest, await read_for(manifest, client), options)
 
 
 def build_plan(manifest: Manifest, live: LiveState, options: PlanOptions | None = None) -> Plan:
@@ -251,9 +257,10 @@ def build_plan(manifest: Manifest, live: LiveState, options: PlanOptions | None 
     planner = _Planner(manifest, live, options)
     changes = planner.run()
     problems = planner.problems + check_guards(changes, planner.matches, options)
-    if problems:
+    if problems and options.strict:
         raise PlanError(problems)
-    warnings = planner.warnings + [f"{c.address}: {w}" for c in changes for w in c.warnings]
+    warnings = problems + planner.warnings + [
+        w if w.startswith(c.address) else f"{c.address}: {w}" for c in changes for w in c.warnings]
     return Plan(
         account_id=live.account_id, livemode=live.livemode, api_version=API_VERSION,
         stack=options.stack, manifest_digest=digest(manifest.as_document()),

@@ -1,0 +1,56 @@
+"""`reconciler drift`: what changed outside git, for a scheduled job. Changes nothing."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.drift import Baseline, BaselineError, DriftReport, detect
+from reconciler.plan import DEFAULT_STACK, read_for
+from reconciler.render.drift import DRIFT_FORMATS
+
+from .context import command_settings, global_options, load_manifests, run
+from .options import manifest_options
+
+
+@click.command()
+@manifest_options
+@click.option("--format", "fmt", type=click.Choice(sorted(DRIFT_FORMATS)), default="text",
+              show_default=True, help="Report format (html is one self-contained file).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, writable=True),
+              help="Write the report to FILE instead of stdout.")
+@click.option("--include-unmanaged", is_flag=True,
+              help="Also list live objects no manifest manages, with coverage per kind.")
+@click.option("--baseline", type=click.Path(exists=True, dir_okay=False),
+              help="YAML file of accepted drift (patterns); accepted drift does not count.")
+@click.option("--stack", default=DEFAULT_STACK, show_default=True, envvar="RECONCILER_STACK",
+              help="Ownership scope the manifests are applied with.")
+@global_options
+@click.pass_context
+def drift(ctx: click.Context, paths, env, var, fmt, out, include_unmanaged, baseline, stack,
+          **global_values) -> None:
+    """Report where the live account differs from the manifests; change nothing.
+
+    Exit 0 without drift, 2 with drift, 1 on error.
+    """
+    settings = command_settings(ctx, global_values)
+    try:
+        accepted = Baseline.load(baseline) if baseline else Baseline()
+    except BaselineError as exc:
+        raise click.BadParameter(str(exc), param_hint="--baseline") from None
+
+    async def work() -> DriftReport:
+        manifest = load_manifests(paths, env, var)
+        async with settings.client() as client:
+            live = await read_for(manifest, client)
+        return detect(manifest, live, stack=stack, include_unmanaged=include_unmanaged,
+                      baseline=accepted)
+
+    report = run(work)
+    text = DRIFT_FORMATS[fmt](report)
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        click.echo(f"Drift report written to {out}.", err=True)
+    else:
+        click.echo(text, nl=False)
+    raise SystemExit(2 if report.has_drift else 0)

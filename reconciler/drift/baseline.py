@@ -1,0 +1,54 @@
+"""The baseline: drift that is known and accepted, so it no longer fails the drift job.
+
+A YAML file with one list, ``accept``, of glob patterns::
+
+    accept:
+      - prices.pro-monthly:nickname   # one field of one entry
+      - products.*:metadata.*         # any metadata key of any product
+      - coupons.legacy                # a whole entry, whatever its drift
+      - unmanaged:webhook_endpoints:* # unmanaged objects of a kind (by live id)
+
+A field pattern is ``<kind>.<manifest key>:<field path>``; an object pattern has no ``:``
+after the key. Accepted drift is still listed, marked accepted, and does not count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+import yaml
+
+
+class BaselineError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Baseline:
+    patterns: tuple[str, ...] = ()
+
+    @classmethod
+    def load(cls, path: str | Path) -> Baseline:
+        try:
+            data = yaml.safe_load(Path(path).read_text("utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise BaselineError(f"{path}: cannot read the baseline: {exc}") from None
+        accept = data.get("accept", []) if isinstance(data, dict) else None
+        if not isinstance(accept, list) or not all(isinstance(p, str) for p in accept):
+            raise BaselineError(f"{path}: expected a mapping with 'accept': a list of patterns")
+        unknown = set(data) - {"accept"}
+        if unknown:
+            raise BaselineError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
+        return cls(tuple(accept))
+
+    def accepts_object(self, address: str) -> bool:
+        return any(fnmatchcase(address, p) for p in self.patterns if not _is_field(p))
+
+    def accepts_field(self, address: str, path: str) -> bool:
+        return any(fnmatchcase(f"{address}:{path}", p) for p in self.patterns if _is_field(p))
+
+
+def _is_field(pattern: str) -> bool:
+    return ":" in pattern and not pattern.startswith("unmanaged:")

@@ -1,0 +1,92 @@
+"""Drift report outputs: text, JSON and Markdown (HTML lives in :mod:`.drift_html`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from reconciler.drift import CATEGORIES, DriftItem, DriftReport
+
+from .values import show
+
+TITLES = {
+    "changed": "Changed outside the manifests",
+    "missing": "Missing from Stripe",
+    "archived": "Archived outside the tool",
+    "untagged": "Matching an entry but not managed (adopt with `reconciler import`)",
+    "orphaned": "Owned by this stack, no longer in the manifests",
+    "unmanaged": "Not managed by any manifest",
+}
+
+
+def summary(report: DriftReport) -> str:
+    if not report.has_drift:
+        return "No drift: the live account matches the manifests."
+    counts = report.counts()
+    shown = [c for c in CATEGORIES if c != "unmanaged" or report.include_unmanaged]
+    return "Drift: " + ", ".join(f"{counts[c]} {c}" for c in shown) + "."
+
+
+def header(report: DriftReport) -> str:
+    mode = "live" if report.livemode else "test"
+    return f"account {report.account_id} ({mode} mode) · stack {report.stack}"
+
+
+def diff_text(item: DriftItem) -> list[str]:
+    return [f"{d.path}: manifest {show(d.new)}, live {show(d.old)}" for d in item.diffs]
+
+
+def coverage_lines(report: DriftReport) -> list[str]:
+    return [f"{kind}: {managed}/{total} managed" + (f" ({managed / total:.0%})" if total else "")
+            for kind, (managed, total) in sorted(report.coverage.items())]
+
+
+def grouped(report: DriftReport) -> list[tuple[str, list[DriftItem]]]:
+    return [(c, [i for i in report.items if i.category == c]) for c in CATEGORIES
+            if any(i.category == c for i in report.items)]
+
+
+def render_text(report: DriftReport, *, color: bool = False) -> str:
+    lines = [f"reconciler drift for {header(report)}", ""]
+    for category, items in grouped(report):
+        lines.append(f"{TITLES[category]} ({len(items)}):")
+        for item in items:
+            live = f" ({item.live_id})" if item.live_id and item.key else ""
+            accepted = "  [accepted in baseline]" if item.accepted else ""
+            lines.append(f"  {item.address}{live}{accepted}")
+            lines += [f"      {line}" for line in diff_text(item)]
+        lines.append("")
+    if report.coverage:
+        lines += ["Coverage:"] + [f"  {line}" for line in coverage_lines(report)] + [""]
+    lines += [f"Warning: {w}" for w in report.warnings]
+    lines.append(summary(report))
+    return "\n".join(lines) + "\n"
+
+
+def render_json(report: DriftReport, *, color: bool = False) -> str:
+    return json.dumps(report.to_dict(), indent=2) + "\n"
+
+
+def render_markdown(report: DriftReport, *, color: bool = False) -> str:
+    lines = [f"### reconciler drift: {summary(report)}", "", header(report), ""]
+    for category, items in grouped(report):
+        lines += [f"#### {TITLES[category]} ({len(items)})", "",
+                  "| object | live id | difference |", "|---|---|---|"]
+        for item in items:
+            diffs = "<br>".join(f"`{line}`" for line in diff_text(item)) or ""
+            note = " (accepted)" if item.accepted else ""
+            lines.append(f"| `{item.address}`{note} | {item.live_id or ''} | {diffs} |")
+        lines.append("")
+    if report.coverage:
+        lines += ["#### Coverage", ""] + [f"- {line}" for line in coverage_lines(report)] + [""]
+    return "\n".join(lines) + "\n"
+
+
+def _html(report: DriftReport, *, color: bool = False) -> str:
+    from .drift_html import render_html
+
+    return render_html(report)
+
+
+DRIFT_FORMATS: dict[str, Callable[..., str]] = {
+    "text": render_text, "json": render_json, "markdown": render_markdown, "html": _html}
