@@ -13,6 +13,8 @@ from reconciler import __version__
 from .apply import apply
 from .context import global_options, make_settings
 from .drift import drift
+from .export import export
+from .import_ import import_
 from .emulator import emulator
 from .plan import plan
 from .schema import schema
@@ -33,4 +35,6 @@ main.add_command(schema)
 main.add_command(plan)
 main.add_command(apply)
 main.add_command(drift)
+main.add_command(export)
+main.add_command(import_)
 main.add_command(emulator)

@@ -135,6 +135,7 @@ class Kind:
     unordered: frozenset[str] = frozenset()  # list fields whose order Stripe does not keep
     normalize_live: LiveNormalizer | None = None  # Stripe's representation -> manifest's
     replaces_when: ReplacementRule | None = None  # (path, old, new): mutable-but-one-way fields
+    defaults: Mapping[str, Any] = field(default_factory=dict)  # what Stripe sets when omitted
 
     @property
     def top_level(self) -> bool:

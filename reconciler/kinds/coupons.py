@@ -52,4 +52,5 @@ KIND = Kind(
     },
     checks=(_discount, _duration),
     list_expand=("data.applies_to", "data.currency_options"),
+    defaults={"duration": "once"},
 )

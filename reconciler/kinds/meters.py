@@ -18,4 +18,6 @@ KIND = Kind(
         "meter event names and aggregation are permanent; deactivate this meter and add a new "
         "entry with a new event_name (or pass --force to deactivate and re-create)"
     ),
+    defaults={"customer_mapping": {"event_payload_key": "stripe_customer_id", "type": "by_id"},
+              "value_settings": {"event_payload_key": "value"}},
 )

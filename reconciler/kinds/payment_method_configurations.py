@@ -15,4 +15,5 @@ KIND = Kind(
     removal=Removal.ARCHIVE,
     replacement=Replacement.REFUSE,
     replacement_note="a configuration's parent cannot change; create a new entry instead",
+    defaults={"*.display_preference.preference": "none"},
 )

@@ -86,13 +86,21 @@ def _inf_tiers(tiers: Any) -> Any:
             for t in tiers]
 
 
+def _custom(amount: Any) -> Any:
+    return dict(amount, enabled=True) if isinstance(amount, dict) else amount
+
+
 def _normalize(live: dict[str, Any]) -> dict[str, Any]:
-    """Stripe writes the open-ended last tier as ``up_to: null``; manifests write ``inf``."""
-    out = dict(live, tiers=_inf_tiers(live.get("tiers")))
+    """Stripe writes the open-ended last tier as ``up_to: null`` where manifests write
+    ``inf``, and shows a custom amount without the ``enabled: true`` that created it."""
+    out = dict(live, tiers=_inf_tiers(live.get("tiers")),
+               custom_unit_amount=_custom(live.get("custom_unit_amount")))
     options = live.get("currency_options")
     if isinstance(options, dict):
         out["currency_options"] = {
-            cur: dict(opt, tiers=_inf_tiers(opt.get("tiers"))) if isinstance(opt, dict) else opt
+            cur: dict(opt, tiers=_inf_tiers(opt.get("tiers")),
+                      custom_unit_amount=_custom(opt.get("custom_unit_amount")))
+            if isinstance(opt, dict) else opt
             for cur, opt in options.items()
         }
     return out
@@ -122,4 +130,7 @@ KIND = Kind(
     list_expand=("data.tiers", "data.currency_options"),
     normalize_live=_normalize,
     replaces_when=_tax_behavior_is_one_way,
+    defaults={"billing_scheme": "per_unit", "tax_behavior": "unspecified",
+              "recurring.interval_count": 1, "recurring.usage_type": "licensed",
+              "currency_options.*.tax_behavior": "unspecified"},
 )

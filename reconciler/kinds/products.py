@@ -51,4 +51,5 @@ KIND = Kind(
         "marketing_features[].name": {"maxLength": 80},
     },
     checks=(_service_only_fields,),
+    defaults={"type": "service"},
 )

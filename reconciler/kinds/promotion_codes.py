@@ -35,4 +35,5 @@ KIND = Kind(
         "max_redemptions": {"minimum": 1},
     },
     checks=(_minimum_amount,),
+    defaults={"restrictions.first_time_transaction": False},
 )

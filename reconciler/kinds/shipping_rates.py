@@ -23,4 +23,5 @@ KIND = Kind(
     removal=Removal.ARCHIVE,
     replacement=Replacement.CREATE_THEN_ARCHIVE,
     checks=(_fixed_amount,),
+    defaults={"type": "fixed_amount", "tax_behavior": "unspecified"},
 )

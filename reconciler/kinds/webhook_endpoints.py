@@ -36,4 +36,5 @@ KIND = Kind(
     checks=(_events,),
     unordered=frozenset({"enabled_events"}),
     normalize_live=_normalize,
+    defaults={"disabled": False},
 )

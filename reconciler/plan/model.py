@@ -68,6 +68,7 @@ class Change:
     warnings: tuple[str, ...] = ()
     live_digest: str | None = None  # of the live object as read, for staleness checks
     phase: int = 0  # changes run in phase order; one phase's changes are independent
+    note: str = ""  # why an adopted object matched its entry
 
     @property
     def address(self) -> str:
@@ -162,7 +163,7 @@ def _change_from(data: dict[str, Any]) -> Change:
         diffs=tuple(FieldDiff(**d) for d in data.get("diffs", ())),
         steps=tuple(Step(**s) for s in data.get("steps", ())),
         warnings=tuple(data.get("warnings", ())), live_digest=data.get("live_digest"),
-        phase=data.get("phase", 0),
+        phase=data.get("phase", 0), note=data.get("note", ""),
     )
 
 

@@ -119,7 +119,8 @@ class _Planner:
         if entry.key in found.adopted:
             step = steps.update(kind, live["id"], desired_live, diffs)
             return Change(kind.name, entry.key, Action.ADOPT, ("update",), diffs=tuple(diffs),
-                          steps=(step,), **common)
+                          steps=(step,), note=f"matched by {found.evidence[entry.key]}",
+                          **common)
         if not diffs:
             return Change(kind.name, entry.key, Action.NOOP, ("no-op",), **common)
         step = steps.update(kind, live["id"], desired_live, diffs)

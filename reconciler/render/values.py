@@ -55,8 +55,8 @@ def visible_diffs(change: Change):
 
 def headline(change: Change) -> str:
     live = f" ({change.live_id})" if change.live_id else ""
-    verb = change.action.value if change.action is not Action.REPLACE else "replace"
-    return f"{symbol(change)} {verb} {change.address}{live}"
+    note = f"   # {change.note}" if change.note else ""
+    return f"{symbol(change)} {change.action.value} {change.address}{live}{note}"
 
 
 def diff_line(change: Change, d) -> str:

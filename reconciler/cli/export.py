@@ -1,0 +1,46 @@
+"""`reconciler export`: write the live account as manifests (bootstrap from the dashboard)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reconciler.export import export as export_account
+from reconciler.kinds import MANIFEST_KINDS
+from reconciler.plan import DEFAULT_STACK
+
+from .context import command_settings, global_options, run
+
+
+@click.command()
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="catalog",
+              show_default=True, help="Directory to write the manifests (one file per kind) to.")
+@click.option("--kinds", metavar="KIND,...",
+              help="Only these kinds (comma-separated), plus the kinds they reference.")
+@click.option("--include-archived", is_flag=True,
+              help="Also export archived objects (as active: false).")
+@click.option("--stack", default=DEFAULT_STACK, show_default=True, envvar="RECONCILER_STACK",
+              help="Objects this stack already manages keep their manifest keys.")
+@global_options
+@click.pass_context
+def export(ctx: click.Context, out_dir, kinds, include_archived, stack, **global_values) -> None:
+    """Write the live account's catalog as manifests that pass `reconciler validate`.
+
+    Then `reconciler import OUT` adopts the objects, or `reconciler plan OUT --adopt` shows
+    the adoption as a plan. Secrets are never written.
+    """
+    settings = command_settings(ctx, global_values)
+    chosen = [k.strip() for k in kinds.split(",")] if kinds else None
+    unknown = [k for k in chosen or () if k not in MANIFEST_KINDS]
+    if unknown:
+        raise click.BadParameter(f"unknown kind(s) {', '.join(unknown)}; choose from "
+                                 f"{', '.join(MANIFEST_KINDS)}", param_hint="--kinds")
+
+    async def work() -> list[Path]:
+        async with settings.client() as client:
+            return await export_account(client, Path(out_dir), kinds=chosen,
+                                        include_archived=include_archived, stack=stack)
+
+    for path in run(work):
+        click.echo(f"wrote {path}", err=True)

@@ -1,0 +1,61 @@
+"""`reconciler import`: adopt existing live objects that match manifest entries."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.apply import ApplyResult
+from reconciler.apply import apply as apply_plan
+from reconciler.kinds import MANIFEST_KINDS
+from reconciler.plan import DEFAULT_STACK, PlanOptions
+from reconciler.plan.adoption import adoption_plan
+
+from .context import command_settings, global_options, run
+from .options import manifest_options
+from .plan import plan_from_manifests
+
+
+@click.command(name="import")
+@manifest_options
+@click.option("--kinds", metavar="KIND,...", help="Only adopt objects of these kinds.")
+@click.option("--dry-run", is_flag=True, help="List the matches; tag nothing.")
+@click.option("--stack", default=DEFAULT_STACK, show_default=True, envvar="RECONCILER_STACK",
+              help="The stack that takes ownership.")
+@global_options
+@click.pass_context
+def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, **global_values) -> None:
+    """Adopt live objects that match manifest entries by natural key (or, for kinds without
+    one, by having exactly the stated fields): tag them as owned by the stack, nothing else.
+
+    Each match is listed with its evidence; an entry matching several objects is reported
+    and left alone. Run `reconciler plan` afterwards to see what still differs.
+    """
+    settings = command_settings(ctx, global_values)
+    chosen = [k.strip() for k in kinds.split(",")] if kinds else None
+    if chosen and (unknown := [k for k in chosen if k not in MANIFEST_KINDS]):
+        raise click.BadParameter(f"unknown kind(s) {', '.join(unknown)}", param_hint="--kinds")
+    options = PlanOptions(stack=stack, adopt=True, force=True, strict=False)
+    full = run(lambda: plan_from_manifests(settings, paths, env, var, options))
+    plan = adoption_plan(full, chosen)
+    for change in plan.changes:
+        click.echo(f"adopt {change.address} <- {change.live_id} ({change.note})")
+    for warning in full.warnings:
+        if "several" in warning or "managed by" in warning:
+            click.echo(f"not imported: {warning}", err=True)
+    if dry_run or not plan.changes:
+        click.echo(f"{len(plan.changes)} object(s) to import" + (" (dry run)." if dry_run else "."))
+        return
+    if plan.livemode and not settings.live:
+        click.echo("Error: this is a LIVE account; pass --live to tag its objects.", err=True)
+        raise SystemExit(1)
+
+    async def work() -> ApplyResult:
+        async with settings.client() as client:
+            return await apply_plan(plan, client, allow_live=settings.live)
+
+    result = run(work)
+    for change, error in result.failed:
+        click.echo(f"Error: {change.address}: {error}", err=True)
+    click.echo(f"Imported {len(result.applied)} object(s) into stack '{stack}'.")
+    if not result.ok:
+        raise SystemExit(1)

@@ -1,0 +1,124 @@
+"""Read the account, convert every object, write one file per kind.
+
+The output is meant to be committed: stable ordering, readable keys, references by key,
+no secrets, and it passes ``reconciler validate``. Objects other exported objects point at
+are exported even when archived, so references never dangle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from reconciler.kinds import KINDS, MANIFEST_KINDS
+from reconciler.manifests.schema import render as render_schema
+from reconciler.plan.live import list_kind
+from reconciler.stripe import StripeClient
+
+from .convert import to_entry
+from .keys import assign
+
+HEADER = ("# yaml-language-server: $schema={schema}\n"
+          "# Exported by `reconciler export`. Review before committing.\n")
+INACTIVE_LISTS = {"prices": {"active": "false"}, "features": {"archived": "true"}}
+
+
+async def _list(client: StripeClient, kind: str, include_archived: bool) -> list[dict[str, Any]]:
+    spec = KINDS[kind]
+    objects = await list_kind(client, spec)
+    if include_archived and kind in INACTIVE_LISTS:
+        extra = [o async for o in client.list_all(spec.path, INACTIVE_LISTS[kind],
+                                                  expand=spec.list_expand)]
+        objects += extra
+    return objects
+
+
+def _live(obj: dict[str, Any]) -> bool:
+    return obj.get("active", True) is not False and obj.get("status") != "inactive"
+
+
+async def read_account(client: StripeClient, kinds: Iterable[str], include_archived: bool
+                       ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
+    """(objects by kind, feature attachments by product id)."""
+    names = list(kinds)
+    lists = await asyncio.gather(*(_list(client, k, include_archived) for k in names))
+    objects = dict(zip(names, lists))
+    products = [p["id"] for p in objects.get("products", [])]
+    attached = await asyncio.gather(
+        *(list_kind(client, KINDS["product_features"], pid) for pid in products))
+    return objects, dict(zip(products, attached))
+
+
+def _needed(objects: dict[str, list[dict[str, Any]]], include_archived: bool
+            ) -> dict[str, list[dict[str, Any]]]:
+    """The objects to export: current ones (or all), plus whatever those reference."""
+    keep = {k: {o["id"] for o in objs if include_archived or _live(o)}
+            for k, objs in objects.items()}
+    for kind, objs in objects.items():
+        for ref in MANIFEST_KINDS[kind].references:
+            if ref.tool_field or ref.kind not in keep:
+                continue
+            for obj in objs:
+                if obj["id"] in keep[kind]:
+                    keep[ref.kind] |= {v for _, v in ref.values(obj)}
+    return {k: [o for o in objs if o["id"] in keep[k]] for k, objs in objects.items()}
+
+
+def to_documents(objects: dict[str, list[dict[str, Any]]],
+                 attachments: dict[str, list[dict[str, Any]]], *, stack: str,
+                 include_archived: bool = False) -> dict[str, dict[str, dict[str, Any]]]:
+    """kind -> manifest key -> fields, for every exported object."""
+    chosen = _needed(objects, include_archived)
+    key_of: dict[str, dict[str, str]] = {}
+    for kind in MANIFEST_KINDS:  # dependency order: products are keyed before prices
+        if kind in chosen:
+            key_of[kind] = assign(kind, chosen[kind], key_of.get("products", {}), stack)
+    documents: dict[str, dict[str, dict[str, Any]]] = {}
+    for kind, objs in chosen.items():
+        spec = MANIFEST_KINDS[kind]
+        entries = {}
+        for obj in objs:
+            key = key_of[kind][obj["id"]]
+            entry = to_entry(spec, obj, key, key_of)
+            if kind == "products":
+                features = [key_of.get("features", {}).get(a["entitlement_feature"]["id"])
+                            for a in attachments.get(obj["id"], [])]
+                if any(features):
+                    entry["features"] = sorted(f for f in features if f)
+            entries[key] = entry
+        if entries:
+            documents[kind] = dict(sorted(entries.items()))
+    return documents
+
+
+def write_documents(documents: dict[str, dict[str, dict[str, Any]]], directory: Path,
+                    schema: str = "manifest.schema.json") -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind in MANIFEST_KINDS:
+        if kind not in documents:
+            continue
+        path = directory / f"{kind}.yaml"
+        body = yaml.safe_dump({kind: documents[kind]}, sort_keys=False, allow_unicode=True,
+                              default_flow_style=False, width=100)
+        path.write_text(HEADER.format(schema=schema) + body, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+async def export(client: StripeClient, directory: Path, *, kinds: Iterable[str] | None = None,
+                 include_archived: bool = False, stack: str = "default",
+                 schema: str = "manifest.schema.json") -> list[Path]:
+    wanted = set(kinds or MANIFEST_KINDS)
+    for kind in list(wanted):  # what the chosen kinds reference comes along
+        wanted |= {r.kind for r in MANIFEST_KINDS[kind].references if not r.tool_field}
+    names = [k for k in MANIFEST_KINDS if k in wanted]
+    objects, attachments = await read_account(client, names, include_archived)
+    documents = to_documents(objects, attachments, stack=stack, include_archived=include_archived)
+    written = write_documents(documents, directory, schema)
+    (directory / schema).write_text(render_schema(), encoding="utf-8")
+    return written
