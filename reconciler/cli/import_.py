@@ -24,10 +24,10 @@ from .plan import plan_from_manifests
 @global_options
 @click.pass_context
 def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, **global_values) -> None:
-    """Adopt live objects that match manifest entries by natural key (or, for kinds without
-    one, by having exactly the stated fields): tag them as owned by the stack, nothing else.
+    """Adopt live objects that match manifest entries: tag them as managed, nothing else.
 
-    Each match is listed with its evidence; an entry matching several objects is reported
+    Objects match by natural key (id, lookup key, event name, code, name) or, for kinds
+    without one, by having exactly the fields an entry states. Each match is listed with its evidence; an entry matching several objects is reported
     and left alone. Run `reconciler plan` afterwards to see what still differs.
     """
     settings = command_settings(ctx, global_values)
