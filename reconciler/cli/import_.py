@@ -24,7 +24,7 @@ from .plan import plan_from_manifests
 @global_options
 @click.pass_context
 def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, **global_values) -> None:
-    """Adopt live objects that match manifest entries: tag them as managed, nothing else.
+    """Adopt live objects that match manifest entries: tag them, nothing else.
 
     Objects match by natural key (id, lookup key, event name, code, name) or, for kinds
     without one, by having exactly the fields an entry states. Each match is listed with its evidence; an entry matching several objects is reported
