@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import click
 
-from reconciler.manifests.schema import render
+from reconciler.manifests import reference_doc, schema as json_schema
+
+RENDERERS = {"json": json_schema.render, "markdown": reference_doc.render}
 
 
 @click.command()
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
-              help="Write the schema to this file instead of stdout.")
-def schema(output: str | None) -> None:
-    """Print the JSON Schema (draft 2020-12) of the manifest format.
+              help="Write to this file instead of stdout.")
+@click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="json",
+              show_default=True,
+              help="json: the JSON Schema (draft 2020-12); markdown: the manifest reference.")
+def schema(output: str | None, fmt: str) -> None:
+    """Print the manifest format: JSON Schema for editors, or the Markdown reference.
 
-    It is generated from the kind descriptions; `schemas/manifest.schema.json` in the
-    repository is this command's output.
+    Both are generated from the kind descriptions; `schemas/manifest.schema.json` and
+    `docs/manifest-reference.md` in the repository are this command's output.
     """
-    text = render()
+    text = RENDERERS[fmt]()
     if output:
         with open(output, "w", encoding="utf-8") as fh:
             fh.write(text)

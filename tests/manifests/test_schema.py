@@ -44,3 +44,23 @@ def test_schema_carries_the_facts():
     assert defs["coupons"]["properties"]["percent_off"]["maximum"] == 100
     assert "required" in defs["features"] and "lookup_key" in defs["features"]["required"]
     assert "product" in defs["prices"]["required"]
+
+
+def test_committed_manifest_reference_is_up_to_date():
+    from reconciler.manifests.reference_doc import render as render_reference
+
+    committed = SCHEMA_FILE.parents[1] / "docs" / "manifest-reference.md"
+    assert committed.read_text() == render_reference(), (
+        "docs/manifest-reference.md is stale: run "
+        "`reconciler schema --format markdown -o docs/manifest-reference.md`")
+
+
+def test_reference_covers_every_kind_and_field():
+    from reconciler.manifests.reference_doc import render as render_reference
+
+    text = render_reference()
+    for name, kind in MANIFEST_KINDS.items():
+        assert f"## `{name}`" in text
+        for field in list(kind.manifest_params)[:10]:
+            assert field in text, (name, field)
+    assert "| `unit_amount` | integer |  | forces replacement |" in text

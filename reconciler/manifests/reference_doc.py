@@ -1,0 +1,127 @@
+"""The manifest reference (Markdown), generated from the kind descriptions like the schema.
+
+``docs/manifest-reference.md`` is this module's output, committed; a test fails when it is
+stale. Regenerate with ``reconciler schema --format markdown -o docs/manifest-reference.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.kinds import (
+    ENTRY_OPTIONS,
+    KINDS,
+    MANIFEST_KINDS,
+    Identity,
+    Kind,
+    Removal,
+    Replacement,
+)
+
+IDENTITY = {
+    Identity.ID: "the Stripe id is the manifest key (or an explicit `id`)",
+    Identity.LOOKUP_KEY: "its `lookup_key` (required, permanent)",
+    Identity.METADATA: "ownership tags in metadata",
+    Identity.EVENT_NAME: "its `event_name`",
+    Identity.NAME: "its `name` (without a name: the account's default configuration)",
+    Identity.PAIR: "the (product, feature) pair",
+}
+REMOVAL = {
+    Removal.DELETE: "deleted",
+    Removal.ARCHIVE: "archived (`active: false`); Stripe cannot delete it",
+    Removal.DEACTIVATE: "deactivated (`/deactivate`); Stripe cannot delete it",
+    Removal.DELETE_OR_ARCHIVE: "deleted when no price uses it, otherwise archived",
+}
+REPLACEMENT = {
+    Replacement.CREATE_THEN_ARCHIVE: "a new object is created, then the old one archived",
+    Replacement.ARCHIVE_THEN_CREATE: "the old object is archived, then a new one created",
+    Replacement.DELETE_THEN_CREATE: "the object is deleted and created again",
+    Replacement.CREATE_THEN_DELETE: "a new object is created, then the old one deleted",
+    Replacement.REFUSE: "refused",
+}
+FAMILY_THRESHOLD = 12  # fields sharing one spec beyond this are listed as one row
+
+
+def _type(spec: dict[str, Any]) -> str:
+    if "anyOf" in spec:
+        return " or ".join(_type(s) for s in spec["anyOf"])
+    kind = spec.get("type", "any")
+    if "enum" in spec:
+        values = spec["enum"]
+        shown = ", ".join(f"`{v}`" for v in values[:6])
+        return f"one of {shown}" + (f" … ({len(values)} values)" if len(values) > 6 else "")
+    if kind == "array":
+        return f"list of {_type(spec.get('items', {}))}"
+    if kind == "map":
+        return "mapping"
+    if kind == "object":
+        return "mapping: " + ", ".join(f"`{k}`" for k in spec.get("properties", {}))
+    if spec.get("format") == "decimal":
+        return "decimal string"
+    return kind
+
+
+def _change(kind: Kind, name: str) -> str:
+    if kind.forces_replacement(name):
+        return "forces replacement"
+    nested = sorted(p for p in kind.create_only if p.startswith(f"{name}."))
+    if nested:
+        return "in place, except " + ", ".join(f"`{p}` (forces replacement)" for p in nested)
+    if name in kind.update_only:
+        return "in place (set after creation)"
+    return "in place"
+
+
+def _rows(kind: Kind) -> list[str]:
+    required = set(kind.required)
+    refs = {r.path.split(".")[0].removesuffix("[]"): r for r in kind.references}
+    groups: dict[str, list[str]] = {}
+    for name, spec in kind.manifest_params.items():
+        groups.setdefault(repr(spec), []).append(name)
+    rows = []
+    for name, spec in kind.manifest_params.items():
+        family = groups[repr(spec)]
+        if len(family) > FAMILY_THRESHOLD:
+            if name != family[0]:
+                continue
+            label = f"`<method>`: any of {len(family)} ({', '.join(family[:4])}, …)"
+        else:
+            label = f"`{name}`"
+        note = f"manifest key of a `{refs[name].kind}` entry" if name in refs else _type(spec)
+        rows.append(f"| {label} | {note} | {'yes' if name in required else ''} | "
+                    f"{_change(kind, name)} |")
+    for name, spec in {**kind.extra_fields, **ENTRY_OPTIONS}.items():
+        rows.append(f"| `{name}` | {spec['description']} | | tool option |")
+    return rows
+
+
+def _section(kind: Kind) -> list[str]:
+    lines = [f"## `{kind.name}`", "", kind.summary, "",
+             f"- Stripe: `{kind.path}` (`{kind.stripe_object}`)",
+             f"- Identity: {IDENTITY[kind.identity]}",
+             f"- Removed from the manifests: {REMOVAL[kind.removal]} (only with `--prune`)",
+             f"- Changing a field that forces replacement: {REPLACEMENT[kind.replacement]}"
+             + (f": {kind.replacement_note}" if kind.replacement_note else "")]
+    if kind.references:
+        refs = ", ".join(f"`{r.path}` → `{r.kind}`" for r in kind.references)
+        lines.append(f"- References: {refs}")
+    lines += ["", "| field | value | required | change |", "|---|---|---|---|", *_rows(kind), ""]
+    return lines
+
+
+def render() -> str:
+    lines = ["# Manifest reference", "",
+             "Generated from the kind descriptions in `reconciler/kinds/` (do not edit by hand;",
+             "run `reconciler schema --format markdown -o docs/manifest-reference.md`).",
+             "Field names are Stripe's API parameter names; see Stripe's API reference for "
+             "their meaning.", "",
+             "\"Forces replacement\" means Stripe accepts the field only at creation: changing it "
+             "creates a new object as the kind's replacement strategy says.", ""]
+    lines += [f"- [`{name}`](#{name})" for name in MANIFEST_KINDS] + [""]
+    for kind in MANIFEST_KINDS.values():
+        lines += _section(kind)
+    attach = KINDS["product_features"]
+    lines += ["## Product features", "", attach.summary,
+              "Attaching and detaching follow a product's `features` list; there is no "
+              "update, any change is a detach and an attach.", ""]
+    return "\n".join(lines)
