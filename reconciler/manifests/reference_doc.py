@@ -84,7 +84,7 @@ def _rows(kind: Kind) -> list[str]:
         if len(family) > FAMILY_THRESHOLD:
             if name != family[0]:
                 continue
-            label = f"`<method>`: any of {len(family)} ({', '.join(family[:4])}, …)"
+            label = f"`<method>`, one of {len(family)}: {', '.join(family)}"
         else:
             label = f"`{name}`"
         note = f"manifest key of a `{refs[name].kind}` entry" if name in refs else _type(spec)
