@@ -16,6 +16,7 @@ from reconciler.plan import Change, Plan, PlanOptions
 
 from .context import Settings, command_settings, global_options, run
 from .plan import plan_from_manifests, plan_options, render
+from .summary import append_step_summary
 
 SECRET_HELP = ("Stripe shows a webhook endpoint's signing secret only once; reveal it in the "
                "Dashboard (Developers > Webhooks > the endpoint > Signing secret)")
@@ -63,7 +64,10 @@ def _report(result: ApplyResult, secrets_out: str | None) -> None:
                            f"not shown. {SECRET_HELP}, or pass --secrets-out FILE.", err=True)
     if result.ok:
         click.echo(f"Apply complete: {result.summary()}.")
+        append_step_summary(f"**reconciler apply**: complete: {result.summary()}.\n")
         return
+    append_step_summary(f"**reconciler apply** failed: {result.summary()} before the failure; "
+                        f"{len(result.not_attempted)} change(s) not attempted.\n")
     for change, error in result.failed:
         click.echo(f"Error: {change.address}: {error}", err=True)
     click.echo(f"Apply stopped: {result.summary()} before the failure.", err=True)
@@ -135,6 +139,7 @@ def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_
                               bulk_threshold=bulk_threshold)
         plan = run(lambda: plan_from_manifests(settings, paths, env, var, options))
         click.echo(render(plan, "text", settings.verbose), nl=False)
+        append_step_summary(render(plan, "markdown", settings.verbose))
         journal = None
     if not plan.has_changes:
         click.echo("Apply complete: nothing to do.")

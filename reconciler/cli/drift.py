@@ -10,6 +10,7 @@ from reconciler.render.drift import DRIFT_FORMATS
 
 from .context import command_settings, global_options, load_manifests, run
 from .options import manifest_options
+from .summary import append_step_summary
 
 
 @click.command()
@@ -46,6 +47,7 @@ def drift(ctx: click.Context, paths, env, var, fmt, out, include_unmanaged, base
                       baseline=accepted)
 
     report = run(work)
+    append_step_summary(DRIFT_FORMATS["markdown"](report))
     text = DRIFT_FORMATS[fmt](report)
     if out:
         with open(out, "w", encoding="utf-8") as fh:

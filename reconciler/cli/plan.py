@@ -13,6 +13,7 @@ from reconciler.render import FORMATS
 
 from .context import Settings, command_settings, global_options, load_manifests, run
 from .options import manifest_options
+from .summary import append_step_summary
 
 
 def plan_options(command):
@@ -78,6 +79,7 @@ def plan(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_t
                           bulk_threshold=bulk_threshold)
     result = run(lambda: plan_from_manifests(settings, paths, env, var, options))
     click.echo(render(result, fmt, settings.verbose), nl=False)
+    append_step_summary(render(result, "markdown", settings.verbose))
     if out:
         save_plan(result, out)
         click.echo(f"Plan saved to {out}; apply it with `reconciler apply {out}`.", err=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from reconciler.kinds import MANIFEST_KINDS
 from reconciler.manifests import Manifest
 from reconciler.plan import Action, Change, FieldDiff, LiveState, PlanOptions, build_plan
 from reconciler.plan.ownership import owner
@@ -100,8 +101,10 @@ def _unmanaged(live: LiveState, matched: set[str], stack: str
                ) -> tuple[list[DriftItem], dict[str, tuple[int, int]]]:
     items, coverage = [], {}
     for kind, objects in live.objects.items():
+        built_in = MANIFEST_KINDS[kind].built_in
         current = [o for o in objects if o.get("active", True) is not False
-                   and o.get("status") != "inactive"]
+                   and o.get("status") != "inactive" and not (built_in and built_in(o))
+                   or o["id"] in matched]
         managed = [o for o in current if o["id"] in matched or owner(o)[0] == stack]
         coverage[kind] = (len(managed), len(current))
         items += [DriftItem("unmanaged", kind, None, o["id"]) for o in current

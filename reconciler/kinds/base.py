@@ -136,6 +136,7 @@ class Kind:
     normalize_live: LiveNormalizer | None = None  # Stripe's representation -> manifest's
     replaces_when: ReplacementRule | None = None  # (path, old, new): mutable-but-one-way fields
     defaults: Mapping[str, Any] = field(default_factory=dict)  # what Stripe sets when omitted
+    built_in: Callable[[dict[str, Any]], bool] | None = None  # objects every account has
 
     @property
     def top_level(self) -> bool:

@@ -16,4 +16,5 @@ KIND = Kind(
     replacement=Replacement.REFUSE,
     replacement_note="a configuration's parent cannot change; create a new entry instead",
     defaults={"*.display_preference.preference": "none"},
+    built_in=lambda obj: bool(obj.get("is_default")),  # Stripe's own default configuration
 )
