@@ -13,6 +13,7 @@ import enum
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 FORMAT_VERSION = "1"
@@ -107,9 +108,12 @@ class Plan:
             counts[change.action.value] += 1
         return counts
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
-        """Identifies this exact plan: the basis of the applier's idempotency keys."""
+        """Identifies this exact plan: the basis of the applier's idempotency keys.
+
+        Computed once: the applier derives a key from it for every step, and hashing the
+        whole plan per step made applying N changes cost O(N^2)."""
         return digest(self.to_dict(include_noops=True))
 
     def to_dict(self, *, include_noops: bool = False) -> dict[str, Any]:
