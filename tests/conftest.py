@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Awaitable, Callable
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest
+from support import emulator_client
 
 from reconciler.emulator import Emulator
 from reconciler.stripe import StripeClient
 
 T = TypeVar("T")
-ROOT = Path(__file__).parents[1]
-EXAMPLES = ROOT / "examples"
-TEST_KEY = "sk_test_reconciler_suite"
-
-
-def emulator_client(emulator: Emulator, key: str = TEST_KEY, **kwargs: Any) -> StripeClient:
-    kwargs.setdefault("rate_limit", math.inf)
-    return StripeClient(key, api_base="http://emulator.test",
-                        transport=emulator.async_transport(), **kwargs)
 
 
 @pytest.fixture
