@@ -56,10 +56,16 @@ def desired(kind: Kind, entry: Entry, resolve: Resolver, stack: str) -> dict[str
     return params
 
 
-def create_params(kind: Kind, params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split desired params into (create request, follow-up update for update-only fields)."""
+def create_params(kind: Kind, params: dict[str, Any], *,
+                  transfer: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split desired params into (create request, follow-up update for update-only fields).
+
+    ``transfer``: the new object takes its lookup key from the object it replaces. A plain
+    create never does: a price that took the key after planning is not ours to strip, so
+    Stripe's refusal stops the apply instead.
+    """
     create = {k: v for k, v in params.items() if k in kind.create_params}
     later = {k: v for k, v in params.items() if k not in kind.create_params}
-    if "lookup_key" in create and "transfer_lookup_key" in kind.create_params:
-        create["transfer_lookup_key"] = True  # take the key from an archived or replaced price
+    if transfer and "lookup_key" in create and "transfer_lookup_key" in kind.create_params:
+        create["transfer_lookup_key"] = True  # take the key from the replaced price
     return create, later

@@ -29,8 +29,9 @@ def path_id(value: Any) -> str:
     return str(value)
 
 
-def create(kind: Kind, params: dict[str, Any], parent_id: Any = None) -> list[Step]:
-    now, later = create_params(kind, params)
+def create(kind: Kind, params: dict[str, Any], parent_id: Any = None, *,
+           transfer: bool = False) -> list[Step]:
+    now, later = create_params(kind, params, transfer=transfer)
     path = kind.path.replace("{product}", path_id(parent_id)) if kind.parent else kind.path
     steps = [Step("POST", path, now, produces=True, note=f"create {kind.stripe_object}")]
     if later:
@@ -77,7 +78,7 @@ def replace(kind: Kind, live_id: str, params: dict[str, Any], then: list[Step]) 
     if strategy in (Replacement.DELETE_THEN_CREATE, Replacement.CREATE_THEN_DELETE):
         removal = Removal.DELETE
     old = remove(kind, live_id, removal)
-    new = create(kind, params) + then
+    new = create(kind, params, transfer=True) + then
     if strategy in (Replacement.CREATE_THEN_ARCHIVE, Replacement.CREATE_THEN_DELETE):
         return [*new, old]
     return [old, *new]
