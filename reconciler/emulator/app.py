@@ -1,19 +1,17 @@
 """The emulator's single entry point: one request in, one response out.
 
 :meth:`Emulator.handle` is what the httpx transports and the socket server both call. Per
-request: count it, draw its fault, authenticate, route, decode the parameters, then run the
-operation inside a store transaction, where the idempotency key is checked and its result
-saved. Paths under ``/_emulator/`` are the test controls of :mod:`.admin`; they need no key,
-are not counted and meet no faults.
+request: draw its fault, authenticate, route, decode the parameters, then run the operation
+inside a store transaction, where the idempotency key is checked and its result saved; then
+count and log it (:mod:`.requestlog`). Paths under ``/_emulator/`` are the test controls of
+:mod:`.admin`; they need no key, are not counted or logged and meet no faults.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +24,7 @@ from .auth import Caller, authenticate
 from .errors import StripeError, unrecognized_url
 from .faults import Fault, FaultInjector, Faults
 from .outcome import Outcome
+from .requestlog import LoggedRequest, RequestLog
 from .resource import Context
 from .store import Store, random_id
 
@@ -60,10 +59,10 @@ class Emulator:
         self.store = Store(state_file)
         self.registry = rules.registry()
         self.routes = routes.build()
+        self._clock = clock
         self._faults = FaultInjector(faults or Faults(), clock)
         self._wall_clock = wall_clock
-        self._counts: Counter[str] = Counter()
-        self._counts_lock = threading.Lock()
+        self._log = RequestLog()
 
     # -- controls ------------------------------------------------------------------------------
 
@@ -77,15 +76,19 @@ class Emulator:
 
     def request_counts(self) -> dict[str, int]:
         """Requests seen per ``METHOD /path/template`` (faulted ones included)."""
-        with self._counts_lock:
-            return dict(self._counts)
+        return self._log.counts()
+
+    def request_log(self) -> list[LoggedRequest]:
+        """The last requests seen (at most 100,000), oldest first, faulted ones included."""
+        return self._log.entries()
 
     def reset_request_counts(self) -> None:
-        with self._counts_lock:
-            self._counts.clear()
+        """Forget the request counts and the request log."""
+        self._log.clear()
 
     def reset(self) -> None:
-        """Empty every account, forget idempotency keys and counts, restart the fault sequence."""
+        """Empty every account, forget idempotency keys, counts and the request log, restart
+        the fault sequence."""
         self.store.reset()
         self.reset_request_counts()
         self._faults.configure(self.faults)
@@ -116,14 +119,16 @@ class Emulator:
         lowered = {k.lower(): v for k, v in headers.items()}
         request_id = random_id("req_", 14)
         if path.startswith(admin.PREFIX):
-            return self._respond(admin.handle(self, method, path, body, request_id), request_id, {})
+            outcome = admin.handle(self, method, path, query, body, request_id)
+            return self._respond(outcome, request_id, {})
+        arrived = self._clock()
         found = routes.find(self.routes, method, path)
-        self._count(f"{method} {found[0].template if found else path}")
         base = {"Stripe-Version": lowered.get("stripe-version") or API_VERSION}
         fault = self._faults.decide(write=method in _WRITES)
         if fault is Fault.RATE_LIMIT:
             outcome = _fault_outcome(429, "invalid_request_error", "rate_limit",
                                      "Request rate limit exceeded. (emulated)", request_id)
+            outcome.headers["Retry-After"] = _seconds(self.faults.retry_after)
         elif fault is Fault.SERVER_ERROR:
             outcome = _fault_outcome(500, "api_error", None,
                                      "An unknown error occurred. (emulated)", request_id)
@@ -138,6 +143,11 @@ class Emulator:
             base["Idempotency-Key"] = lowered["idempotency-key"]
         response = self._respond(outcome, request_id, base)
         response.drop = fault is Fault.DROP
+        self._log.record(LoggedRequest(
+            at=arrived, method=method, path=found[0].template if found else path,
+            idempotency_key=lowered.get("idempotency-key"), status=outcome.status,
+            fault=fault.value, replayed=outcome.headers.get("Idempotent-Replayed") == "true",
+            request_id=request_id))
         return response
 
     def _serve(self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes,
@@ -184,10 +194,6 @@ class Emulator:
                                       "payload": outcome.payload, "request_id": request_id})
             return outcome
 
-    def _count(self, name: str) -> None:
-        with self._counts_lock:
-            self._counts[name] += 1
-
     @staticmethod
     def _respond(outcome: Outcome, request_id: str, base: dict[str, str]) -> Response:
         headers = {"Content-Type": "application/json", "Request-Id": request_id, **base,
@@ -201,6 +207,12 @@ def _fault_outcome(status: int, type_: str, code: str | None, message: str,
     error = StripeError(message, status=status, type=type_, code=code,
                         headers={"Stripe-Should-Retry": "true"})
     return Outcome.error(error, request_id, False)
+
+
+def _seconds(value: float) -> str:
+    """A ``Retry-After`` value: whole seconds as an integer, as HTTP has them, else a decimal
+    (``0.05``), which clients that parse a float honour."""
+    return f"{value:.6f}".rstrip("0").rstrip(".")
 
 
 def _replay(saved: dict[str, Any], fingerprint: str, key: str, request_id: str,

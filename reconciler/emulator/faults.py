@@ -6,6 +6,10 @@ request sequence meet the same faults. Only the rate limiter looks at a clock, a
 is injected (a token bucket of ``rate_limit`` tokens refilled at ``rate_limit`` per second).
 Latency is applied by the transports and the server, not here, so that the async transport
 can await it.
+
+A rate-limited request is answered 429 with ``Stripe-Should-Retry: true`` and
+``Retry-After: <retry_after>`` (1 second by default, as Stripe's edge may send; tests can make
+it shorter, e.g. ``0.05``: a fraction of a second is written as a decimal).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ class Faults:
     fail_rate: float = 0.0  # share of requests answered 500 (nothing is written)
     drop_rate: float = 0.0  # share of writes stored and then answered by a dropped connection
     seed: int = 0
+    retry_after: float = 1.0  # seconds, sent as Retry-After with each 429
 
     def __post_init__(self) -> None:
         for name in ("fail_rate", "drop_rate"):
@@ -32,6 +37,8 @@ class Faults:
                 raise ValueError(f"{name} must be between 0 and 1")
         if self.latency_ms < 0:
             raise ValueError("latency_ms must not be negative")
+        if not 0 <= self.retry_after < float("inf"):
+            raise ValueError("retry_after must be a non-negative number of seconds")
         if self.rate_limit is not None and self.rate_limit <= 0:
             raise ValueError("rate_limit must be positive")
 
