@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from reconciler.plan import Plan
 
-from .values import diff_line, header, headline, summary_line, symbol, visible_diffs
+from .values import (
+    diff_line,
+    header,
+    headline,
+    legend,
+    step_notes,
+    summary_line,
+    symbol,
+    visible_diffs,
+)
 
 LIMIT = 65_535
 MARGIN = 512
@@ -30,7 +39,8 @@ def _details(plan: Plan) -> list[str]:
     for change in plan.pending:
         lines.append(headline(change))
         lines += [f"    {diff_line(change, d)}" for d in visible_diffs(change)]
-    return lines + ["```", "", "</details>"]
+        lines += [f"    > {note}" for note in step_notes(change)]
+    return lines + ["", legend({symbol(c) for c in plan.pending}), "```", "", "</details>"]
 
 
 def render(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:

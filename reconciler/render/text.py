@@ -6,7 +6,16 @@ import click
 
 from reconciler.plan import Action, Plan
 
-from .values import WORDS, diff_line, header, headline, summary_line, symbol, visible_diffs
+from .values import (
+    diff_line,
+    header,
+    headline,
+    legend,
+    step_notes,
+    summary_line,
+    symbol,
+    visible_diffs,
+)
 
 COLOURS = {"+": "green", "~": "yellow", "*": "cyan", "-/+": "red", "+/-": "red", "-": "red"}
 
@@ -31,13 +40,12 @@ def render(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
         lines.append(paint(f"  {headline(change)}", sym, bold=True))
         for d in visible_diffs(change):
             lines.append(paint(f"      {diff_line(change, d)}", sym))
-        for step in change.steps if change.action is Action.REPLACE else ():
-            lines.append(f"      > {step.note}")
+        lines += [f"      > {note}" for note in step_notes(change)]
     if plan.warnings:
         lines.append("")
         lines += [paint(f"Warning: {w}", "~") for w in plan.warnings]
     if used:
         lines.append("")
-        lines.append("Legend: " + ", ".join(f"{s} {WORDS[s]}" for s in used))
+        lines.append(legend(used))
         lines.append(summary_line(plan))
     return "\n".join(lines) + "\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.plan import Action, Change, OWNER_KEY, OWNER_STACK
+from reconciler.plan import OWNER_KEY, OWNER_STACK, Action, Change
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -21,6 +21,17 @@ WORDS = {
     "-": "archive or delete",
 }
 TAG_PATHS = {f"metadata.{OWNER_KEY}", f"metadata.{OWNER_STACK}"}
+
+
+def legend(used) -> str:
+    """The symbols ``used``, explained in a fixed order (Terraform's), not first-seen."""
+    return "Legend: " + ", ".join(f"{s} {WORDS[s]}" for s in WORDS if s in used)
+
+
+def step_notes(change: Change) -> list[str]:
+    """The requests of a change that takes several (a replacement, a create that also makes
+    itself a product's default price): the order they run in is part of the news."""
+    return [step.note for step in change.steps] if len(change.steps) > 1 else []
 
 
 def symbol(change: Change) -> str:
