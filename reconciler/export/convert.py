@@ -73,7 +73,7 @@ def to_entry(kind: Kind, obj: dict[str, Any], key: str, key_of: KeyOf) -> dict[s
     view = kind.live_view(obj)
     fields: dict[str, Any] = {}
     for name, spec in kind.manifest_params.items():
-        if name in view and kind.observable(name):
+        if name in view:  # what Stripe shows, or what normalize_live derives (disabled)
             fields[name] = _shape(view[name], spec)
     fields = _without_decimal_twins({k: v for k, v in fields.items() if v is not None})
     metadata = {k: v for k, v in (fields.pop("metadata", None) or {}).items()

@@ -16,7 +16,7 @@ import yaml
 
 from reconciler.kinds import KINDS, MANIFEST_KINDS
 from reconciler.manifests.schema import render as render_schema
-from reconciler.plan.live import list_kind
+from reconciler.plan.live import INACTIVE_LISTS, list_inactive, list_kind
 from reconciler.stripe import StripeClient
 
 from .convert import to_entry
@@ -24,16 +24,13 @@ from .keys import assign
 
 HEADER = ("# yaml-language-server: $schema={schema}\n"
           "# Exported by `reconciler export`. Review before committing.\n")
-INACTIVE_LISTS = {"prices": {"active": "false"}, "features": {"archived": "true"}}
 
 
 async def _list(client: StripeClient, kind: str, include_archived: bool) -> list[dict[str, Any]]:
     spec = KINDS[kind]
     objects = await list_kind(client, spec)
     if include_archived and kind in INACTIVE_LISTS:
-        extra = [o async for o in client.list_all(spec.path, INACTIVE_LISTS[kind],
-                                                  expand=spec.list_expand)]
-        objects += extra
+        objects += await list_inactive(client, spec)
     return objects
 
 

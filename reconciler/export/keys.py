@@ -1,8 +1,9 @@
 """Readable, stable manifest keys for exported objects.
 
 An object this tool already manages keeps its recorded key. Otherwise the key comes from
-what identifies the object to a person: a product or coupon id, a lookup key, an event
-name, a code, a name. Collisions are resolved in Stripe's creation order: the oldest object
+what identifies the object to a person: a product or coupon id (a product id Stripe
+generated gives way to the product's name, the id then written as ``id:``), a lookup key, an
+event name, a code, a name. Collisions are resolved in Stripe's creation order: the oldest object
 keeps the plain key, the others get ``-2``, ``-3``...
 """
 
@@ -16,6 +17,7 @@ from reconciler.manifests.schema import MANIFEST_KEY_PATTERN
 from reconciler.plan.ownership import owner
 
 _KEY = re.compile(MANIFEST_KEY_PATTERN)
+_GENERATED_PRODUCT_ID = re.compile(r"prod_[A-Za-z0-9]{14}\Z")  # Stripe's; the name reads better
 
 
 def slug(text: str) -> str:
@@ -24,14 +26,16 @@ def slug(text: str) -> str:
 
 
 def _amount(price: dict[str, Any]) -> str:
-    if price.get("unit_amount") is not None:
-        return str(price["unit_amount"])
-    return price.get("billing_scheme") or "custom"
+    for name in ("unit_amount", "unit_amount_decimal"):
+        if price.get(name) is not None:
+            return str(price[name])
+    return "custom" if price.get("custom_unit_amount") else price.get("billing_scheme") or "price"
 
 
 def base_key(kind: str, obj: dict[str, Any], product_keys: dict[str, str]) -> str:
     """The key an object would get if nothing else claimed it."""
-    if kind in ("products", "coupons") and _KEY.match(obj["id"]) and len(obj["id"]) <= 200:
+    if (kind in ("products", "coupons") and _KEY.match(obj["id"]) and len(obj["id"]) <= 200
+            and not _GENERATED_PRODUCT_ID.match(obj["id"])):
         return obj["id"]
     if kind == "prices":
         if obj.get("lookup_key"):
@@ -64,8 +68,9 @@ def assign(kind: str, objects: list[dict[str, Any]], product_keys: dict[str, str
         if obj_stack == stack and obj_key and obj_key not in taken:
             keys[obj["id"]] = obj_key
             taken.add(obj_key)
-    oldest_first = sorted((o for o in objects if o["id"] not in keys),
-                          key=lambda o: (o.get("created") or 0, o["id"]))
+    # Stripe lists newest first; within one second of ``created`` that order decides
+    oldest_first = sorted((o for o in reversed(objects) if o["id"] not in keys),
+                          key=lambda o: o.get("created") or 0)
     for obj in oldest_first:
         key = base = base_key(kind, obj, product_keys)
         n = 1

@@ -17,6 +17,7 @@ from reconciler.manifests import Manifest
 from reconciler.stripe import StripeClient
 
 from .model import digest
+from .ownership import owner
 
 
 @dataclass
@@ -59,10 +60,34 @@ async def read_live(client: StripeClient, kinds: Iterable[str],
 
 
 
+INACTIVE_LISTS = {"prices": {"active": "false"}, "features": {"archived": "true"}}
+"""Kinds whose list leaves archived objects out unless asked, and how to ask."""
+
+
+async def list_inactive(client: StripeClient, kind: Kind) -> list[dict[str, Any]]:
+    return [obj async for obj in client.list_all(kind.path, INACTIVE_LISTS[kind.name],
+                                                 expand=kind.list_expand)]
+
+
+def _unseen(kind: Kind, manifest: Manifest, objects: list[dict[str, Any]]) -> bool:
+    """Whether an entry finds no current object by its tag or natural key: it may be archived
+    (by hand, or exported with --include-archived), so the archived list is read too."""
+    tagged = {owner(o)[1] for o in objects}
+    natural = {kind.natural_value("", o) for o in objects}
+    return any(key not in tagged and (kind.natural_value(key, e.spec) or "\0") not in natural
+               for key, e in manifest.entries[kind.name].items())
+
+
 async def read_for(manifest: Manifest, client: StripeClient) -> LiveState:
     """Everything a plan of ``manifest`` needs: every kind, and the feature attachments of
-    the products that state ``features``."""
+    the products that state ``features``. Archived prices and features, which Stripe lists
+    only on request, are read when an entry finds no current object (one more list)."""
     products = KINDS["products"]
     with_features = [products.natural_value(e.key, e.spec)
                      for e in manifest.entries["products"].values() if "features" in e.spec]
-    return await read_live(client, MANIFEST_KINDS, with_features)
+    state = await read_live(client, MANIFEST_KINDS, with_features)
+    hidden = [KINDS[k] for k in INACTIVE_LISTS if _unseen(KINDS[k], manifest, state.objects[k])]
+    for kind, extra in zip(hidden, await asyncio.gather(*(list_inactive(client, k)
+                                                          for k in hidden))):
+        state.objects[kind.name] += extra
+    return state

@@ -80,16 +80,19 @@ def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, An
         natural["\0default"] = [o for o in objects if o.get("is_default")]
 
     taken: set[str] = set()
+    unmatched: dict[str, Entry] = {}
     for key, entry in entries.items():
         before = len(result.conflicts)
         obj = _match_entry(kind, key, entry, owned, natural, entries, stack, adopt, result)
         if len(result.conflicts) > before:
             result.conflicted.add(key)
-        if obj is None and adopt and same_content and key not in result.conflicted:
-            obj = _match_content(kind, key, entry, objects, taken, same_content, result)
         if obj is not None:
             result.live[key] = obj
             taken.add(obj["id"])
+        elif adopt and same_content and key not in result.conflicted:
+            unmatched[key] = entry
+    if unmatched:  # after every natural-key match, so no object is matched twice
+        _match_content(kind, unmatched, objects, taken, same_content, result)
     if kind.has_metadata:
         twins = {o["id"] for o in result.superseded}
         result.orphans = [o for objs in owned.values() for o in objs
@@ -97,24 +100,46 @@ def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, An
     return result
 
 
-def _match_content(kind: Kind, key: str, entry: Entry, objects: list[dict[str, Any]],
-                   taken: set[str], same_content: SameContent,
-                   result: Matches) -> dict[str, Any] | None:
-    if kind.natural_value(key, entry.spec) is not None or not kind.has_metadata:
-        return None
-    found = [o for o in objects if owner(o)[0] is None and _active(o) and o["id"] not in taken
-             and same_content(entry, o)]
-    if len(found) > 1:
+def _match_content(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, Any]],
+                   taken: set[str], same_content: SameContent, result: Matches) -> None:
+    """Adopt by content: an entry matches the unmanaged objects with every field it states.
+
+    Matches are settled like a puzzle, never guessed: an entry left with a single candidate
+    takes it (so "mug" and "mug, nickname Again" each find their own price), and entries
+    left with the very same candidates share them out in creation order when there are no
+    more candidates than entries (two identical prices exported as two entries). More
+    candidates than entries is ambiguous: reported, and nothing is adopted."""
+    oldest_first = {o["id"]: i for i, o in enumerate(reversed(objects))}
+    candidates = {
+        key: [o for o in objects if owner(o)[0] is None and o["id"] not in taken
+              and _active(o) is (entry.spec.get("active") is not False)
+              and same_content(entry, o)]
+        for key, entry in entries.items()
+        if kind.natural_value(key, entry.spec) is None and kind.has_metadata}
+    while True:
+        candidates = {k: [o for o in found if o["id"] not in taken]
+                      for k, found in candidates.items()}
+        candidates = {k: found for k, found in candidates.items() if found}
+        groups: dict[frozenset[str], list[str]] = defaultdict(list)
+        for key, found in candidates.items():
+            groups[frozenset(o["id"] for o in found)].append(key)
+        settled = [keys for ids, keys in groups.items() if len(ids) <= len(keys)]
+        if not settled:
+            break
+        keys = min(settled, key=lambda keys: (len(candidates[keys[0]]), keys[0]))
+        found = sorted(candidates[keys[0]], key=lambda o: oldest_first[o["id"]])
+        for key, obj in zip(keys, found):
+            result.live[key] = obj
+            result.adopted.add(key)
+            result.evidence[key] = "same content: " + ", ".join(sorted(entries[key].spec))
+            taken.add(obj["id"])
+        for key in keys:
+            del candidates[key]
+    for key, found in candidates.items():
         ids = ", ".join(o["id"] for o in found)
         result.conflicts.append(f"{kind.name}.{key}: several unmanaged objects ({ids}) have "
                                 "exactly the stated fields; cannot tell which one to adopt")
         result.conflicted.add(key)
-        return None
-    if found:
-        result.adopted.add(key)
-        result.evidence[key] = "same content: " + ", ".join(sorted(entry.spec))
-        return found[0]
-    return None
 
 
 def _match_entry(kind: Kind, key: str, entry: Entry, owned: dict[str, list[dict[str, Any]]],
