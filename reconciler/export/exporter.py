@@ -47,14 +47,25 @@ async def read_account(client: StripeClient, kinds: Iterable[str], include_archi
     products = [p["id"] for p in objects.get("products", [])]
     attached = await asyncio.gather(
         *(list_kind(client, KINDS["product_features"], pid) for pid in products))
+    if "features" in objects:  # an archived feature still attached is listed with its product
+        known = {f["id"] for f in objects["features"]}
+        for attachment in (a for found in attached for a in found):
+            feature = attachment["entitlement_feature"]
+            if feature["id"] not in known:
+                objects["features"].append(feature)
+                known.add(feature["id"])
     return objects, dict(zip(products, attached))
 
 
-def _needed(objects: dict[str, list[dict[str, Any]]], include_archived: bool
-            ) -> dict[str, list[dict[str, Any]]]:
-    """The objects to export: current ones (or all), plus whatever those reference."""
+def _needed(objects: dict[str, list[dict[str, Any]]], include_archived: bool,
+            attachments: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """The objects to export: current ones (or all), plus whatever those reference (an
+    archived feature still attached to a product too, or the product would detach it)."""
     keep = {k: {o["id"] for o in objs if include_archived or _live(o)}
             for k, objs in objects.items()}
+    if "features" in keep:
+        keep["features"] |= {a["entitlement_feature"]["id"] for product in keep.get("products", ())
+                             for a in attachments.get(product, [])}
     for kind, objs in objects.items():
         for ref in MANIFEST_KINDS[kind].references:
             if ref.tool_field or ref.kind not in keep:
@@ -69,7 +80,7 @@ def to_documents(objects: dict[str, list[dict[str, Any]]],
                  attachments: dict[str, list[dict[str, Any]]], *, stack: str,
                  include_archived: bool = False) -> dict[str, dict[str, dict[str, Any]]]:
     """kind -> manifest key -> fields, for every exported object."""
-    chosen = _needed(objects, include_archived)
+    chosen = _needed(objects, include_archived, attachments)
     key_of: dict[str, dict[str, str]] = {}
     for kind in MANIFEST_KINDS:  # dependency order: products are keyed before prices
         if kind in chosen:
