@@ -5,10 +5,12 @@ and answers 429 beyond that. Retrying 429s works but wastes requests and time, s
 paces itself below the limit instead: by default 20/s for test keys and 80/s for live keys.
 
 A bucket holds at most ``burst`` tokens and refills at ``rate`` per second; each request
-takes one token, waiting when there is none. Over any window of ``t`` seconds at most
-``burst + rate * t`` requests start, so the default burst of ``rate / 4`` (5 in test, 20 in
-live) keeps even the worst one-second window within Stripe's limits (20 + 5 <= 25,
-80 + 20 <= 100).
+takes one token, waiting when there is none. A bucket alone would let ``burst + rate``
+requests start within one second (a full bucket, then its refill), so the bucket also keeps
+the start times of the last second and lets no more than ``rate`` (rounded up, so that a
+fractional rate is still sustained) start in any one-second window: ``rate`` is a promise
+per second, the burst only decides how many may go at once (default ``rate / 4``: 5 in test,
+20 in live). Sustained throughput is ``rate`` either way.
 
 Waiters are served first come, first served. ``clock`` (seconds, monotonic) and ``sleep``
 are injectable, so tests run on simulated time.
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 
 __all__ = ["DEFAULT_RATES", "TokenBucket", "default_rate"]
@@ -57,6 +60,8 @@ class TokenBucket:
         self._sleep = sleep
         self._tokens = self.burst
         self._updated: float | None = None
+        self._per_second = 0 if self.unlimited else math.ceil(self.rate)
+        self._starts: deque[float] = deque()  # of the last second, at most _per_second
         self._lock = asyncio.Lock()
         self.waited = 0.0
         """Total seconds callers spent waiting for a token (for progress and tests)."""
@@ -81,11 +86,17 @@ class TokenBucket:
             while True:
                 now = self._clock()
                 self._refill(now)
-                # The epsilon absorbs float rounding: after sleeping exactly the computed
-                # wait, tokens may read 0.9999999999, and a sub-ulp wait would never end.
-                if self._tokens >= 1.0 - 1e-9:
+                # The epsilons absorb float rounding: after sleeping exactly the computed
+                # wait, tokens may read 0.9999999999 (or a start 0.9999999999 s old), and a
+                # sub-ulp wait would never end.
+                while self._starts and now - self._starts[0] >= 1.0 - 1e-9:
+                    self._starts.popleft()
+                window_full = len(self._starts) >= self._per_second
+                if self._tokens >= 1.0 - 1e-9 and not window_full:
                     self._tokens = max(0.0, self._tokens - 1.0)
+                    self._starts.append(now)
                     return
-                wait = (1.0 - self._tokens) / self.rate
+                wait = max((1.0 - self._tokens) / self.rate,
+                           self._starts[0] + 1.0 - now if window_full else 0.0)
                 self.waited += wait
                 await self._sleep(wait)
