@@ -24,8 +24,9 @@ What the client does on every request:
   the request id.
 * **Secrets**: the key is masked in ``repr``; no exception raised here carries an httpx
   exception, request or header, in its message or in its ``__cause__``/``__context__``; log
-  records go through :class:`~.redaction.RedactingFilter`. Debug logs show method, path,
-  status, request id, attempt and timing, never bodies or query strings.
+  records (ours and httpx's) go through :class:`~.redaction.RedactingFilter`. Debug logs show
+  method, path, status, request id, attempt and timing, never bodies or query strings (httpx's
+  request lines lose theirs).
 
 Clocks, sleep and randomness are injectable so that tests run on simulated time.
 """
@@ -63,6 +64,24 @@ PAGE_SIZE = 100
 logger = logging.getLogger("reconciler.stripe")
 install_filter(logger)
 
+
+class _NoQueryFilter(logging.Filter):
+    """httpx logs each request's URL at INFO (``HTTP Request: GET https://...?query=...``),
+    which an application showing every logger prints: drop the query string (parameter
+    values, percent-encoded past :func:`redact`'s patterns)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(a.copy_with(query=None) if isinstance(a, httpx.URL) else a
+                                for a in record.args)
+        return True
+
+
+_httpx_logger = logging.getLogger("httpx")
+if not any(isinstance(f, _NoQueryFilter) for f in _httpx_logger.filters):
+    _httpx_logger.addFilter(_NoQueryFilter())
+install_filter(_httpx_logger)
+
 _LIVE_PREFIXES = ("sk_live_", "rk_live_")
 # Transport errors that another attempt cannot fix: our own configuration or request is bad.
 _FATAL_TRANSPORT = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
@@ -92,6 +111,13 @@ class _Form:
 
     def __repr__(self) -> str:
         return f"<{len(self.pairs)} form fields>"
+
+
+class _Params(dict[str, Any]):
+    """Parameters kept across pages, with a repr that does not show them."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} parameters>"
 
 
 @dataclass
@@ -309,7 +335,8 @@ class StripeClient:
         Pages are chained with ``starting_after`` (search endpoints: ``page``). Use
         ``expand=("data.tiers",)`` for fields a list only returns when expanded.
         """
-        query: dict[str, Any] = dict(params or {})
+        query = _Params(params or {})
+        del params  # as in request(): no frame of a traceback shows the plain parameters
         if "ending_before" in query:
             raise ValueError("list_all pages forwards; ending_before is not supported")
         query.setdefault("limit", page_size)

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import math
 import socket
+import sys
 import traceback
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 from stripe_fakes import KEY, WHSEC, FakeTime, run
 
-from reconciler.emulator import Emulator
+from reconciler.emulator import Emulator, Faults, serve_in_thread
 from reconciler.stripe import (
     APIConnectionError,
     APIError,
     AuthenticationError,
     InvalidRequestError,
+    NotFoundError,
     RedactingFilter,
     RetryPolicy,
     StripeClient,
@@ -263,3 +267,102 @@ def test_emulator_run_with_webhook_secret_and_bad_key(debug_logs: io.StringIO) -
     text = debug_logs.getvalue() + _all_text(err)
     assert secret not in text
     assert "sk_test_bad-key-" + "9" * 24 not in text
+
+
+# -- the canary: a recognisable key and signing secret through the emulator ---------------
+
+CANARY_BAD_KEY = "sk_test_Canary-Rejected-Key-0123456789"  # malformed: the emulator answers 401
+
+
+@pytest.mark.parametrize("served", [False, True], ids=["in-process", "served"])
+def test_canary_secrets_never_surface(served: bool, debug_logs: io.StringIO,
+                                      caplog: pytest.LogCaptureFixture,
+                                      capfd: pytest.CaptureFixture[str]) -> None:
+    """KEY and WHSEC go through succeeding, retried and failing calls at DEBUG, against the
+    emulator in-process and on a socket, with faults on: neither they nor the webhook secret
+    the emulator makes up shows in stdout/stderr, any logger's records or an exception."""
+    emu = Emulator(faults=Faults(fail_rate=0.3, drop_rate=0.3, rate_limit=50, seed=5,
+                                 retry_after=0.01))
+    policy = RetryPolicy(max_retries=12, initial_delay=0.001, max_delay=0.005)
+    errors: list[StripeError] = []
+    made: list[str] = []
+
+    def client(base: str, key: str = KEY, **kw: Any) -> StripeClient:
+        transport = None if served else emu.async_transport()
+        return StripeClient(key, api_base=base, transport=transport, rate_limit=math.inf,
+                            retry=kw.pop("retry", policy), **kw)
+
+    async def succeed(base: str) -> None:
+        async with client(base) as stripe:
+            product = await stripe.create("/v1/products", {"name": "Canary",
+                                                           "metadata": {"signing": WHSEC}})
+            hook = await stripe.create("/v1/webhook_endpoints", {
+                "url": "https://example.com/hook", "enabled_events": ["price.created"],
+                "description": f"signed with {WHSEC}"})
+            made.append(hook["secret"])
+            await stripe.update("/v1/products", product["id"], {"metadata": {"again": WHSEC}})
+            await stripe.retrieve("/v1/products", product["id"])
+            assert [p async for p in stripe.list_all("/v1/products")]
+            found = [p async for p in stripe.list_all(  # the secret in a query string
+                "/v1/products/search", {"query": f"metadata['signing']:'{WHSEC}'"})]
+            assert [p["id"] for p in found] == [product["id"]]
+            await stripe.account()
+
+    async def search(stripe: StripeClient) -> None:
+        async for _ in stripe.list_all("/v1/products/search",  # echoed in the 400
+                                       {"query": f"metadata['signing']~'{WHSEC}' AND"}):
+            pass
+
+    async def fail(base: str) -> None:
+        async with client(base) as stripe:
+            for call in (
+                lambda: stripe.create("/v1/coupons", {"percent_off": WHSEC}),  # echoed in 400
+                lambda: search(stripe),
+                lambda: stripe.retrieve("/v1/products", "prod_missing"),
+            ):
+                try:
+                    await call()
+                except StripeError as err:
+                    errors.append(err)
+                    logging.getLogger("reconciler.stripe").exception("call failed")
+                    logging.getLogger("tests.canary").error("call failed: %r", err)
+        async with client(base, key=CANARY_BAD_KEY) as rejected:
+            try:
+                await rejected.account()
+            except StripeError as err:
+                errors.append(err)
+        emu.set_faults(Faults(drop_rate=1.0))
+        async with client(base, retry=RetryPolicy(max_retries=1, initial_delay=0.001)) as stripe:
+            try:
+                await stripe.create("/v1/products", {"name": "Dropped",
+                                                     "metadata": {"signing": WHSEC}})
+            except StripeError as err:
+                errors.append(err)
+
+    with caplog.at_level(logging.DEBUG), contextlib.ExitStack() as stack:
+        base = stack.enter_context(serve_in_thread(emu)) if served else "http://emulator.test"
+        run(succeed(base))
+        run(fail(base))
+        print(f"calls done: {errors}")  # as a CLI would show them
+        for err in errors:
+            print(err, file=sys.stderr)
+    out, err_out = capfd.readouterr()
+
+    bad, bad_query, missing, rejected, dropped = errors
+    assert isinstance(bad, InvalidRequestError) and bad.param == "percent_off"
+    assert isinstance(bad_query, InvalidRequestError) and bad_query.param == "query"
+    assert isinstance(missing, NotFoundError)
+    assert isinstance(rejected, AuthenticationError)
+    assert isinstance(dropped, APIConnectionError) and dropped.attempts == 2
+    logs = debug_logs.getvalue()
+    assert "Retrying" in logs and "-> 401" in logs and "-> 404" in logs  # it did log
+    assert made and made[0].startswith("whsec_")
+    records = "\n".join(
+        f"{r.name} {r.getMessage()} {r.exc_text or ''} {r.stack_info or ''}"
+        for r in caplog.records)
+    assert len(caplog.records) > 20
+    everything = "\n".join([out, err_out, logs, caplog.text, records,
+                            *(_all_text(e) for e in errors)])
+    for secret in (KEY, WHSEC, made[0], CANARY_BAD_KEY):
+        assert secret not in everything
+    assert "Bearer sk_" not in everything
