@@ -4,9 +4,10 @@ Drift is computed by planning in a mode that refuses nothing (adopting, pruning 
 all considered, impossible changes reported instead of refused) and sorting the changes into
 categories a person acts on differently:
 
-- ``changed``: a managed object's fields differ from the manifests;
-- ``missing``: a manifest entry has no live object (deleted, or archived out of view);
-- ``archived``: a managed object was archived outside the tool;
+- ``changed``: a managed object's fields differ from the manifests (a product's features
+  attached or detached included);
+- ``missing``: a manifest entry has no live object (deleted);
+- ``archived``: a managed object was archived (or a meter deactivated) outside the tool;
 - ``untagged``: a live object matches an entry but is not marked as managed (adopt it);
 - ``orphaned``: an object this stack owns that no manifest describes any more;
 - ``unmanaged``: (on request) a live object no manifest describes, with coverage per kind.
@@ -17,10 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from reconciler.kinds import MANIFEST_KINDS
+from reconciler.kinds import KINDS, MANIFEST_KINDS
 from reconciler.manifests import Manifest
 from reconciler.plan import Action, Change, FieldDiff, LiveState, PlanOptions, build_plan
-from reconciler.plan.ownership import owner
+from reconciler.plan.desired import is_ref
+from reconciler.plan.ownership import OWNER_KEY, OWNER_STACK, owner
 
 from .baseline import Baseline
 
@@ -35,6 +37,8 @@ class DriftItem:
     live_id: str | None
     diffs: tuple[FieldDiff, ...] = ()
     accepted: bool = False  # listed in the baseline: known and accepted
+    accepted_paths: frozenset[str] = frozenset()  # diffs the baseline accepts field by field
+    label: str | None = None  # what an unmanaged object is to a person: its name, url, code
 
     @property
     def address(self) -> str:
@@ -50,6 +54,7 @@ class DriftReport:
     coverage: dict[str, tuple[int, int]] = field(default_factory=dict)  # kind -> managed, total
     include_unmanaged: bool = False
     warnings: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()  # the kinds compared (the manifests'), in dependency order
 
     @property
     def drifted(self) -> tuple[DriftItem, ...]:
@@ -72,28 +77,59 @@ class DriftReport:
             "stack": self.stack,
             "drift": self.has_drift,
             "counts": self.counts(),
-            "coverage": {k: {"managed": m, "total": t} for k, (m, t) in self.coverage.items()},
+            "coverage": {k: {"managed": m, "total": t}
+                         for k, (m, t) in sorted(self.coverage.items())},
             "warnings": list(self.warnings),
             "items": [{
                 "category": i.category, "kind": i.kind, "key": i.key, "live_id": i.live_id,
-                "accepted": i.accepted,
-                "diffs": [{"path": d.path, "old": d.old, "new": d.new} for d in i.diffs],
+                "label": i.label, "accepted": i.accepted,
+                "diffs": [{"path": d.path, "manifest": d.new, "live": d.old,
+                           "accepted": i.accepted or d.path in i.accepted_paths}
+                          for d in i.diffs],
             } for i in self.items],
         }
 
 
-def _category(change: Change) -> str | None:
+def _category(change: Change, live: dict[str, Any] | None, missing: set[str]) -> str | None:
+    if change.kind == "product_features":  # part of the product, unless that is missing
+        parent = f"products.{change.key.split('/')[0]}"
+        return "missing" if parent in missing else "changed"
     if change.action is Action.CREATE:
         return "missing"
     if change.action is Action.ADOPT:
         return "untagged"
     if change.action.removes:
-        return "orphaned" if change.kind != "product_features" else "changed"
-    if change.action is Action.UPDATE and [(d.path, d.old) for d in change.diffs] == [
-            ("active", False)]:
+        return "orphaned"
+    if any(d.path == "active" and d.old is False for d in change.diffs) or (
+            live is not None and live.get("status") == "inactive"):
         return "archived"
     if change.action in (Action.UPDATE, Action.REPLACE):
         return "changed"
+    return None
+
+
+def _diffs(change: Change, category: str, live: dict[str, Any] | None) -> tuple[FieldDiff, ...]:
+    """What a person needs to see: the fields that differ, not the plan's mechanics."""
+    if change.kind == "product_features":
+        attached = change.action is Action.DELETE
+        return (FieldDiff("attached", attached, not attached),)
+    if category in ("missing", "orphaned"):
+        return ()  # the whole object: its fields say nothing new
+    diffs = tuple(d for d in change.diffs
+                  if not is_ref(d.new)  # follows from another entry's drift, reported there
+                  and not (category == "untagged" and d.path in _TAG_PATHS))
+    if live is not None and live.get("status") == "inactive":  # meters: no `active` field
+        diffs = (FieldDiff("status", "inactive", "active"), *diffs)
+    return diffs
+
+
+_TAG_PATHS = {f"metadata.{OWNER_KEY}", f"metadata.{OWNER_STACK}"}
+
+
+def _label(obj: dict[str, Any]) -> str | None:
+    for name in ("name", "display_name", "nickname", "url", "code", "lookup_key", "event_name"):
+        if obj.get(name):
+            return str(obj[name])
     return None
 
 
@@ -107,8 +143,8 @@ def _unmanaged(live: LiveState, matched: set[str], stack: str
                    or o["id"] in matched]
         managed = [o for o in current if o["id"] in matched or owner(o)[0] == stack]
         coverage[kind] = (len(managed), len(current))
-        items += [DriftItem("unmanaged", kind, None, o["id"]) for o in current
-                  if o not in managed]
+        items += [DriftItem("unmanaged", kind, None, o["id"], label=_label(o))
+                  for o in current if o not in managed]
     return items, coverage
 
 
@@ -118,25 +154,34 @@ def detect(manifest: Manifest, live: LiveState, *, stack: str, include_unmanaged
     plan = build_plan(manifest, live, PlanOptions(stack=stack, prune=True, adopt=True,
                                                   force=True, strict=False))
     baseline = baseline or Baseline()
+    by_id = {o["id"]: o for objects in live.objects.values() for o in objects}
+    missing = {c.address for c in plan.changes if c.action is Action.CREATE}
     items = []
     for change in plan.changes:
-        category = _category(change)
+        obj = by_id.get(change.live_id) if change.live_id else None
+        category = _category(change, obj, missing)
         if category is None:
             continue
-        if category == "orphaned":
-            change = replace(change, diffs=())  # the removal's own diff says nothing new
-        open_diffs = tuple(d for d in change.diffs
-                           if not baseline.accepts_field(change.address, d.path))
+        diffs = _diffs(change, category, obj)
+        if category == "changed" and not diffs:
+            continue  # only consequences of drift reported elsewhere
+        accepted_paths = frozenset(d.path for d in diffs
+                                   if baseline.accepts_field(change.address, d.path))
         accepted = baseline.accepts_object(change.address) or (
-            category == "changed" and not open_diffs)
-        items.append(DriftItem(category, change.kind, change.key, change.live_id,
-                               change.diffs if accepted else open_diffs, accepted))
+            category in ("changed", "archived") and {d.path for d in diffs} == accepted_paths)
+        items.append(DriftItem(category, change.kind, change.key, change.live_id, diffs,
+                               accepted, accepted_paths))
     coverage: dict[str, tuple[int, int]] = {}
     if include_unmanaged:
         matched = {c.live_id for c in plan.changes if c.live_id}
         unmanaged, coverage = _unmanaged(live, matched, stack)
-        items += [DriftItem(i.category, i.kind, i.key, i.live_id, i.diffs,
-                            baseline.accepts_object(f"unmanaged:{i.kind}:{i.live_id}"))
+        items += [replace(i, accepted=baseline.accepts_object(f"unmanaged:{i.kind}:{i.live_id}"))
                   for i in unmanaged]
+    apply_notes = {w if w.startswith(c.address) else f"{c.address}: {w}"
+                   for c in plan.changes if c.steps for w in c.warnings}  # e.g. new secrets
+    warnings = tuple(w for w in plan.warnings if w not in apply_notes)
+    kinds = tuple(k for k in KINDS if manifest.entries.get(k) or any(
+        i.kind == k for i in items) or (k == "product_features" and any(
+            "features" in e.spec for e in manifest.entries["products"].values())))
     return DriftReport(live.account_id, live.livemode, stack, tuple(items), coverage,
-                       include_unmanaged, plan.warnings)
+                       include_unmanaged, warnings, kinds)

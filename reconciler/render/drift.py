@@ -33,7 +33,16 @@ def header(report: DriftReport) -> str:
 
 
 def diff_text(item: DriftItem) -> list[str]:
-    return [f"{d.path}: manifest {show(d.new)}, live {show(d.old)}" for d in item.diffs]
+    return [f"{d.path}: manifest {show(d.new)}, live {show(d.old)}"
+            + (" (accepted)" if d.path in item.accepted_paths and not item.accepted else "")
+            for d in item.diffs]
+
+
+def describe(item: DriftItem) -> str:
+    """The object as a line: its address, then its live id (or what it is, if unmanaged)."""
+    if item.key is None:
+        return item.address + (f" {show(item.label)}" if item.label else "")
+    return item.address + (f" ({item.live_id})" if item.live_id else "")
 
 
 def coverage_lines(report: DriftReport) -> list[str]:
@@ -51,9 +60,8 @@ def render_text(report: DriftReport, *, color: bool = False) -> str:
     for category, items in grouped(report):
         lines.append(f"{TITLES[category]} ({len(items)}):")
         for item in items:
-            live = f" ({item.live_id})" if item.live_id and item.key else ""
             accepted = "  [accepted in baseline]" if item.accepted else ""
-            lines.append(f"  {item.address}{live}{accepted}")
+            lines.append(f"  {describe(item)}{accepted}")
             lines += [f"      {line}" for line in diff_text(item)]
         lines.append("")
     if report.coverage:
@@ -73,13 +81,20 @@ def render_markdown(report: DriftReport, *, color: bool = False) -> str:
         lines += [f"#### {TITLES[category]} ({len(items)})", "",
                   "| object | live id | difference |", "|---|---|---|"]
         for item in items:
-            diffs = "<br>".join(f"`{line}`" for line in diff_text(item)) or ""
+            diffs = "<br>".join(f"`{_cell(line)}`" for line in diff_text(item))
             note = " (accepted)" if item.accepted else ""
-            lines.append(f"| `{item.address}`{note} | {item.live_id or ''} | {diffs} |")
+            label = f" {_cell(show(item.label))}" if item.label else ""
+            lines.append(f"| `{item.address}`{note}{label} | {item.live_id or ''} | {diffs} |")
         lines.append("")
     if report.coverage:
         lines += ["#### Coverage", ""] + [f"- {line}" for line in coverage_lines(report)] + [""]
+    if report.warnings:
+        lines += ["#### Warnings", ""] + [f"- {_cell(w)}" for w in report.warnings] + [""]
     return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def _html(report: DriftReport, *, color: bool = False) -> str:
