@@ -145,13 +145,10 @@ class _Collector(ast.NodeVisitor):
             self.add(node.args[0])  # an exception's own text: super().__init__("...")
         elif name == "append" and _name(node.func.value) in MESSAGE_LISTS and node.args:
             self.add(node.args[0])
-        elif name == "echo" and self.relative.startswith("cli/") and any(
-                k.arg == "err" for k in node.keywords) and node.args:
-            self.add(node.args[0])
         elif name == "echo" and node.args and self.relative.startswith("cli/"):
-            for text in _pieces(node.args[0]):
-                if text and text[0].startswith("Error:"):
-                    self.add(node.args[0])
+            on_stderr = any(k.arg == "err" for k in node.keywords)
+            if on_stderr or any(t and t[0].startswith("Error:") for t in _pieces(node.args[0])):
+                self.add(node.args[0])
         self.generic_visit(node)
 
     def visit_Assign(self, node: ast.Assign) -> None:
