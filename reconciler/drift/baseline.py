@@ -14,11 +14,14 @@ after the key. Accepted drift is still listed, marked accepted, and does not cou
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 
 import yaml
+
+from reconciler.kinds import KINDS
 
 
 class BaselineError(Exception):
@@ -41,6 +44,12 @@ class Baseline:
         unknown = set(data) - {"accept"}
         if unknown:
             raise BaselineError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
+        for pattern in accept:
+            kind = (pattern.split(":")[1] if pattern.startswith("unmanaged:")
+                    else re.split(r"[.:]", pattern, maxsplit=1)[0])
+            if not any(c in kind for c in "*?[") and kind not in KINDS:
+                raise BaselineError(f"{path}: pattern {pattern!r}: unknown kind {kind!r} "
+                                    f"(kinds: {', '.join(KINDS)})")
         return cls(tuple(accept))
 
     def accepts_object(self, address: str) -> bool:

@@ -83,15 +83,15 @@ def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, An
     unmatched: dict[str, Entry] = {}
     for key, entry in entries.items():
         before = len(result.conflicts)
-        obj = _match_entry(kind, key, entry, owned, natural, entries, stack, adopt, result)
+        match = _match_entry(kind, key, entry, owned, natural, entries, stack, adopt, result)
         if len(result.conflicts) > before:
             result.conflicted.add(key)
-        if obj is not None:
-            result.live[key] = obj
-            taken.add(obj["id"])
-        elif adopt and same_content and key not in result.conflicted:
+        if match is not None:
+            result.live[key] = match
+            taken.add(match["id"])
+        elif adopt and key not in result.conflicted:
             unmatched[key] = entry
-    if unmatched:  # after every natural-key match, so no object is matched twice
+    if unmatched and same_content:  # after every natural-key match: none is matched twice
         _match_content(kind, unmatched, objects, taken, same_content, result)
     if kind.has_metadata:
         twins = {o["id"] for o in result.superseded}

@@ -20,11 +20,13 @@ TITLES = {
 
 
 def summary(report: DriftReport) -> str:
+    accepted = sum(1 for i in report.items if i.accepted)
+    known = f" ({accepted} accepted in the baseline)" if accepted else ""
     if not report.has_drift:
-        return "No drift: the live account matches the manifests."
+        return f"No drift: the live account matches the manifests{known}."
     counts = report.counts()
     shown = [c for c in CATEGORIES if c != "unmanaged" or report.include_unmanaged]
-    return "Drift: " + ", ".join(f"{counts[c]} {c}" for c in shown) + "."
+    return "Drift: " + ", ".join(f"{counts[c]} {c}" for c in shown) + f"{known}."
 
 
 def header(report: DriftReport) -> str:

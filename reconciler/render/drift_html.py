@@ -78,10 +78,10 @@ def _section(kind: str, items: list[DriftItem], coverage: tuple[int, int] | None
     parts = [f'<section class="card kind" id="kind-{escape(kind)}">',
              f"<h2>{escape(kind)} <span class=\"note\">{count}</span></h2>"]
     if items:
-        parts += ['<table><colgroup><col class="category"><col class="object">'
-                  '<col class="live"><col></colgroup>',
-                  "<tr><th>category</th><th>object</th><th>live id</th>"
-                  "<th>difference (manifest vs live)</th></tr>"]
+        parts += [('<table><colgroup><col class="category"><col class="object">'
+                   '<col class="live"><col></colgroup>'),
+                  ("<tr><th>category</th><th>object</th><th>live id</th>"
+                   "<th>difference (manifest vs live)</th></tr>")]
         parts += [_item_row(i) for i in items]
         parts.append("</table>")
     else:
@@ -109,7 +109,6 @@ def render_html(report: DriftReport) -> str:
     shown = [c for c in CATEGORIES if c != "unmanaged" or report.include_unmanaged]
     kinds = sorted(set(report.kinds) | {i.kind for i in report.items})
     by_kind = {k: [i for i in report.items if i.kind == k] for k in kinds}
-    accepted = sum(1 for i in report.items if i.accepted)
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -124,9 +123,6 @@ def render_html(report: DriftReport) -> str:
         parts.append(f'<li{zero} title="{escape(TITLES[category])}"><b>{counts[category]}</b>'
                      f'<span class="badge {category}">{category}</span></li>')
     parts.append("</ul>")
-    if accepted:
-        parts.append(f'<p class="note">{accepted} known difference(s) accepted in the baseline '
-                     "are listed but not counted.</p>")
     if kinds:
         links = []
         for k in kinds:

@@ -65,7 +65,6 @@ def round_trip(emu, tmp_path, *, include_archived: bool):
 
     plan = run(emu, lambda c: make_plan(manifest, c, PlanOptions(adopt=True)))
     assert_only_adoption(plan, docs)
-    before = emu.state()["accounts"]
     emu.reset_request_counts()
     result = run(emu, lambda c: apply(plan, c))
     assert result.ok, [(c.address, str(e)) for c, e in result.failed]
@@ -76,7 +75,7 @@ def round_trip(emu, tmp_path, *, include_archived: bool):
     assert not again.has_changes, [(c.address, c.diffs) for c in again.pending]
     run(emu, lambda c: export(c, second, include_archived=include_archived))
     assert same_tree(first, second) == []
-    return docs, before
+    return docs
 
 
 def test_the_messy_account_has_over_a_hundred_objects_of_every_kind():
@@ -91,7 +90,7 @@ def test_the_messy_account_has_over_a_hundred_objects_of_every_kind():
 
 
 def test_round_trip_through_the_library(messy, tmp_path):
-    docs, before = round_trip(messy, tmp_path, include_archived=False)
+    docs = round_trip(messy, tmp_path, include_archived=False)
     assert set(docs) == set(MANIFEST_KINDS)
     prices = docs["prices"]
     assert prices["ent-seats"]["tiers"][-1]["up_to"] == "inf"  # graduated, with options
@@ -118,7 +117,7 @@ def test_round_trip_through_the_library(messy, tmp_path):
 
 
 def test_round_trip_with_archived_objects(messy, tmp_path):
-    docs, _ = round_trip(messy, tmp_path, include_archived=True)
+    docs = round_trip(messy, tmp_path, include_archived=True)
     archived = sorted(f"{kind}.{key}" for kind, entries in docs.items()
                       for key, entry in entries.items() if entry.get("active") is False)
     assert archived == [

@@ -35,7 +35,7 @@ def tagged(state) -> dict[str, str]:
 
 def adopt_lines(text: str) -> dict[str, str]:
     """address -> "live id (evidence)" from import's listing."""
-    return dict(re.findall(r"^adopt (\S+) <- (.+)$", text, re.M))
+    return dict(re.findall(r"^adopt (\S+) <- (.+)$", text, re.MULTILINE))
 
 
 def exported(tmp_path):

@@ -1,0 +1,134 @@
+"""Issue #7 acceptance: the drift report in all four formats, against golden files.
+
+A day of dashboard edits touches every category at once; the report is rendered by
+`reconciler drift` in text, JSON, Markdown and HTML and compared with
+``tests/drift/golden/*`` after the emulator's random ids are normalised. The scenario is
+built three times from scratch and must render identically each time.
+
+``UPDATE_GOLDENS=1 pytest tests/drift`` rewrites the golden files.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from drift_helpers import (
+    CATALOG,
+    FORMATS,
+    check_golden,
+    cli,
+    converged,
+    detach,
+    edit,
+    find,
+    normalise,
+    remove,
+    run,
+    save_state,
+    shown,
+    untag,
+    write_catalog,
+)
+
+from reconciler.kinds import KINDS
+
+BASELINE = """\
+accept:
+  - prices.pro-monthly:nickname     # one field of one entry
+  - products.pro:metadata.*         # any metadata key of one product
+  - tax_rates.vat                   # a whole entry, whatever its drift
+  - unmanaged:coupons:*             # coupons made by hand
+"""
+
+
+async def a_day_in_the_dashboard(c) -> None:
+    """One out-of-band change of every sort."""
+    await edit(c, "prices", "pro-monthly", nickname="Pro (monthly)")
+    await edit(c, "products", "pro", description="For small teams",
+               metadata={"tier": "3", "owner": "", "note": "vip"})
+    await edit(c, "tax_rates", "vat", active=False)
+    await edit(c, "prices", "pro-yearly", active=False)
+    meter = await find(c, "meters", event_name="api_call")
+    await c.request("POST", c.object_path(KINDS["meters"].path, meter["id"], "deactivate"))
+    await remove(c, "coupons", "spring")
+    await remove(c, "webhook_endpoints", "audit-hooks")
+    await detach(c, "pro", "audit_log")
+    await untag(c, "shipping_rates", "standard")
+    await c.create("/v1/coupons", {"id": "summer", "percent_off": 15, "name": "Summer"})
+    await c.create("/v1/webhook_endpoints", {"url": "https://example.org/new|hook",
+                                             "enabled_events": ["*"],
+                                             "description": "<made by hand>"})
+
+
+def scenario(tmp_path):
+    """(state file, catalog without `coupons.loyal` (an orphan now), baseline file)."""
+    emu, _, _ = converged(tmp_path)
+    run(emu, a_day_in_the_dashboard)
+    smaller = write_catalog(tmp_path / "now", CATALOG.replace(
+        "  loyal:\n    percent_off: 5\n    duration: forever\n", ""))
+    baseline = tmp_path / "baseline.yaml"
+    baseline.write_text(BASELINE)
+    return save_state(emu, tmp_path / "state.json"), smaller, baseline
+
+
+def reports(tmp_path) -> dict[str, str]:
+    """name -> normalised output, for every golden file; exit codes checked on the way."""
+    state, catalog, baseline = scenario(tmp_path)
+    clean_emu, _, clean_catalog = converged(tmp_path / "clean")
+    clean_state = save_state(clean_emu, tmp_path / "clean" / "state.json")
+    out: dict[str, str] = {}
+    for fmt, ext in FORMATS.items():
+        for name, args, st, code in [
+            ("drift", [str(catalog), "--include-unmanaged"], state, 2),
+            ("accepted", [str(catalog), "--include-unmanaged", "--baseline", str(baseline)],
+             state, 2),
+            ("clean", [str(clean_catalog)], clean_state, 0),
+        ]:
+            result = cli("drift", *args, "--format", fmt, state=st)
+            assert result.exit_code == code, (name, fmt, shown(result))
+            out[f"{name}.{ext}"] = normalise(result.stdout)
+    return out
+
+
+def test_reports_match_the_golden_files_and_are_stable(tmp_path):
+    runs = [reports(tmp_path / f"run{n}") for n in range(3)]
+    assert runs[0] == runs[1] == runs[2]
+    for name, text in sorted(runs[0].items()):
+        check_golden(name, text)
+
+
+def test_the_json_report_is_the_data_behind_the_others(tmp_path):
+    state, catalog, baseline = scenario(tmp_path)
+    result = cli("drift", str(catalog), "--include-unmanaged", "--baseline", str(baseline),
+                 "--format", "json", state=state)
+    data = json.loads(result.stdout)
+    assert data["format_version"] == "1" and data["drift"] is True
+    assert data["counts"] == {"changed": 2, "missing": 2, "archived": 2, "untagged": 1,
+                              "orphaned": 1, "unmanaged": 1}
+    categories = {(i["category"], i["kind"], i["key"] or i["live_id"]): i
+                  for i in data["items"]}
+    vat = categories["archived", "tax_rates", "vat"]
+    assert vat["accepted"] and vat["diffs"] == [
+        {"path": "active", "manifest": True, "live": False, "accepted": True}]
+    pro = categories["changed", "products", "pro"]
+    assert not pro["accepted"]
+    assert [(d["path"], d["accepted"]) for d in pro["diffs"]] == [
+        ("description", False), ("metadata.note", True), ("metadata.owner", True),
+        ("metadata.tier", True)]
+    assert categories["changed", "prices", "pro-monthly"]["accepted"]
+    assert categories["unmanaged", "coupons", "summer"]["accepted"]
+    assert data["coverage"]["coupons"] == {"managed": 1, "total": 2}
+    assert list(data["coverage"]) == sorted(data["coverage"])
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_out_writes_the_report_to_a_file(fmt, tmp_path):
+    state, catalog, _ = scenario(tmp_path)
+    target = tmp_path / f"report.{FORMATS[fmt]}"
+    result = cli("drift", str(catalog), "--format", fmt, "-o", str(target), state=state)
+    assert result.exit_code == 2, shown(result)
+    assert result.stdout == ""
+    assert f"Drift report written to {target}." in result.stderr
+    printed = cli("drift", str(catalog), "--format", fmt, state=state).stdout
+    assert normalise(target.read_text()) == normalise(printed)
