@@ -36,8 +36,14 @@ class Baseline:
     def load(cls, path: str | Path) -> Baseline:
         try:
             data = yaml.safe_load(Path(path).read_text("utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
+        except OSError as exc:
             raise BaselineError(f"{path}: cannot read the baseline: {exc}") from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+            problem = getattr(exc, "problem", None) or exc
+            raise BaselineError(f"{where}: cannot read the baseline: not valid YAML "
+                                f"({problem})") from None
         accept = data.get("accept", []) if isinstance(data, dict) else None
         if not isinstance(accept, list) or not all(isinstance(p, str) for p in accept):
             raise BaselineError(f"{path}: expected a mapping with 'accept': a list of patterns")

@@ -58,11 +58,20 @@ footer{color:#8c959f;font-size:.85em}
 """
 
 
+HINTS = {
+    "missing": "no live object: deleted in Stripe (apply re-creates it)",
+    "orphaned": "owned by this stack, in no manifest (apply --prune removes it)",
+    "untagged": "matches the entry but is not tagged (reconciler import adopts it)",
+    "unmanaged": "in no manifest",
+}
+
+
 def _item_row(item: DriftItem) -> str:
     cls = ' class="accepted"' if item.accepted else ""
     note = ' <span class="note">accepted in baseline</span>' if item.accepted else ""
     what = f"<br><span class=\"note\">{escape(item.label)}</span>" if item.label else ""
-    diffs = "".join(f"<code>{escape(line)}</code>" for line in diff_text(item))
+    diffs = "".join(f"<code>{escape(line)}</code>" for line in diff_text(item)) or (
+        f'<span class="note">{HINTS[item.category]}</span>' if item.category in HINTS else "")
     return (f"<tr{cls}><td><span class=\"badge {item.category}\" "
             f"title=\"{escape(TITLES[item.category])}\">{item.category}</span></td>"
             f"<td><code>{escape(item.address)}</code>{note}{what}</td>"

@@ -167,6 +167,47 @@ async def untag(client: StripeClient, kind: str, key: str) -> None:
     await edit(client, kind, key, metadata={"reconciler_key": "", "reconciler_stack": ""})
 
 
+# -- every sort of drift at once (golden files, the browser) ---------------------------------
+
+BASELINE = """\
+accept:
+  - prices.pro-monthly:nickname     # one field of one entry
+  - products.pro:metadata.*         # any metadata key of one product
+  - tax_rates.vat                   # a whole entry, whatever its drift
+  - unmanaged:coupons:*             # coupons made by hand
+"""
+
+
+async def a_day_in_the_dashboard(c) -> None:
+    """One out-of-band change of every sort."""
+    await edit(c, "prices", "pro-monthly", nickname="Pro (monthly)")
+    await edit(c, "products", "pro", description="For small teams",
+               metadata={"tier": "3", "owner": "", "note": "vip"})
+    await edit(c, "tax_rates", "vat", active=False)
+    await edit(c, "prices", "pro-yearly", active=False)
+    meter = await find(c, "meters", event_name="api_call")
+    await c.request("POST", c.object_path(KINDS["meters"].path, meter["id"], "deactivate"))
+    await remove(c, "coupons", "spring")
+    await remove(c, "webhook_endpoints", "audit-hooks")
+    await detach(c, "pro", "audit_log")
+    await untag(c, "shipping_rates", "standard")
+    await c.create("/v1/coupons", {"id": "summer", "percent_off": 15, "name": "Summer"})
+    await c.create("/v1/webhook_endpoints", {"url": "https://example.org/new|hook",
+                                             "enabled_events": ["*"],
+                                             "description": "<made by hand>"})
+
+
+def scenario(tmp_path):
+    """(state file, catalog without `coupons.loyal` (an orphan now), baseline file)."""
+    emu, _, _ = converged(tmp_path)
+    run(emu, a_day_in_the_dashboard)
+    smaller = write_catalog(tmp_path / "now", CATALOG.replace(
+        "  loyal:\n    percent_off: 5\n    duration: forever\n", ""))
+    baseline = tmp_path / "baseline.yaml"
+    baseline.write_text(BASELINE)
+    return save_state(emu, tmp_path / "state.json"), smaller, baseline
+
+
 # -- the command line ---------------------------------------------------------------------------
 
 def save_state(emu: Emulator, path: Path) -> Path:
