@@ -115,6 +115,13 @@ class _Planner:
         common = {"live_id": live["id"], "live_digest": digest(live), "phase": phase}
         replacing = [d for d in diffs if d.forces_replacement]
         if replacing:
+            if kind.name == "prices":
+                then = then + self.repoint_replaced_default(live)
+                if self.default_moves_away(entry.key, live):
+                    # the old price can only be archived once its product points at the
+                    # price its manifest names, which another change of this phase may
+                    # create: wait one phase (no later-phase change depends on prices)
+                    common["phase"] = phase + 1
             return self.plan_replace(kind, entry, params, diffs, replacing, then, live, common)
         if entry.key in found.adopted:
             step = steps.update(kind, live["id"], desired_live, diffs)
@@ -214,9 +221,12 @@ class _Planner:
             if found is None:
                 continue
             phase = len(KINDS) + index
-            removals += [self.removal(kind, obj, phase) for obj in found.superseded]
+            for obj in found.superseded:
+                if not self.retired_with_product(kind, obj):
+                    successor = found.live.get(owner(obj)[1] or "")
+                    removals.append(self.removal(kind, obj, phase, successor))
             for obj in found.orphans:
-                if obj.get("active") is False:
+                if obj.get("active") is False or self.retired_with_product(kind, obj):
                     continue
                 if not self.options.prune:
                     leftovers += 1
@@ -228,7 +238,8 @@ class _Planner:
                                  "them")
         return removals
 
-    def removal(self, kind: Kind, obj: dict[str, Any], phase: int) -> Change:
+    def removal(self, kind: Kind, obj: dict[str, Any], phase: int,
+                successor: dict[str, Any] | None = None) -> Change:
         removal = kind.removal
         if removal is Removal.DELETE_OR_ARCHIVE:
             has_prices = any(p.get("product") == obj["id"]
@@ -237,9 +248,73 @@ class _Planner:
         action = Action.DELETE if removal is Removal.DELETE else Action.ARCHIVE
         key = owner(obj)[1] or obj["id"]
         diffs = (FieldDiff("active", True, False),) if action is Action.ARCHIVE else ()
+        before = self.release_default_price(obj, key, successor) if kind.name == "prices" else []
         return Change(kind.name, key, action, ("delete",), obj["id"], diffs,
-                      (steps.remove(kind, obj["id"], removal),), live_digest=digest(obj),
-                      phase=phase)
+                      (*before, steps.remove(kind, obj["id"], removal)),
+                      live_digest=digest(obj), phase=phase)
+
+    def default_of(self, price: dict[str, Any]) -> list[dict[str, Any]]:
+        """The live products whose default price ``price`` is."""
+        return [p for p in self.live.objects.get("products", [])
+                if p.get("default_price") == price["id"]]
+
+    def retired_with_product(self, kind: Kind, price: dict[str, Any]) -> bool:
+        """A product's default price cannot be archived, and a product being (or already)
+        archived keeps its default price: the price goes out of use with its product."""
+        if kind.name != "prices":
+            return False
+        found = self.matches.get("products")
+        matched = {o["id"] for o in found.live.values()} if found else set()
+        pruned = {o["id"] for o in found.orphans} if found and self.options.prune else set()
+        products = self.default_of(price)
+        return bool(products) and all(
+            p["id"] not in matched and (p.get("active") is False or p["id"] in pruned)
+            for p in products)
+
+    def release_default_price(self, price: dict[str, Any], key: str,
+                              successor: dict[str, Any] | None) -> list[Step]:
+        """Stripe refuses to archive a product's default price: the product is pointed at
+        another price first (the one its manifest states, or the price that superseded
+        this one), or the plan says why it cannot be."""
+        stated = self.stating_default()
+        release = []
+        for product in self.default_of(price):
+            if product["id"] in stated:
+                continue  # settle_default_prices or the new default's change re-points it
+            if successor is not None:
+                release.append(Step(
+                    "POST", steps.object_path(KINDS["products"], product["id"]),
+                    {"default_price": successor["id"]},
+                    note=f"make {successor['id']} the default price of {product['id']}"))
+                continue
+            self.problems.append(
+                f"prices.{key}: cannot archive {price['id']}: it is the default price of "
+                f"product {product['id']}, and Stripe does not archive a product's default "
+                "price; state another default_price for the product, or keep the price")
+        return release
+
+    def stating_default(self, other_than: str | None = None) -> set[str]:
+        """Ids of live products whose manifest entry names a default price (other than the
+        price entry ``other_than``)."""
+        found = self.matches.get("products")
+        return {o["id"] for k, o in (found.live.items() if found else ())
+                if self.manifest.entries["products"][k].spec.get("default_price")
+                not in (None, other_than)}
+
+    def default_moves_away(self, key: str, live: dict[str, Any]) -> bool:
+        """Whether ``live`` is the default price of a product whose manifest names another."""
+        moving = self.stating_default(other_than=key)
+        return any(p["id"] in moving for p in self.default_of(live))
+
+    def repoint_replaced_default(self, live: dict[str, Any]) -> list[Step]:
+        """Products whose live default is a price being replaced, and whose manifest states
+        no default price, follow the price to its replacement (else the old one cannot be
+        archived)."""
+        stated = self.stating_default()
+        return [Step("POST", steps.object_path(KINDS["products"], product["id"]),
+                     {"default_price": SELF},
+                     note=f"make it the default price of {product['id']}, as the old one was")
+                for product in self.default_of(live) if product["id"] not in stated]
 
 
 async def make_plan(manifest: Manifest, client: StripeClient,

@@ -237,9 +237,12 @@ def test_products_with_prices_are_archived_not_deleted(stripe, tmp_path):
     actions = {c.address: c.action for c in p.pending}
     assert actions["products.lonely"] is Action.DELETE
     assert actions["products.pro"] is Action.ARCHIVE
+    # pro-monthly is pro's default price, which Stripe refuses to archive: it goes out of
+    # use with its archived product (archiving it first failed the apply)
+    assert "prices.pro-monthly" not in actions
     order = [c.address for c in p.pending]
-    assert order.index("prices.pro-monthly") < order.index("products.pro")
     assert order.index("promotion_codes.spring-code") < order.index("coupons.spring")
+    converge(stripe, no_products, prune=True, force=True)
 
 
 def test_prevent_destroy_refuses_a_replacement(stripe, tmp_path):
