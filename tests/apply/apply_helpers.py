@@ -53,7 +53,7 @@ def reconciler(*args: str, cwd: Path, base: str | None = None, key: str | None =
     """Run the ``reconciler`` command line in a subprocess; stdout and stderr captured."""
     return subprocess.run(cli_command(*args, base=base, key=key), cwd=cwd, env=cli_env(),
                           input=input if input is not None else "", capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, check=False)
 
 
 def show(proc: subprocess.CompletedProcess) -> str:
@@ -117,11 +117,26 @@ def objects(emu: Emulator, *, livemode: bool = False) -> dict[str, list[dict[str
                 if "parent" in record:
                     obj["_parent"] = record["parent"]
                 found[kind].append(obj)
+    archived = {p["id"] for p in found.get("product", []) if p.get("active") is False}
+    for product in found.get("product", []):
+        for price in found.get("price", []):
+            if product["id"] in archived and product.get("default_price") == price["id"]:
+                price["_retired"] = True
+    archived |= {f["id"] for f in found.get("entitlements.feature", []) if not f["active"]}
+    for attachment in found.get("product_feature", []):
+        if {attachment["_parent"], attachment["entitlement_feature"]} & archived:
+            # customers of an archived product keep it; a product whose manifest does not
+            # state `features` is left alone, attachments of archived features included
+            attachment["_retired"] = True
     return found
 
 
 def is_active(obj: dict[str, Any]) -> bool:
-    return obj.get("active", True) is not False and obj.get("status") != "inactive"
+    """In use: not archived or deactivated, and not part of an archived product or feature:
+    a product's default price (which Stripe cannot archive) and feature attachments go out
+    of use with them."""
+    return (obj.get("active", True) is not False and obj.get("status") != "inactive"
+            and not obj.get("_retired"))
 
 
 def identity(kind: str, obj: dict[str, Any], features: dict[str, str]) -> str:

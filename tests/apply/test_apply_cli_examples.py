@@ -64,9 +64,9 @@ def _check_streams(proc, plan) -> None:
     for change in plan.pending:
         assert f"+ create {change.address}" in proc.stdout
         assert f"{change.address}: done" not in proc.stdout
-        assert re.search(rf"^  create {re.escape(change.address)}\.\.\.$", proc.stderr, re.M)
-        assert re.search(rf"^  {re.escape(change.address)}: done$", proc.stderr, re.M)
-    assert len(re.findall(r": done$", proc.stderr, re.M)) == len(plan.pending)
+        assert re.search(rf"^  create {re.escape(change.address)}\.\.\.$", proc.stderr, re.MULTILINE)
+        assert re.search(rf"^  {re.escape(change.address)}: done$", proc.stderr, re.MULTILINE)
+    assert len(re.findall(r": done$", proc.stderr, re.MULTILINE)) == len(plan.pending)
     assert "Apply complete" not in proc.stderr
 
 
