@@ -1,5 +1,6 @@
 """Issue #7 acceptance: every kind of out-of-band change lands in the right drift category,
-with the right fields, and `reconciler drift` exits 0 (clean), 2 (drift) or 1 (error).
+with the right fields, in every format, and `reconciler drift` exits 0 (clean), 2 (drift)
+or 1 (error).
 
 Each case starts from the catalog applied and converged, makes one change the way a person
 would in the dashboard (through the API, without ownership tags), and checks the report
@@ -9,6 +10,7 @@ through the library and through the command line.
 from __future__ import annotations
 
 import json
+from html import escape
 
 import pytest
 from drift_helpers import (
@@ -29,6 +31,7 @@ from drift_helpers import (
 )
 
 from reconciler.kinds import KINDS
+from reconciler.render.drift import TITLES
 
 
 async def _meter_off(c):
@@ -111,6 +114,18 @@ def test_each_out_of_band_change_is_reported_in_its_category(case, tmp_path):
     data = json.loads(result.stdout)
     assert [(i["category"], f"{i['kind']}.{i['key']}", [d["path"] for d in i["diffs"]])
             for i in data["items"]] == expected
+    (category, address, paths), = expected
+    text = cli("drift", str(path), state=state)
+    assert text.exit_code == 2
+    assert f"{TITLES[category]} (1):\n  {address}" in text.stdout, text.stdout
+    markdown = cli("drift", str(path), "--format", "markdown", state=state)
+    assert markdown.exit_code == 2
+    section = markdown.stdout.split(f"#### {TITLES[category]} (1)")[1].split("####")[0]
+    assert f"| `{address}` |" in section and all(f"`{p}: " in section for p in paths)
+    html = cli("drift", str(path), "--format", "html", state=state)
+    assert html.exit_code == 2
+    assert (f'<span class="badge {category}" title="{escape(TITLES[category])}">{category}'
+            f"</span></td><td><code>{escape(address)}</code>") in html.stdout
 
 
 def test_field_diffs_read_manifest_against_live(tmp_path):

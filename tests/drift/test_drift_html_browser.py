@@ -35,7 +35,7 @@ def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
                "--no-first-run", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
                *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120,
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False,
                           stdin=subprocess.DEVNULL)
 
 

@@ -165,3 +165,14 @@ def test_round_trip_through_the_cli(tmp_path):
     assert empty.exit_code == 0, shown(empty)
     assert cli("export", "-o", str(again), state=state).exit_code == 0
     assert same_tree(out, again) == []
+
+
+def test_export_of_some_kinds_brings_what_they_reference(messy, tmp_path):
+    out = tmp_path / "prices-only"
+    written = run(messy, lambda c: export(c, out, kinds=["prices"]))
+    assert sorted(p.name for p in written) == ["meters.yaml", "prices.yaml", "products.yaml"]
+    load_checked(out)
+    docs = exported_entries(out)
+    assert "features" not in docs["products"]["pro"]  # not exported: not stated, not detached
+    plan = run(messy, lambda c: make_plan(load_checked(out), c, PlanOptions(adopt=True)))
+    assert_only_adoption(plan, docs)
