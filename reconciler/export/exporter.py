@@ -59,9 +59,11 @@ async def read_account(client: StripeClient, kinds: Iterable[str], include_archi
 
 def _needed(objects: dict[str, list[dict[str, Any]]], include_archived: bool,
             attachments: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-    """The objects to export: current ones (or all), plus whatever those reference (an
-    archived feature still attached to a product too, or the product would detach it)."""
-    keep = {k: {o["id"] for o in objs if include_archived or _live(o)}
+    """The objects to export: current ones (or all that a manifest can describe: a
+    deactivated meter has no ``active`` to write), plus whatever those reference (an archived
+    feature still attached to a product too, or the product would detach it)."""
+    keep = {k: {o["id"] for o in objs if _live(o) or (
+                include_archived and "active" in MANIFEST_KINDS[k].manifest_params)}
             for k, objs in objects.items()}
     if "features" in keep:
         keep["features"] |= {a["entitlement_feature"]["id"] for product in keep.get("products", ())

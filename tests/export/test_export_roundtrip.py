@@ -2,12 +2,13 @@
 a single destructive change.
 
 export -> validate passes -> plan --adopt shows only `adopt` (and noop) -> apply -> plan is
-empty -> export again writes identical files. Through the library, with and without
+empty (and drift finds nothing, every object managed) -> export again writes identical files. Through the library, with and without
 archived objects, and once through the command line.
 
 What `plan --adopt` does with archived entries (`--include-archived`): an entry that says
 ``active: false`` adopts the archived object it describes (by natural key, or by content for
 kinds without one) and only tags it; it stays archived. Nothing is re-created or reactivated.
+A deactivated meter is not exported (a manifest has no way to say a meter is deactivated).
 """
 
 from __future__ import annotations
@@ -20,9 +21,18 @@ import yaml
 from export_helpers import cli, load_checked, messy_emulator, messy_state, run, same_tree, shown
 
 from reconciler.apply import apply
+from reconciler.drift import detect
 from reconciler.export import export
 from reconciler.kinds import KINDS, MANIFEST_KINDS
-from reconciler.plan import OWNER_KEY, OWNER_STACK, Action, Plan, PlanOptions, make_plan
+from reconciler.plan import (
+    OWNER_KEY,
+    OWNER_STACK,
+    Action,
+    Plan,
+    PlanOptions,
+    make_plan,
+    read_for,
+)
 
 TAGS = {f"metadata.{OWNER_STACK}", f"metadata.{OWNER_KEY}"}
 
@@ -73,6 +83,10 @@ def round_trip(emu, tmp_path, *, include_archived: bool):
 
     again = run(emu, lambda c: make_plan(manifest, c, PlanOptions()))
     assert not again.has_changes, [(c.address, c.diffs) for c in again.pending]
+    live = run(emu, lambda c: read_for(manifest, c))
+    drift = detect(manifest, live, stack="default", include_unmanaged=True)
+    assert drift.items == (), [(i.category, i.address) for i in drift.items]
+    assert all(managed == total for managed, total in drift.coverage.values())
     run(emu, lambda c: export(c, second, include_archived=include_archived))
     assert same_tree(first, second) == []
     return docs
