@@ -1,0 +1,244 @@
+"""Acceptance: apply under injected faults (seeded): 500s, 429s from the emulator's rate limit,
+and writes that are committed and then answered by a dropped connection.
+
+An apply either completes or fails cleanly (every change is applied, failed or not
+attempted, and nothing not attempted was touched); running again converges, and nothing is
+ever created twice.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from apply_helpers import (
+    apply_plan,
+    assert_exactly_once,
+    assert_no_duplicates,
+    census,
+    client,
+    example,
+    expected_census,
+    load,
+    pending,
+    plan_of,
+    reconciler,
+    show,
+)
+
+from reconciler.apply import ApplyResult, apply
+from reconciler.emulator import Emulator, Faults, serve_in_thread
+from reconciler.plan import Action, Plan
+from reconciler.stripe import RetryPolicy
+
+# 20% of requests fail (500, or 429 once the emulator's token bucket runs dry) and 15% of
+# writes are committed and then dropped
+FAULTS = {"fail_rate": 0.15, "drop_rate": 0.15, "rate_limit": 60.0}
+# few retries, so that some changes do fail and the re-run path is exercised
+STINGY = RetryPolicy(max_retries=1, initial_delay=0.005, max_delay=0.01, total_timeout=10)
+
+
+def changed_saas(directory: Path) -> Path:
+    """examples/saas with every sort of change: two replaced prices, one of them the new
+    default price of its product while the old default is replaced too; a replaced coupon
+    (its promotion code follows); a renamed price; a detached feature."""
+    target = directory / "saas-b"
+    shutil.copytree(example("saas"), target)
+    edits = {
+        "prices.yaml": [("unit_amount: 2900\n", "unit_amount: 3100\n"),
+                        ("unit_amount: 29000\n", "unit_amount: 31000\n"),
+                        ("nickname: Starter monthly", "nickname: Starter (monthly)")],
+        "products.yaml": [("default_price: pro-monthly-usd", "default_price: pro-yearly-usd"),
+                          ("sso, audit-log, priority-support", "sso, priority-support")],
+        "discounts.yaml": [("percent_off: 20\n", "percent_off: 25\n")],
+    }
+    for name, pairs in edits.items():
+        path = target / name
+        text = path.read_text()
+        for old, new in pairs:
+            assert text.count(old) == 1, (name, old)
+            text = text.replace(old, new)
+        path.write_text(text)
+    return target
+
+
+def apply_stingy(emu: Emulator, plan: Plan) -> ApplyResult:
+    import asyncio
+
+    async def work() -> ApplyResult:
+        async with client(emu, retry=STINGY) as c:
+            return await apply(plan, c)
+    return asyncio.run(work())
+
+
+def check_clean(plan: Plan, result: ApplyResult, emu: Emulator, fresh: bool) -> None:
+    """Every change is in exactly one of applied / failed / not attempted; the first failure
+    stopped new work: what was not attempted left no trace."""
+    applied = [c.address for c in result.applied]
+    failed = [c.address for c, _ in result.failed]
+    skipped = [c.address for c in result.not_attempted]
+    assert sorted(applied + failed + skipped) == sorted(c.address for c in plan.pending)
+    assert failed or not skipped  # nothing is skipped without a failure
+    if failed:
+        first_failed_phase = min(c.phase for c, _ in result.failed)
+        assert all(c.phase >= first_failed_phase for c in result.not_attempted)
+        assert all(c.phase <= first_failed_phase for c in result.applied)
+        for _, error in result.failed:
+            assert error.http_status in (429, 500) or error.http_status is None, error
+    if fresh:  # on an empty account every change is a create: not attempted = not there
+        found = census(emu)
+        for change in result.not_attempted:
+            if change.kind != "product_features":
+                assert f"default:{change.key}" not in found.get(change.kind, Counter())
+
+
+def converge_under_faults(emu: Emulator, manifest, *, fresh: bool,
+                          rounds: int = 30) -> tuple[set[str], int]:
+    """Plan and apply until an apply completes; returns the addresses the first plan
+    replaced and how many applies failed."""
+    replaced: set[str] | None = None
+    for failed_runs in range(rounds):
+        plan = plan_of(emu, manifest, prune=True, force=True)
+        if replaced is None:
+            replaced = {c.address for c in plan.pending if c.action is Action.REPLACE}
+        result = apply_stingy(emu, plan)
+        check_clean(plan, result, emu, fresh and failed_runs == 0)
+        if result.ok:
+            return replaced, failed_runs
+    raise AssertionError(f"no complete apply in {rounds} rounds")
+
+
+def check_totals(emu: Emulator, manifests, replaced: set[str]) -> None:
+    """No identity has more objects than its versions: one, plus the archived old object of
+    a replacement (coupons are re-created under their id: still one)."""
+    known = {k: set() for k in census(emu)}
+    for manifest in manifests:
+        for kind, counts in expected_census(manifest).items():
+            known.setdefault(kind, set()).update(counts)
+    for kind, counts in census(emu).items():
+        for key, n in counts.items():
+            address = f"{kind}.{key.removeprefix('default:')}"
+            assert key in known.get(kind, ()), f"{address}: no manifest asked for it"
+            assert n <= 1 + (address in replaced), f"{address}: {n} objects"
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_faulty_applies_converge_without_duplicates(tmp_path, seed):
+    emu = Emulator(faults=Faults(seed=seed, **FAULTS))
+    first = load(example("saas"))
+    _, failed_a = converge_under_faults(emu, first, fresh=True)
+    replaced, failed_b = converge_under_faults(emu, load(changed_saas(tmp_path)), fresh=False)
+    emu.set_faults(Faults())
+    second = load(changed_saas(tmp_path / "again"))
+    final = plan_of(emu, second, prune=True)
+    assert not final.has_changes, pending(final)
+    assert census(emu, active_only=True) == expected_census(second)
+    assert_no_duplicates(emu)
+    check_totals(emu, [first, second], replaced)
+    assert {"prices.pro-monthly-usd", "prices.pro-yearly-usd",
+            "coupons.nonprofit-20"} <= replaced
+    assert failed_a + failed_b > 0  # the faults did make applies fail and re-run
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(4, 12))
+def test_faulty_applies_converge_without_duplicates_more_seeds(tmp_path, seed):
+    test_faulty_applies_converge_without_duplicates(tmp_path, seed)
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_retries_absorb_faults_in_one_apply(tmp_path, seed):
+    """With the client's retries (same Idempotency-Key each time) one apply completes, and
+    every dropped create was replayed, not repeated."""
+    emu = Emulator(faults=Faults(seed=seed, **FAULTS))
+    manifest = load(example("saas"))
+    plan = plan_of(emu, manifest)
+    result = apply_plan(emu, plan)
+    assert result.ok, [(c.address, str(e)) for c, e in result.failed]
+    emu.set_faults(Faults())
+    assert not plan_of(emu, manifest).has_changes
+    assert_exactly_once(emu, manifest)
+
+
+SUMMARY = re.compile(r"^Apply stopped: (\d+) created, (\d+) updated, (\d+) replaced, "
+                     r"(\d+) archived/deleted before the failure\.$", re.MULTILINE)
+
+
+def _check_cli_outcome(proc) -> str:
+    """Exit 0 with the final line, or exit 1 with the failure summary; returns which."""
+    if proc.returncode == 0:
+        assert re.search(r"^Apply complete: (\d+ created|nothing to do)", proc.stdout,
+                         re.MULTILINE), show(proc)
+        return "complete"
+    assert proc.returncode == 1, show(proc)
+    if "Apply stopped" not in proc.stderr:  # reading the account failed: nothing was planned
+        assert re.search(r"^Error: Stripe failed GET /v1/\S+: HTTP 500", proc.stderr,
+                         re.MULTILINE), show(proc)
+        assert "+ create" not in proc.stdout
+        return "unplanned"
+    assert re.search(r"^Error: \S+: ", proc.stderr, re.MULTILINE), show(proc)
+    assert SUMMARY.search(proc.stderr), show(proc)
+    assert re.search(r"^Failed \(\d+\): ", proc.stderr, re.MULTILINE), show(proc)
+    assert "run apply again: it resumes where this run stopped" in proc.stderr
+    assert "Apply complete" not in proc.stdout
+    return "failed"
+
+
+@pytest.mark.slow  # the command line's own retry backoff (0.5 s, doubling): 5-20 s a seed
+@pytest.mark.parametrize("seed", [7, 9])
+def test_cli_under_faults_completes_or_fails_cleanly_then_converges(tmp_path, seed):
+    """The command line against a served emulator with faults (the client's own retries
+    and backoff): each run completes or stops with the summary; re-runs converge."""
+    emu = Emulator(faults=Faults(seed=seed, fail_rate=0.3, drop_rate=0.2))
+    outcomes = []
+    with serve_in_thread(emu) as base:
+        for _ in range(8):
+            proc = reconciler("apply", str(example("shop")), "--auto-approve", cwd=tmp_path,
+                              base=base)
+            outcomes.append(_check_cli_outcome(proc))
+            if outcomes[-1] == "complete":
+                break
+        assert outcomes[-1] == "complete", outcomes
+        emu.set_faults(Faults())
+        final = reconciler("plan", str(example("shop")), "--detailed-exitcode", cwd=tmp_path,
+                           base=base)
+        assert final.returncode == 0, show(final)
+    assert_exactly_once(emu, load(example("shop")))
+
+
+def test_cli_failure_summary_is_exact(tmp_path):
+    """A write Stripe refuses (a product id taken out of band after nothing was planned):
+    exit 1, the error with Stripe's message, exact counts, failed and not-attempted lists."""
+    emu = Emulator()
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "c.yaml").write_text(
+        "tax_rates:\n  vat: {display_name: VAT, percentage: 20, inclusive: false}\n"
+        "products:\n  pro: {name: Pro}\n"
+        "prices:\n  pro-monthly: {product: pro, currency: usd, unit_amount: 1500}\n"
+        "coupons:\n  spring: {percent_off: 10, duration: once}\n")
+    plan_file = tmp_path / "plan.json"
+    with serve_in_thread(emu) as base:
+        made = reconciler("plan", str(catalog), "-o", str(plan_file), cwd=tmp_path, base=base)
+        assert made.returncode == 0, show(made)
+        squat = reconciler("apply", str(_squatter(tmp_path)), "--auto-approve", "--stack",
+                           "other", cwd=tmp_path, base=base)
+        assert squat.returncode == 0, show(squat)
+        proc = reconciler("apply", str(plan_file), cwd=tmp_path, base=base)
+    assert proc.returncode == 1, show(proc)
+    assert ("\nError: products.pro: Stripe rejected POST /v1/products: resource_already_exists "
+            "(param id): A product with id 'pro' already exists. [req_") in proc.stderr, show(proc)
+    assert SUMMARY.search(proc.stderr).groups() == ("1", "0", "0", "0"), show(proc)
+    assert "Failed (1): products.pro\n" in proc.stderr
+    assert "Not attempted (2): coupons.spring, prices.pro-monthly\n" in proc.stderr
+    assert "Apply complete" not in proc.stdout
+
+
+def _squatter(tmp_path: Path) -> Path:
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "o.yaml").write_text("products:\n  pro: {name: Someone else's pro}\n")
+    return other
