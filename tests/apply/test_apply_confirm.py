@@ -1,0 +1,156 @@
+"""Acceptance: confirmation before applying from manifests, and what apply prints.
+
+- without ``--auto-approve`` and without a terminal, apply refuses and writes nothing;
+- on a terminal (a pseudo-terminal here) only ``yes`` applies; anything else cancels;
+- progress goes to stderr, and the final line on stdout has exact counts of every action.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import time
+
+import pytest
+from apply_helpers import (
+    cli_command,
+    cli_env,
+    example,
+    objects,
+    reconciler,
+    show,
+    write_count,
+    write_manifest,
+)
+
+from reconciler.emulator import Emulator, serve_in_thread
+
+
+def test_no_terminal_without_auto_approve_refuses(tmp_path):
+    emu = Emulator()
+    with serve_in_thread(emu) as base:
+        proc = reconciler("apply", str(example("shop")), cwd=tmp_path, base=base)
+    assert proc.returncode == 1, show(proc)
+    assert "not asking for confirmation without a terminal" in proc.stderr
+    assert "--auto-approve" in proc.stderr
+    assert "+ create products.mug" in proc.stdout  # the plan was shown
+    assert write_count(emu) == 0, emu.request_counts()
+    assert "Apply complete" not in proc.stdout
+
+
+def _apply_on_terminal(base: str, cwd, answer: str, timeout: float = 60) -> tuple[int, str]:
+    """Run apply with stdin on a pseudo-terminal, type ``answer`` at the prompt; returns the
+    exit code and everything written to the terminal's stderr (stdout is a pipe)."""
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.Popen(cli_command("apply", str(example("shop")), base=base),
+                                cwd=cwd, env=cli_env(), stdin=slave, stdout=subprocess.PIPE,
+                                stderr=slave, text=True)
+        os.close(slave)
+        seen = _read_until(master, b"Only 'yes' is accepted", timeout)
+        os.write(master, answer.encode() + b"\n")
+        stdout, _ = proc.communicate(timeout=timeout)
+        seen += _drain(master)
+        return proc.returncode, seen.decode(errors="replace") + "\n--- stdout\n" + stdout
+    finally:
+        os.close(master)
+
+
+def _read_until(fd: int, marker: bytes, timeout: float) -> bytes:
+    data = b""
+    deadline = time.monotonic() + timeout
+    while marker not in data:
+        assert time.monotonic() < deadline, f"no prompt: {data!r}"
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            data += chunk
+    return data
+
+
+def _drain(fd: int) -> bytes:
+    data = b""
+    while select.select([fd], [], [], 0.05)[0]:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+@pytest.mark.parametrize("answers", [["no", "YES"]], ids=["anything-else"])
+def test_only_yes_applies_on_a_terminal(tmp_path, answers):
+    emu = Emulator()
+    with serve_in_thread(emu) as base:
+        for answer in answers:
+            code, out = _apply_on_terminal(base, tmp_path, answer)
+            assert code == 1, out
+            assert "Apply cancelled; nothing was changed." in out, out
+            assert write_count(emu) == 0, (answer, emu.request_counts())
+        code, out = _apply_on_terminal(base, tmp_path, "yes")
+    assert code == 0, out
+    assert "Apply complete: 15 created, 0 updated, 0 replaced, 0 archived/deleted." in out
+    assert len(objects(emu)["product"]) == 3
+
+
+A = """
+products:
+  p1: {name: P1}
+  p2: {name: P2}
+prices:
+  p1-a: {product: p1, currency: usd, unit_amount: 500}
+  p2-a: {product: p2, currency: usd, unit_amount: 500}
+tax_rates:
+  t1: {display_name: VAT, percentage: 10, inclusive: false}
+coupons:
+  c1: {percent_off: 10, duration: once}
+"""
+
+B = """
+products:
+  p1: {name: P1 renamed}
+prices:
+  p1-a: {product: p1, currency: usd, unit_amount: 900}
+  p1-b: {product: p1, currency: usd, unit_amount: 1200}
+tax_rates:
+  t1: {display_name: Tax, percentage: 10, inclusive: false}
+"""
+
+
+def test_final_line_counts_every_action_and_progress_goes_to_stderr(tmp_path):
+    emu = Emulator()
+    with serve_in_thread(emu) as base:
+        first = reconciler("apply", str(write_manifest(tmp_path / "a", A).parent),
+                           "--auto-approve", cwd=tmp_path, base=base)
+        assert first.returncode == 0, show(first)
+        assert first.stdout.splitlines()[-1] == (
+            "Apply complete: 6 created, 0 updated, 0 replaced, 0 archived/deleted.")
+        proc = reconciler("apply", str(write_manifest(tmp_path / "b", B).parent),
+                          "--auto-approve", "--prune", cwd=tmp_path, base=base)
+    assert proc.returncode == 0, show(proc)
+    # p1 and t1 updated, p1-a replaced, p1-b created, p2 / p2-a archived, c1 deleted
+    assert proc.stdout.splitlines()[-1] == (
+        "Apply complete: 1 created, 2 updated, 1 replaced, 3 archived/deleted.")
+    assert "Plan: 1 to create, 2 to update, 1 to replace, 3 to archive/delete." in proc.stdout
+    changes = ["products.p1", "tax_rates.t1", "prices.p1-a", "prices.p1-b", "products.p2",
+               "prices.p2-a", "coupons.c1"]
+    for address in changes:
+        assert f"{address}: done" in proc.stderr, show(proc)
+        assert f"{address}: done" not in proc.stdout
+    starts = [line for line in proc.stderr.splitlines() if line.endswith("...")]
+    assert sorted(starts) == sorted([
+        "  update products.p1...", "  update tax_rates.t1...", "  replace prices.p1-a...",
+        "  create prices.p1-b...", "  archive products.p2...", "  archive prices.p2-a...",
+        "  delete coupons.c1..."])
+    assert "Apply complete" not in proc.stderr
+    found = objects(emu)
+    assert {p["id"]: p["active"] for p in found["product"]} == {"p1": True, "p2": False}
+    assert not found.get("coupon")
