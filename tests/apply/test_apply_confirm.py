@@ -7,10 +7,13 @@
 
 from __future__ import annotations
 
+import importlib
+import io
 import os
 import pty
 import select
 import subprocess
+import sys
 import time
 
 import pytest
@@ -154,3 +157,32 @@ def test_final_line_counts_every_action_and_progress_goes_to_stderr(tmp_path):
     found = objects(emu)
     assert {p["id"]: p["active"] for p in found["product"]} == {"p1": True, "p2": False}
     assert not found.get("coupon")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _terminal(monkeypatch):
+    """The apply command's module, with stdin pretending to be a terminal."""
+    module = importlib.import_module("reconciler.cli.apply")
+    monkeypatch.setattr(sys, "stdin", _Terminal())
+    return module
+
+
+@pytest.mark.parametrize("answer", ["no", "y", "YES", "Yes", "", "yes please", "oui"])
+def test_confirm_accepts_only_yes(monkeypatch, answer):
+    cli_apply = _terminal(monkeypatch)
+    monkeypatch.setattr(cli_apply.click, "prompt", lambda *a, **k: answer)
+    with pytest.raises(SystemExit) as exit_:
+        cli_apply._confirm(auto_approve=False)
+    assert exit_.value.code == 1
+
+
+def test_confirm_yes_and_auto_approve_go_ahead(monkeypatch):
+    cli_apply = _terminal(monkeypatch)
+    monkeypatch.setattr(cli_apply.click, "prompt", lambda *a, **k: "yes")
+    cli_apply._confirm(auto_approve=False)
+    monkeypatch.setattr(cli_apply.click, "prompt", lambda *a, **k: pytest.fail("asked"))
+    cli_apply._confirm(auto_approve=True)
