@@ -110,10 +110,13 @@ class _Run:
         path = self.path(step, own)
         params = self.resolve(step.params, own)
         if step.method == "DELETE":
-            try:
-                await self.client.request("DELETE", path)
-            except NotFoundError:
-                pass  # already gone: a re-run after the delete went through
+            # DELETE has no idempotency key: once done, sending it again could remove what a
+            # later step of the same change re-created under the same id (a coupon)
+            if not (self.journal and (index, number) in self.journal.finished_steps):
+                try:
+                    await self.client.request("DELETE", path)
+                except NotFoundError:
+                    pass  # already gone: a re-run after the delete went through
         else:
             key = idempotency_key(self.plan, index, number) if step.method == "POST" else None
             response = await self.client.request(step.method, path, params, key)

@@ -20,6 +20,7 @@ class Journal:
         self.path = Path(path)
         self.fingerprint = plan_fingerprint
         self.touched: set[int] = set()
+        self.finished_steps: set[tuple[int, int]] = set()  # (change, step) known to be done
         self.produced: dict[str, str] = {}
         if self.path.exists():
             self._load()
@@ -33,6 +34,8 @@ class Journal:
             if record.get("plan") != self.fingerprint:
                 continue
             self.touched.add(record["change"])
+            if record.get("event") == "done":
+                self.finished_steps.add((record["change"], record["step"]))
             if record.get("address") and record.get("id"):
                 self.produced[record["address"]] = record["id"]
 
@@ -47,6 +50,7 @@ class Journal:
         self._write({"change": change, "step": step, "event": "start"})
 
     def finished(self, change: int, step: int, address: str | None, new_id: str | None) -> None:
+        self.finished_steps.add((change, step))
         record: dict[str, Any] = {"change": change, "step": step, "event": "done"}
         if address:
             record.update(address=address, id=new_id)
