@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -237,3 +238,27 @@ def example(name: str) -> Path:
 
 def example_args(name: str, extra: Sequence[str] = ()) -> list[str]:
     return [str(example(name)), *extra]
+
+
+def changed_saas(directory: Path) -> Path:
+    """examples/saas with every sort of change: two replaced prices, one of them the new
+    default price of its product while the old default is replaced too; a replaced coupon
+    (its promotion code follows); a renamed price; a detached feature."""
+    target = directory / "saas-b"
+    shutil.copytree(example("saas"), target)
+    edits = {
+        "prices.yaml": [("unit_amount: 2900\n", "unit_amount: 3100\n"),
+                        ("unit_amount: 29000\n", "unit_amount: 31000\n"),
+                        ("nickname: Starter monthly", "nickname: Starter (monthly)")],
+        "products.yaml": [("default_price: pro-monthly-usd", "default_price: pro-yearly-usd"),
+                          ("sso, audit-log, priority-support", "sso, priority-support")],
+        "discounts.yaml": [("percent_off: 20\n", "percent_off: 25\n")],
+    }
+    for name, pairs in edits.items():
+        path = target / name
+        text = path.read_text()
+        for old, new in pairs:
+            assert text.count(old) == 1, (name, old)
+            text = text.replace(old, new)
+        path.write_text(text)
+    return target

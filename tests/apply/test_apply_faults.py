@@ -9,7 +9,6 @@ ever created twice.
 from __future__ import annotations
 
 import re
-import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from apply_helpers import (
     assert_exactly_once,
     assert_no_duplicates,
     census,
+    changed_saas,
     client,
     example,
     expected_census,
@@ -39,30 +39,6 @@ from reconciler.stripe import RetryPolicy
 FAULTS = {"fail_rate": 0.15, "drop_rate": 0.15, "rate_limit": 60.0}
 # few retries, so that some changes do fail and the re-run path is exercised
 STINGY = RetryPolicy(max_retries=1, initial_delay=0.005, max_delay=0.01, total_timeout=10)
-
-
-def changed_saas(directory: Path) -> Path:
-    """examples/saas with every sort of change: two replaced prices, one of them the new
-    default price of its product while the old default is replaced too; a replaced coupon
-    (its promotion code follows); a renamed price; a detached feature."""
-    target = directory / "saas-b"
-    shutil.copytree(example("saas"), target)
-    edits = {
-        "prices.yaml": [("unit_amount: 2900\n", "unit_amount: 3100\n"),
-                        ("unit_amount: 29000\n", "unit_amount: 31000\n"),
-                        ("nickname: Starter monthly", "nickname: Starter (monthly)")],
-        "products.yaml": [("default_price: pro-monthly-usd", "default_price: pro-yearly-usd"),
-                          ("sso, audit-log, priority-support", "sso, priority-support")],
-        "discounts.yaml": [("percent_off: 20\n", "percent_off: 25\n")],
-    }
-    for name, pairs in edits.items():
-        path = target / name
-        text = path.read_text()
-        for old, new in pairs:
-            assert text.count(old) == 1, (name, old)
-            text = text.replace(old, new)
-        path.write_text(text)
-    return target
 
 
 def apply_stingy(emu: Emulator, plan: Plan) -> ApplyResult:

@@ -211,3 +211,27 @@ def test_dropped_responses_are_retried_under_the_same_key(tmp_path):
     assert not plan_of(emu, manifest).has_changes
     assert_exactly_once(emu, manifest)
     assert KEY  # the suite's test key reaches the test-mode account
+
+
+def test_saved_plan_run_again_does_not_repeat_a_finished_delete(tmp_path):
+    """A coupon replacement is DELETE then POST under the same id. Running the same saved
+    plan again (after a crash, or twice) must not send the DELETE again: it has no
+    idempotency key, so it would remove the re-created coupon while the POST only replays."""
+    from reconciler.apply import Journal
+
+    emu = Emulator()
+    manifest = load(write_manifest(tmp_path / "v1", CATALOG))
+    assert apply_plan(emu, plan_of(emu, manifest)).ok
+    changed = load(write_manifest(tmp_path / "v2", CATALOG.replace("percent_off: 10",
+                                                                  "percent_off: 15")))
+    plan = plan_of(emu, changed)
+    coupon = next(c for c in plan.pending if c.address == "coupons.spring")
+    assert coupon.action is Action.REPLACE
+    assert [s.method for s in coupon.steps] == ["DELETE", "POST"]
+    journal_path = tmp_path / "plan.json.journal"
+    for _ in range(2):  # the second run reads the first run's journal
+        result = apply_plan(emu, plan, journal=Journal(journal_path, plan.fingerprint))
+        assert result.ok, failures(result)
+    (live,) = objects(emu)["coupon"]
+    assert (live["id"], live["percent_off"]) == ("spring", 15)
+    assert not plan_of(emu, changed).has_changes
