@@ -37,7 +37,7 @@ from apply_helpers import (
 
 from reconciler.cli.plan import save_plan
 from reconciler.emulator import Emulator, Faults, serve_in_thread
-from reconciler.plan import Action
+from reconciler.plan import Action, Plan
 
 LATENCY_MS = 120
 
@@ -109,7 +109,9 @@ def _run_crash(tmp_path: Path, writes: int, resume: str) -> None:
         if resume == "saved-plan":
             records = [json.loads(line) for line in journal.read_text().splitlines()
                        if line.endswith("}")]
-            assert {r["plan"] for r in records} == {plan.fingerprint} or records
+            saved = Plan.from_dict(json.loads(plan_file.read_text()))
+            assert {r["plan"] for r in records} == {saved.fingerprint}
+            assert {r["change"] for r in records} <= set(range(len(saved.changes)))
             proc = reconciler("apply", str(plan_file), cwd=tmp_path, base=base)
         else:
             proc = reconciler("apply", str(target), "--auto-approve", "--prune", "--force",
