@@ -76,8 +76,9 @@ def _report(result: ApplyResult, secrets_out: str | None) -> None:
         if changes:
             click.echo(f"{title} ({len(changes)}): " + ", ".join(c.address for c in changes),
                        err=True)
-    click.echo("Nothing else was changed. Fix the cause and run apply again: it resumes "
-               "where this run stopped.", err=True)
+    click.echo("Changes not listed as applied were not completed, though a failed request "
+               "may still have reached Stripe. Fix the cause and run apply again: it resumes "
+               "where this run stopped and creates nothing twice.", err=True)
     raise SystemExit(1)
 
 

@@ -44,13 +44,16 @@ class Settings:
             transport = Emulator(state_file=state).async_transport()
             return StripeClient(EMULATOR_KEY, api_base="http://emulator.invalid",
                                 transport=transport, stripe_account=self.stripe_account)
-        if not self.api_key:
+        if not (self.api_key or "").strip():
             raise click.UsageError("no API key: pass --api-key, set STRIPE_API_KEY, or use "
                                    "--emulator")
         kwargs: dict[str, Any] = {"stripe_account": self.stripe_account}
         if self.api_base:
             kwargs["api_base"] = self.api_base
-        return StripeClient(self.api_key, **kwargs)
+        try:
+            return StripeClient(self.api_key, **kwargs)
+        except ValueError as exc:  # a malformed key; the message never contains it
+            raise click.UsageError(str(exc)) from None
 
 
 def global_options(command: Callable[..., Any]) -> Callable[..., Any]:

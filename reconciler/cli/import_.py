@@ -39,9 +39,8 @@ def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, **global
     plan = adoption_plan(full, chosen)
     for change in plan.changes:
         click.echo(f"adopt {change.address} <- {change.live_id} ({change.note})")
-    for warning in full.warnings:
-        if "several" in warning or "managed by" in warning:
-            click.echo(f"not imported: {warning}", err=True)
+    for problem in full.problems:  # conflicts, ambiguous or unadoptable matches
+        click.echo(f"not imported: {problem}", err=True)
     if dry_run or not plan.changes:
         click.echo(f"{len(plan.changes)} object(s) to import" + (" (dry run)." if dry_run else "."))
         return

@@ -179,7 +179,7 @@ def detect(manifest: Manifest, live: LiveState, *, stack: str, include_unmanaged
                   for i in unmanaged]
     apply_notes = {w if w.startswith(c.address) else f"{c.address}: {w}"
                    for c in plan.changes if c.steps for w in c.warnings}  # e.g. new secrets
-    warnings = tuple(w for w in plan.warnings if w not in apply_notes)
+    warnings = plan.problems + tuple(w for w in plan.warnings if w not in apply_notes)
     kinds = tuple(k for k in KINDS if manifest.entries.get(k) or any(
         i.kind == k for i in items) or (k == "product_features" and any(
             "features" in e.spec for e in manifest.entries["products"].values())))

@@ -74,7 +74,7 @@ def _change(kind: Kind, name: str) -> str:
 
 def _rows(kind: Kind) -> list[str]:
     required = set(kind.required)
-    refs = {r.path.split(".")[0].removesuffix("[]"): r for r in kind.references}
+    refs = {r.path.removesuffix("[]"): r for r in kind.references if "." not in r.path}
     groups: dict[str, list[str]] = {}
     for name, spec in kind.manifest_params.items():
         groups.setdefault(repr(spec), []).append(name)

@@ -88,6 +88,7 @@ class Plan:
     options: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     tool_version: str = ""
+    problems: tuple[str, ...] = ()  # what a strict plan would refuse (non-strict plans only)
 
     @property
     def mode(self) -> str:
@@ -131,6 +132,7 @@ class Plan:
             "summary": self.summary(),
             "warnings": list(self.warnings),
             "changes": [_change_dict(c) for c in changes],
+            **({"problems": list(self.problems)} if self.problems else {}),
         }
 
     @classmethod
@@ -148,6 +150,7 @@ class Plan:
             options=data.get("options", {}),
             warnings=tuple(data.get("warnings", ())),
             tool_version=data.get("tool_version", ""),
+            problems=tuple(data.get("problems", ())),
             changes=tuple(_change_from(c) for c in data["changes"]),
         )
 

@@ -142,20 +142,21 @@ class _Planner:
         del self.ids[(kind.name, entry.key)]  # dependents see the replacement as new
         refusal = None
         if entry.key in self.matches[kind.name].adopted:
-            refusal = (f"{address}: cannot adopt {live['id']}: {fields} differ and cannot "
-                       "change in place; align the manifest with it first")
+            refusal = (f"{address}: cannot adopt {live['id']}: it differs in {fields}, "
+                       "which cannot change in place; align the manifest with it first")
         elif entry.options.get("prevent_destroy"):
             refusal = (f"{address}: changing {fields} would replace {live['id']}, but the "
                        "entry has prevent_destroy")
         elif kind.replacement is Replacement.REFUSE and (
                 not self.options.force or kind.name == "products"):
             refusal = f"{address}: cannot change {fields}: {kind.replacement_note}"
-        if refusal and self.options.strict:
+        if refusal:
             self.problems.append(refusal)
-            return None
-        if refusal:  # reported, not planned: the change has no steps
+            if self.options.strict:
+                return None
+            # reported, not planned: the change has no steps
             return Change(kind.name, entry.key, Action.REPLACE, ("delete", "create"),
-                          diffs=tuple(diffs), warnings=(refusal,), **common)
+                          diffs=tuple(diffs), **common)
         warnings = self.warn_create(kind)
         if kind.name == "webhook_endpoints":
             warnings += ("re-creating this endpoint gives it a NEW signing secret; update "
@@ -335,7 +336,7 @@ def build_plan(manifest: Manifest, live: LiveState, options: PlanOptions | None 
     problems = planner.problems + check_guards(changes, planner.matches, options)
     if problems and options.strict:
         raise PlanError(problems)
-    warnings = problems + planner.warnings + [
+    warnings = planner.warnings + [
         w if w.startswith(c.address) else f"{c.address}: {w}" for c in changes for w in c.warnings]
     return Plan(
         account_id=live.account_id, livemode=live.livemode, api_version=API_VERSION,
@@ -343,5 +344,5 @@ def build_plan(manifest: Manifest, live: LiveState, options: PlanOptions | None 
         live_fingerprint=live.fingerprint(),
         changes=tuple(sorted(changes, key=lambda c: c.phase)),
         options={"prune": options.prune, "adopt": options.adopt, "force": options.force},
-        warnings=tuple(warnings), tool_version=__version__,
+        warnings=tuple(warnings), tool_version=__version__, problems=tuple(problems),
     )

@@ -50,10 +50,20 @@ def update(kind: Kind, live_id: str, desired: dict[str, Any], diffs: list[FieldD
                 "" if d.new is None else d.new)
         else:
             # Stripe clears a list or mapping with "", and ignores an empty one
-            params[top] = desired[top] if desired[top] not in ([], {}) else ""
+            value = _updatable(kind, top, desired[top])
+            params[top] = value if value not in ([], {}) else ""
     if "lookup_key" in params and "transfer_lookup_key" in kind.update_params:
         params["transfer_lookup_key"] = True
     return Step("POST", object_path(kind, live_id), params, note=f"update {kind.stripe_object}")
+
+
+def _updatable(kind: Kind, name: str, value: Any) -> Any:
+    """``value`` without the nested fields Stripe accepts only on create (a shipping rate's
+    ``fixed_amount.amount`` beside its updatable ``fixed_amount.currency_options``)."""
+    if not isinstance(value, dict):
+        return value
+    fixed = {p.split(".", 1)[1] for p in kind.create_only if p.startswith(f"{name}.")}
+    return {k: v for k, v in value.items() if k not in fixed}
 
 
 def remove(kind: Kind, live_id: str, removal: Removal, parent_id: Any = None) -> Step:

@@ -65,7 +65,8 @@ def test_reusable_workflow_steps_against_the_emulator(tmp_path):
             "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
             "MANIFESTS": str(ROOT / "examples" / "saas"),
             "RECONCILER_STACK": "default", "RECONCILER_ENV": "", "RECONCILER_PRUNE": "",
-            "RECONCILER_LIVE": "",
+            "RECONCILER_LIVE": "", "RECONCILER_UNMANAGED": "", "RECONCILER_BASELINE": "",
+            "RECONCILER_VARIABLES": "", "RECONCILER_MARKER": "reconciler-plan-default-",
             "STRIPE_API_KEY": "sk_test_workflow", "STRIPE_API_BASE": base_url,
             "GITHUB_OUTPUT": str(tmp_path / "output"),
             "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
@@ -79,7 +80,8 @@ def test_reusable_workflow_steps_against_the_emulator(tmp_path):
         for result in run("plan"):
             assert result.returncode == 0, result.stderr
         comment = (tmp_path / "comment.md").read_text()
-        assert comment.startswith("<!-- reconciler-plan -->\n### reconciler plan: 29 to create")
+        assert comment.startswith(
+            "<!-- reconciler-plan-default- -->\n### reconciler plan: 29 to create")
         assert "changes=true" in (tmp_path / "output").read_text()
         assert (tmp_path / "plan.json").exists()
 

@@ -153,7 +153,7 @@ def test_ci_inputs_table_matches_the_workflow():
     rows = {k: v for k, v in rows.items() if ":" not in v}  # the permissions table
     assert set(rows) == set(inputs)
     for name, spec in inputs.items():
-        default = str(spec.get("default", "")).lower()
+        default = "required" if spec.get("required") else str(spec.get("default", "")).lower()
         shown = rows[name].strip().strip("`")
         assert shown == default or (default == "" and shown == "empty"), name
 
