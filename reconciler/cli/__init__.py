@@ -6,6 +6,9 @@ library's errors to exit codes. Plans and reports go to stdout; logs and progres
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import click
 
 from reconciler import __version__
@@ -21,7 +24,25 @@ from .schema import schema
 from .validate import validate
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Group(click.Group):
+    """Exit 1 for usage errors too: exit 2 means "changes" (``plan --detailed-exitcode``) or
+    "drift", and a CI job must never read a mistyped option or a missing key as either."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.pop("standalone_mode", None)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.Abort:
+            click.echo("Aborted.", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+@click.group(cls=_Group,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="reconciler")
 @global_options
 @click.pass_context

@@ -46,4 +46,4 @@ def test_var_option(tmp_path):
     missing = runner.invoke(main, ["validate", str(tmp_path)], env={"N": None})
     assert missing.exit_code == 1 and "variable 'N' is not set" in missing.output
     bad = runner.invoke(main, ["validate", str(tmp_path), "--var", "oops"])
-    assert bad.exit_code == 2 and "NAME=VALUE" in bad.output
+    assert bad.exit_code == 1 and "NAME=VALUE" in bad.output

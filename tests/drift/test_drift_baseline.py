@@ -91,7 +91,7 @@ def test_an_empty_baseline_accepts_nothing(tmp_path, drifted):
 ])
 def test_a_malformed_baseline_is_a_usage_error(text, message, tmp_path, drifted):
     result = drift_with(tmp_path, drifted, text)
-    assert result.exit_code == 2, shown(result)
+    assert result.exit_code == 1, shown(result)  # not 2, which means drift
     assert result.stdout == ""
     error = result.stderr.splitlines()[-1]
     assert error.startswith("Error: Invalid value for") and "--baseline" in error, shown(result)
@@ -103,4 +103,4 @@ def test_a_malformed_baseline_is_a_usage_error(text, message, tmp_path, drifted)
 def test_a_missing_baseline_file_is_a_usage_error(tmp_path, drifted):
     state, catalog = drifted
     result = cli("drift", str(catalog), "--baseline", str(tmp_path / "nope.yaml"), state=state)
-    assert result.exit_code == 2 and "does not exist" in result.stderr, shown(result)
+    assert result.exit_code == 1 and "does not exist" in result.stderr, shown(result)

@@ -61,7 +61,7 @@ def test_serve_applies_fault_options() -> None:
 
 def test_serve_options_are_checked() -> None:
     result = CliRunner().invoke(main, ["emulator", "serve", "--fail-rate", "2"])
-    assert result.exit_code == 2 and "--fail-rate" in result.output
+    assert result.exit_code == 1 and "--fail-rate" in result.output
     help_text = CliRunner().invoke(main, ["emulator", "serve", "--help"]).output
     for option in ("--host", "--port", "--state", "--latency-ms", "--rate-limit", "--fail-rate",
                    "--drop-rate", "--seed"):
