@@ -2,10 +2,12 @@
 
 Summary and warnings first, details folded in ``<details>``. GitHub refuses comments over
 65,535 characters, so a larger plan drops its details and, if still too large, lists only
-as many changes as fit, saying what was left out.
+as many changes as fit, replacements and removals first, saying what was left out.
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 from reconciler.plan import Plan
 
@@ -25,12 +27,21 @@ MARGIN = 512
 
 
 def _table(plan: Plan, rows: int | None = None) -> list[str]:
-    pending = plan.pending if rows is None else plan.pending[:rows]
+    """The changes as a table, replacements and removals first, so that a table cut to
+    ``rows`` still names every destructive change before any create or update."""
+    if rows is None:
+        ordered = shown = list(plan.pending)
+    else:
+        ordered = sorted(plan.pending, key=lambda c: not c.action.destructive)
+        shown = ordered[:rows]
     lines = ["| | change | object | live id |", "|---|---|---|---|"]
     lines += [f"| `{symbol(c)}` | {c.action.value} | `{c.address}` | {c.live_id or ''} |"
-              for c in pending]
-    if len(pending) < len(plan.pending):
-        lines.append(f"| | … | {len(plan.pending) - len(pending)} more changes not shown | |")
+              for c in shown]
+    left = ordered[len(shown):]
+    if left:
+        counts = Counter(c.action.value for c in left)
+        what = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
+        lines.append(f"| | … | {len(left)} more changes not shown ({what}) | |")
     return lines
 
 

@@ -19,12 +19,13 @@ import asyncio
 import json
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
+from support import emulator_client
 
-from conftest import emulator_client
 from reconciler.apply import apply
 from reconciler.emulator import Emulator
 from reconciler.manifests import Variables, load_valid
@@ -378,8 +379,8 @@ def test_golden_reads_like_terraform(scenario):
                    "  * adopt products.legacy-plan", "    noop products.team",
                    "(known after apply: meters.seats)",
                    "Legend: + create, ~ update in place, * adopt",
-                   "Plan: 13 to create, 10 to update, 8 to replace, 10 to archive/delete, "
-                   "3 to adopt."]:
+                   ("Plan: 13 to create, 10 to update, 8 to replace, 10 to archive/delete, "
+                    "3 to adopt.")]:
         assert needle in out, needle
     assert "reconciler_stack" not in out.split("* adopt")[0]  # tags only shown on adoption
 
@@ -476,3 +477,18 @@ def test_markdown_of_a_huge_plan_fits_a_comment_and_says_what_is_left_out():
     assert f"{3000 - shown} more changes not shown" in out
     small = markdown.render(_big_plan(20))
     assert "Details omitted" not in small and "<details>" in small
+
+
+def test_markdown_of_5000_changes_names_every_replacement_and_removal():
+    plan = _big_plan(4900)
+    destructive = tuple(
+        Change("prices", f"old-{i}", action, actions, live_id=f"price_old{i}")
+        for i, (action, actions) in enumerate(
+            [(Action.REPLACE, ("create", "delete")), (Action.ARCHIVE, ("delete",))] * 50))
+    plan = replace(plan, changes=plan.changes + destructive)
+    out = markdown.render(plan)
+    assert len(out) < 65_535
+    assert "4900 to create, 0 to update, 50 to replace, 50 to archive/delete" in out
+    for change in destructive:
+        assert f"`{change.address}`" in out
+    assert "more changes not shown (" in out and " create)" in out
