@@ -144,27 +144,24 @@ def load(paths: Iterable[str | os.PathLike[str]], *, env: str | None = None,
     variables = variables or Variables(environ=os.environ)
     base_files, overlay_files, issues = discover(list(paths), env)
     manifest = Manifest(files=[str(f) for f in base_files + overlay_files])
-    for path in base_files:
+
+    def entries_of(path: FsPath) -> list[Entry]:
         doc = _read(path, variables)
-        issues.extend(doc.issues)
         entries, problems = _entries(doc)
-        issues.extend(problems)
-        for entry in entries:
-            existing = manifest.get(entry.kind, entry.key)
-            if existing is not None:
-                issues.append(Issue(entry.location, f"manifest key '{entry.key}' is already "
-                                    f"defined at {existing.location}", entry.kind, entry.key))
-                continue
+        issues.extend(doc.issues + problems)
+        return entries
+
+    for entry in (e for path in base_files for e in entries_of(path)):
+        existing = manifest.get(entry.kind, entry.key)
+        if existing is not None:
+            issues.append(Issue(entry.location, f"manifest key '{entry.key}' is already "
+                                f"defined at {existing.location}", entry.kind, entry.key))
+        else:
             manifest.entries[entry.kind][entry.key] = entry
-    for path in overlay_files:
-        doc = _read(path, variables)
-        issues.extend(doc.issues)
-        entries, problems = _entries(doc)
-        issues.extend(problems)
-        for entry in entries:
-            existing = manifest.get(entry.kind, entry.key)
-            if existing is None:
-                manifest.entries[entry.kind][entry.key] = entry
-            else:
-                _overlay(existing, entry)
+    for entry in (e for path in overlay_files for e in entries_of(path)):
+        existing = manifest.get(entry.kind, entry.key)
+        if existing is None:
+            manifest.entries[entry.kind][entry.key] = entry
+        else:
+            _overlay(existing, entry)
     return manifest, issues
