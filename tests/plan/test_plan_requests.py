@@ -15,8 +15,8 @@ import time
 
 import pytest
 import yaml
-
 from support import emulator_client
+
 from reconciler.apply import apply
 from reconciler.kinds import KINDS, MANIFEST_KINDS
 from reconciler.manifests import load_valid
