@@ -45,8 +45,8 @@ def _parent(change: Change) -> str | None:
 async def check_fresh(plan: Plan, client: StripeClient, exempt: set[int] = frozenset()) -> None:
     account = await client.account()
     if account.id != plan.account_id or account.livemode != plan.livemode:
-        raise StalePlanError([f"the plan is for account {plan.account_id} ({plan.mode} mode), "
-                              f"the key reaches {account.id}"])
+        raise StalePlanError([(f"the plan is for account {plan.account_id} ({plan.mode} mode), "
+                              f"the key reaches {account.id}")])
     checks = [c for i, c in enumerate(plan.changes)
               if c.live_id and c.live_digest and i not in exempt and c.steps]
     problems = await asyncio.gather(*(_check(client, c) for c in checks))

@@ -16,9 +16,9 @@ from reconciler import __version__
 from .apply import apply
 from .context import global_options, make_settings
 from .drift import drift
+from .emulator import emulator
 from .export import export
 from .import_ import import_
-from .emulator import emulator
 from .plan import plan
 from .schema import schema
 from .validate import validate

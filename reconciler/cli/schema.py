@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from reconciler.manifests import reference_doc, schema as json_schema
+from reconciler.manifests import reference_doc
+from reconciler.manifests import schema as json_schema
 
 RENDERERS = {"json": json_schema.render, "markdown": reference_doc.render}
 

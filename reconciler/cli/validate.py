@@ -7,7 +7,8 @@ import os
 
 import click
 
-from reconciler.manifests import Variables, load, parse_var_options, validate as check
+from reconciler.manifests import Variables, load, parse_var_options
+from reconciler.manifests import validate as check
 
 from .options import manifest_options
 

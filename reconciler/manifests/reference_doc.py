@@ -113,15 +113,15 @@ def render() -> str:
     lines = ["# Manifest reference", "",
              "Generated from the kind descriptions in `reconciler/kinds/` (do not edit by hand;",
              "run `reconciler schema --format markdown -o docs/manifest-reference.md`).",
-             "Field names are Stripe's API parameter names; see Stripe's API reference for "
-             "their meaning.", "",
-             "\"Forces replacement\" means Stripe accepts the field only at creation: changing it "
-             "creates a new object as the kind's replacement strategy says.", ""]
+             ("Field names are Stripe's API parameter names; see Stripe's API reference for "
+             "their meaning."), "",
+             ("\"Forces replacement\" means Stripe accepts the field only at creation: changing it "
+             "creates a new object as the kind's replacement strategy says."), ""]
     lines += [f"- [`{name}`](#{name})" for name in MANIFEST_KINDS] + [""]
     for kind in MANIFEST_KINDS.values():
         lines += _section(kind)
     attach = KINDS["product_features"]
     lines += ["## Product features", "", attach.summary,
-              "Attaching and detaching follow a product's `features` list; there is no "
-              "update, any change is a detach and an attach.", ""]
+              ("Attaching and detaching follow a product's `features` list; there is no "
+              "update, any change is a detach and an attach."), ""]
     return "\n".join(lines)

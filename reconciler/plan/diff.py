@@ -67,9 +67,9 @@ def _compare(path: str, new: Any, old: Any, kind: Kind, out: list[tuple[str, Any
         if new != old:
             out.append((path, old, new))
         return
-    if path == kind.natural_key and kind.natural_key_casefold and isinstance(new, str):
-        if isinstance(old, str) and new.casefold() == old.casefold():
-            return
+    casefold = path == kind.natural_key and kind.natural_key_casefold
+    if casefold and isinstance(new, str) and isinstance(old, str):
+        new, old = new.casefold(), old.casefold()
     if not same_scalar(path, new, old):
         out.append((path, old, new))
 

@@ -79,7 +79,7 @@ class _Planner:
                                self.options.stack, self.options.adopt, self.same_content(kind))
             self.matches[name] = found
             self.problems += found.conflicts
-            for key, entry in entries.items():
+            for entry in entries.values():
                 change = self.plan_entry(kind, entry, found, phase)
                 if change is not None:
                     self.changes.append(change)
@@ -159,8 +159,8 @@ class _Planner:
                           diffs=tuple(diffs), **common)
         warnings = self.warn_create(kind)
         if kind.name == "webhook_endpoints":
-            warnings += ("re-creating this endpoint gives it a NEW signing secret; update "
-                         "the receiving service",)
+            warnings += (("re-creating this endpoint gives it a NEW signing secret; update "
+                         "the receiving service"),)
         actions = (kind.replacement.actions if kind.replacement is not Replacement.REFUSE
                    else ("delete", "create"))
         return Change(kind.name, entry.key, Action.REPLACE, actions, diffs=tuple(diffs),
@@ -170,8 +170,8 @@ class _Planner:
     @staticmethod
     def warn_create(kind: Kind) -> tuple[str, ...]:
         if kind.name == "webhook_endpoints":
-            return ("the signing secret is returned only once, at creation; apply with "
-                    "--secrets-out FILE to keep it",)
+            return (("the signing secret is returned only once, at creation; apply with "
+                    "--secrets-out FILE to keep it"),)
         return ()
 
     def settle_default_prices(self) -> None:

@@ -66,8 +66,8 @@ def render(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
     full = "\n".join(head + _table(plan) + [""] + _details(plan)) + "\n"
     if len(full) <= LIMIT:
         return full
-    note = ["", "_Details omitted: the plan is too large for one comment; see the job log "
-            "or the saved plan JSON._"]
+    note = ["", ("_Details omitted: the plan is too large for one comment; see the job log "
+            "or the saved plan JSON._")]
     rows = len(plan.pending)
     while rows > 0:
         text = "\n".join(head + _table(plan, rows) + note) + "\n"
