@@ -121,7 +121,8 @@ def _run_crash(tmp_path: Path, writes: int, resume: str) -> None:
     _check_converged(emu, target, replaced)
 
 
-@pytest.mark.parametrize("resume", ["saved-plan", "manifests"])
+@pytest.mark.parametrize("resume", [
+    "saved-plan", pytest.param("manifests", marks=pytest.mark.slow)])
 def test_killed_apply_then_rerun_converges(tmp_path, resume):
     _run_crash(tmp_path, 5, resume)
 

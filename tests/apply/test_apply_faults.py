@@ -37,15 +37,18 @@ from reconciler.stripe import RetryPolicy
 # 20% of requests fail (500, or 429 once the emulator's token bucket runs dry) and 15% of
 # writes are committed and then dropped
 FAULTS = {"fail_rate": 0.15, "drop_rate": 0.15, "rate_limit": 60.0}
-# few retries, so that some changes do fail and the re-run path is exercised
-STINGY = RetryPolicy(max_retries=1, initial_delay=0.005, max_delay=0.01, total_timeout=10)
+# one retry (some changes fail, most runs), or none (changes fail in every run: the re-run
+# path is certain to be exercised, at the cost of many rounds). Which request meets which
+# fault varies with concurrency and the clock (429s): only the seed is fixed.
+ONE_RETRY = RetryPolicy(max_retries=1, initial_delay=0.005, max_delay=0.01, total_timeout=10)
+NO_RETRY = RetryPolicy.none()
 
 
-def apply_stingy(emu: Emulator, plan: Plan) -> ApplyResult:
+def apply_stingy(emu: Emulator, plan: Plan, retry: RetryPolicy) -> ApplyResult:
     import asyncio
 
     async def work() -> ApplyResult:
-        async with client(emu, retry=STINGY) as c:
+        async with client(emu, retry=retry) as c:
             return await apply(plan, c)
     return asyncio.run(work())
 
@@ -71,8 +74,8 @@ def check_clean(plan: Plan, result: ApplyResult, emu: Emulator, fresh: bool) -> 
                 assert f"default:{change.key}" not in found.get(change.kind, Counter())
 
 
-def converge_under_faults(emu: Emulator, manifest, *, fresh: bool,
-                          rounds: int = 30) -> tuple[set[str], int]:
+def converge_under_faults(emu: Emulator, manifest, retry: RetryPolicy, *, fresh: bool,
+                          rounds: int = 60) -> tuple[set[str], int]:
     """Plan and apply until an apply completes; returns the addresses the first plan
     replaced and how many applies failed."""
     replaced: set[str] | None = None
@@ -80,7 +83,7 @@ def converge_under_faults(emu: Emulator, manifest, *, fresh: bool,
         plan = plan_of(emu, manifest, prune=True, force=True)
         if replaced is None:
             replaced = {c.address for c in plan.pending if c.action is Action.REPLACE}
-        result = apply_stingy(emu, plan)
+        result = apply_stingy(emu, plan, retry)
         check_clean(plan, result, emu, fresh and failed_runs == 0)
         if result.ok:
             return replaced, failed_runs
@@ -101,12 +104,13 @@ def check_totals(emu: Emulator, manifests, replaced: set[str]) -> None:
             assert n <= 1 + (address in replaced), f"{address}: {n} objects"
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_faulty_applies_converge_without_duplicates(tmp_path, seed):
+@pytest.mark.parametrize("seed", [1])
+def test_faulty_applies_converge_without_duplicates(tmp_path, seed, retry=ONE_RETRY):
     emu = Emulator(faults=Faults(seed=seed, **FAULTS))
     first = load(example("saas"))
-    _, failed_a = converge_under_faults(emu, first, fresh=True)
-    replaced, failed_b = converge_under_faults(emu, load(changed_saas(tmp_path)), fresh=False)
+    _, failed_a = converge_under_faults(emu, first, retry, fresh=True)
+    replaced, failed_b = converge_under_faults(emu, load(changed_saas(tmp_path)), retry,
+                                               fresh=False)
     emu.set_faults(Faults())
     second = load(changed_saas(tmp_path / "again"))
     final = plan_of(emu, second, prune=True)
@@ -116,13 +120,16 @@ def test_faulty_applies_converge_without_duplicates(tmp_path, seed):
     check_totals(emu, [first, second], replaced)
     assert {"prices.pro-monthly-usd", "prices.pro-yearly-usd",
             "coupons.nonprofit-20"} <= replaced
-    assert failed_a + failed_b > 0  # the faults did make applies fail and re-run
+    if retry is NO_RETRY:
+        assert failed_a > 0 and failed_b > 0  # the faults did make applies fail and re-run
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", range(4, 12))
-def test_faulty_applies_converge_without_duplicates_more_seeds(tmp_path, seed):
-    test_faulty_applies_converge_without_duplicates(tmp_path, seed)
+@pytest.mark.parametrize(("seed", "retry"), [
+    *(pytest.param(seed, ONE_RETRY, id=f"seed{seed}-one-retry") for seed in (2, 3, 4)),
+    *(pytest.param(seed, NO_RETRY, id=f"seed{seed}-no-retry") for seed in (5, 6, 7))])
+def test_faulty_applies_converge_without_duplicates_more_seeds(tmp_path, seed, retry):
+    test_faulty_applies_converge_without_duplicates(tmp_path, seed, retry)
 
 
 @pytest.mark.parametrize("seed", [5, 6])
@@ -163,8 +170,8 @@ def _check_cli_outcome(proc) -> str:
     return "failed"
 
 
-@pytest.mark.slow  # the command line's own retry backoff (0.5 s, doubling): 5-20 s a seed
-@pytest.mark.parametrize("seed", [7, 9])
+@pytest.mark.slow  # the command line's own retry backoff (0.5 s, doubling): 5-20 s
+@pytest.mark.parametrize("seed", [7])
 def test_cli_under_faults_completes_or_fails_cleanly_then_converges(tmp_path, seed):
     """The command line against a served emulator with faults (the client's own retries
     and backoff): each run completes or stops with the summary; re-runs converge."""

@@ -60,7 +60,10 @@ def _call(emu: Emulator, method: str, path: str, params=None, key: str = KEY):
 
 # -- stale saved plans -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("outside", ["product-edited", "price-archived", "coupon-deleted"])
+@pytest.mark.parametrize("outside", [
+    "product-edited",
+    pytest.param("price-archived", marks=pytest.mark.slow),
+    pytest.param("coupon-deleted", marks=pytest.mark.slow)])
 def test_saved_plan_refused_when_an_object_changed_since(tmp_path, outside):
     emu = Emulator()
     first = write_manifest(tmp_path / "v1", CATALOG)
@@ -105,6 +108,7 @@ def test_saved_plan_refused_when_an_object_changed_since(tmp_path, outside):
     assert "Apply complete" not in proc.stdout
 
 
+@pytest.mark.slow
 def test_saved_plan_refused_for_another_account(tmp_path):
     """A plan made with one key and applied with a key of another account (here: the live
     side of the emulator's account, a different mode) is refused before anything is read."""
@@ -134,7 +138,6 @@ def _live_objects(emu: Emulator) -> dict[str, list]:
 
 def test_live_key_without_live_flag_writes_nothing(tmp_path):
     emu = Emulator()
-    plan_file = tmp_path / "plan.json"
     with serve_in_thread(emu) as base:
         proc = reconciler("apply", str(example("shop")), "--auto-approve", cwd=tmp_path,
                           base=base, key=LIVE_KEY)
@@ -143,16 +146,23 @@ def test_live_key_without_live_flag_writes_nothing(tmp_path):
         assert "nothing was written" in proc.stderr
         assert write_count(emu) == 0, emu.request_counts()
         assert _live_objects(emu) == {}
+    assert "+ create products.mug" in proc.stdout  # the plan was read and shown
 
-        # the same through a saved plan
+
+@pytest.mark.slow
+def test_live_saved_plan_without_live_flag_writes_nothing_then_applies_with_it(tmp_path):
+    emu = Emulator()
+    plan_file = tmp_path / "plan.json"
+    with serve_in_thread(emu) as base:
         made = reconciler("plan", str(example("shop")), "-o", str(plan_file), cwd=tmp_path,
                           base=base, key=LIVE_KEY)
         assert made.returncode == 0, show(made)
         assert json.loads(plan_file.read_text())["mode"] == "live"
         proc = reconciler("apply", str(plan_file), cwd=tmp_path, base=base, key=LIVE_KEY)
         assert proc.returncode == 1, show(proc)
-        assert "--live" in proc.stderr
+        assert "--live" in proc.stderr and "nothing was written" in proc.stderr
         assert write_count(emu) == 0, emu.request_counts()
+        assert _live_objects(emu) == {}
         assert not Path(f"{plan_file}.journal").exists() or not Path(
             f"{plan_file}.journal").read_text()
 
@@ -190,7 +200,9 @@ def _files_except(root: Path, skip: Path) -> dict[Path, str]:
             if p.is_file() and p != skip}
 
 
-@pytest.mark.parametrize("saved", [False, True], ids=["from-manifests", "saved-plan"])
+@pytest.mark.parametrize("saved", [
+    pytest.param(False, id="from-manifests"),
+    pytest.param(True, id="saved-plan", marks=pytest.mark.slow)])
 def test_webhook_secrets_only_in_the_secrets_file(tmp_path, saved):
     emu = Emulator()
     out = tmp_path / "secrets" / "webhooks.env"
@@ -233,6 +245,7 @@ def test_webhook_secrets_only_in_the_secrets_file(tmp_path, saved):
     assert "STRIPE_WEBHOOK_SECRET_FULFILMENT" in outputs[-1].stderr  # where they went
 
 
+@pytest.mark.slow
 def test_secrets_file_is_appended_and_stays_private(tmp_path):
     """An existing file keeps its lines and its mode is 0600 even if it was wider."""
     emu = Emulator()
