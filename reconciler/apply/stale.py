@@ -8,6 +8,7 @@ started (per its journal) are exempt: they differ because of us.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 
 from reconciler.kinds import KINDS
 from reconciler.plan import Change, Plan
@@ -42,7 +43,7 @@ def _parent(change: Change) -> str | None:
     return change.steps[0].path.split("/")[3]
 
 
-async def check_fresh(plan: Plan, client: StripeClient, exempt: set[int] = frozenset()) -> None:
+async def check_fresh(plan: Plan, client: StripeClient, exempt: Collection[int] = frozenset()) -> None:
     account = await client.account()
     if account.id != plan.account_id or account.livemode != plan.livemode:
         raise StalePlanError([(f"the plan is for account {plan.account_id} ({plan.mode} mode), "

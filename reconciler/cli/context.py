@@ -7,7 +7,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,14 +44,15 @@ class Settings:
             transport = Emulator(state_file=state).async_transport()
             return StripeClient(EMULATOR_KEY, api_base="http://emulator.invalid",
                                 transport=transport, stripe_account=self.stripe_account)
-        if not (self.api_key or "").strip():
+        key = (self.api_key or "").strip()
+        if not key:
             raise click.UsageError("no API key: pass --api-key, set STRIPE_API_KEY, or use "
                                    "--emulator")
         kwargs: dict[str, Any] = {"stripe_account": self.stripe_account}
         if self.api_base:
             kwargs["api_base"] = self.api_base
         try:
-            return StripeClient(self.api_key, **kwargs)
+            return StripeClient(key, **kwargs)
         except ValueError as exc:  # a malformed key; the message never contains it
             raise click.UsageError(str(exc)) from None
 
@@ -116,7 +117,7 @@ def load_manifests(paths: tuple[str, ...], env: str | None, var: tuple[str, ...]
     return load_valid(paths, env=env, variables=variables)
 
 
-def run(work: Callable[[], Awaitable[T]]) -> T:
+def run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run async library work; print what went wrong and exit 1 on a known failure."""
     try:
         return asyncio.run(work())

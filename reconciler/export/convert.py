@@ -62,7 +62,7 @@ def _reference_keys(kind: Kind, fields: dict[str, Any], key_of: KeyOf) -> None:
         if reference.tool_field:
             continue
         for path, live_id in reference.values(fields):
-            target = fields
+            target: Any = fields
             for part in path[:-1]:
                 target = target[part]
             target[path[-1]] = key_of.get(reference.kind, {}).get(live_id, live_id)

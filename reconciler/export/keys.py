@@ -41,7 +41,7 @@ def base_key(kind: str, obj: dict[str, Any], product_keys: dict[str, str]) -> st
         if obj.get("lookup_key"):
             return slug(obj["lookup_key"])
         interval = (obj.get("recurring") or {}).get("interval", "once")
-        product = product_keys.get(obj.get("product"), "price")
+        product = product_keys.get(str(obj.get("product")), "price")
         return slug(f"{product}-{obj.get('currency')}-{_amount(obj)}-{interval}")
     candidates = {
         "products": obj.get("name"),

@@ -28,7 +28,7 @@ SUFFIXES = (".yaml", ".yml")
 
 
 def _yaml_files(directory: FsPath) -> list[FsPath]:
-    found = []
+    found: list[FsPath] = []
     for root, dirs, files in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".")
                          and not (FsPath(root) == directory and d == OVERLAY_DIR))

@@ -23,6 +23,7 @@ def adoption_plan(plan: Plan, kinds: Iterable[str] | None = None) -> Plan:
     for change in plan.changes:
         if change.action is not Action.ADOPT or (wanted and change.kind not in wanted):
             continue
+        assert change.live_id is not None  # an adoption always has its live object
         labels = tags(plan.stack, change.key)
         diffs = [FieldDiff(f"metadata.{k}", None, v) for k, v in labels.items()]
         step = update(KINDS[change.kind], change.live_id, {}, diffs)

@@ -41,6 +41,7 @@ def plan_attachments(manifest: Manifest, live: LiveState, resolve: Callable[[str
                 steps=tuple(steps.create(kind, params, parent_id=parent)), phase=phase))
         keep = {v for v in wanted.values() if isinstance(v, str)}
         for feature_id, attachment in by_feature.items():
+            assert product is not None  # attachments are only read for live products
             if feature_id in keep:
                 continue
             name = attachment["entitlement_feature"].get("lookup_key") or feature_id

@@ -83,8 +83,8 @@ async def read_for(manifest: Manifest, client: StripeClient) -> LiveState:
     the products that state ``features``. Archived prices and features, which Stripe lists
     only on request, are read when an entry finds no current object (one more list)."""
     products = KINDS["products"]
-    with_features = [products.natural_value(e.key, e.spec)
-                     for e in manifest.entries["products"].values() if "features" in e.spec]
+    with_features = [value for e in manifest.entries["products"].values()
+                     if "features" in e.spec and (value := products.natural_value(e.key, e.spec))]
     state = await read_live(client, MANIFEST_KINDS, with_features)
     hidden = [KINDS[k] for k in INACTIVE_LISTS if _unseen(KINDS[k], manifest, state.objects[k])]
     for kind, extra in zip(hidden, await asyncio.gather(*(list_inactive(client, k)

@@ -156,7 +156,7 @@ def _match_entry(kind: Kind, key: str, entry: Entry, owned: dict[str, list[dict[
     candidates = _prefer_active(natural.get(value, [])) if value is not None else []
     if not candidates:
         return None
-    what = (f"{kind.natural_key} '{entry.spec.get(kind.natural_key, key)}'"
+    what = (f"{kind.natural_key} '{entry.spec.get(kind.natural_key or 'id', key)}'"
             if value != "\0default" else "the default configuration")
     if len(candidates) > 1:
         ids = ", ".join(o["id"] for o in candidates)

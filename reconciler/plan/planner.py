@@ -102,8 +102,8 @@ class _Planner:
         if live is None:
             if entry.key in found.conflicted:
                 return None
-            diffs = tuple(FieldDiff(p, None, v) for p, v in _flatten(params))
-            return Change(kind.name, entry.key, Action.CREATE, ("create",), None, diffs,
+            fields = tuple(FieldDiff(p, None, v) for p, v in _flatten(params))
+            return Change(kind.name, entry.key, Action.CREATE, ("create",), None, fields,
                           tuple(steps.create(kind, params) + then), self.warn_create(kind),
                           phase=phase)
         self.ids[(kind.name, entry.key)] = live["id"]
@@ -184,7 +184,7 @@ class _Planner:
         index = {c.address: i for i, c in enumerate(self.changes)}
         for product in self.manifest.entries["products"].values():
             price_key = product.spec.get("default_price")
-            price_id = self.ids.get(("prices", price_key))
+            price_id = self.ids.get(("prices", str(price_key)))
             live = self.matches["products"].live.get(product.key)
             if price_id is None or live is None or live.get("default_price") == price_id:
                 continue
