@@ -69,8 +69,9 @@ def _compare(path: str, new: Any, old: Any, kind: Kind, out: list[tuple[str, Any
         return
     casefold = path == kind.natural_key and kind.natural_key_casefold
     if casefold and isinstance(new, str) and isinstance(old, str):
-        new, old = new.casefold(), old.casefold()
-    if not same_scalar(path, new, old):
+        if new.casefold() != old.casefold():
+            out.append((path, old, new))
+    elif not same_scalar(path, new, old):
         out.append((path, old, new))
 
 
