@@ -85,6 +85,7 @@ def _entries(doc: Document) -> tuple[list[Entry], list[Issue]]:
     if not isinstance(doc.value, dict):
         return entries, [Issue(doc.positions[()], "a manifest file must be a mapping of kinds "
                                f"({', '.join(MANIFEST_KINDS)})")]
+    positions, key_positions = _by_entry(doc.positions), _by_entry(doc.key_positions)
     for kind, by_key in doc.value.items():
         where = doc.key_positions[(kind,)]
         if kind not in MANIFEST_KINDS:
@@ -104,15 +105,20 @@ def _entries(doc: Document) -> tuple[list[Entry], list[Issue]]:
                 continue
             entries.append(Entry(
                 kind=kind, key=key, fields=fields, location=doc.key_positions[prefix],
-                positions=_relative(doc.positions, prefix),
-                key_positions=_relative(doc.key_positions, prefix),
+                positions=positions.get(prefix, {}),
+                key_positions=key_positions.get(prefix, {}),
             ))
     return entries, issues
 
 
-def _relative(positions: Mapping[Path, Location], prefix: Path) -> dict[Path, Location]:
-    n = len(prefix)
-    return {p[n:]: loc for p, loc in positions.items() if p[:n] == prefix}
+def _by_entry(positions: Mapping[Path, Location]) -> dict[Path, dict[Path, Location]]:
+    """Positions grouped by entry (kind, key), made relative to it: one pass over the file's
+    positions, not one per entry (which made loading quadratic in the entries of a file)."""
+    grouped: dict[Path, dict[Path, Location]] = {}
+    for p, loc in positions.items():
+        if len(p) >= 2:
+            grouped.setdefault(p[:2], {})[p[2:]] = loc
+    return grouped
 
 
 def _overlay(base: Entry, over: Entry) -> None:
