@@ -79,7 +79,18 @@ class _Builder:
         return self.mapping(node, path, inner)
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
-        value = self.constructor.construct_object(node)
+        try:
+            value = self.constructor.construct_object(node)
+        except yaml.constructor.ConstructorError:  # a tag PyYAML's safe loader does not know
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self.fail(node, f"unsupported YAML tag '{tag}'")
+            return node.value
+        except (ValueError, TypeError, KeyError, IndexError):  # "!!int abc", "!!bool x"
+            if node.tag == "tag:yaml.org,2002:timestamp" and not node.style:
+                return node.value  # looks like a date (2026-02-30), is not one: the text
+            tag = node.tag.removeprefix("tag:yaml.org,2002:")
+            self.fail(node, f"'{node.value}' is not a valid !!{tag} value")
+            return node.value
         if isinstance(value, (datetime.date, datetime.datetime)):
             return node.value
         if isinstance(value, bytes):
