@@ -1,0 +1,69 @@
+"""Shared by the hardening suites: the short/long switch, a per-input time bound, and the
+figures each suite records (printed in pytest's terminal summary).
+
+Long mode: ``pytest tests/hardening --long`` or ``RECONCILER_LONG=1`` in the environment (the
+variable works whatever paths pytest is given; the option only when ``tests/hardening`` is
+among them, because pytest reads options of initial conftest files only).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+TESTS = Path(__file__).parents[1]
+# the suites reuse the apply and planner tests' machinery (apply_helpers, the crash test's
+# kill helpers, the catalog strategies): make their modules importable by name, as pytest
+# does once it has collected a module from those directories
+for _sub in ("apply", "plan"):
+    if str(TESTS / _sub) not in sys.path:
+        sys.path.append(str(TESTS / _sub))
+
+_LONG_FLAG = {"on": os.environ.get("RECONCILER_LONG", "") not in ("", "0")}
+
+
+def set_long(on: bool) -> None:
+    _LONG_FLAG["on"] = _LONG_FLAG["on"] or on
+
+
+def long_mode() -> bool:
+    return _LONG_FLAG["on"]
+
+
+def runs(short: int, long: int) -> int:
+    """How many runs (examples, seeds, kills) a suite makes in the current mode."""
+    return long if long_mode() else short
+
+
+# figures per suite: {"chaos": {"runs": 5, "duplicates": 0, ...}}
+STATS: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
+
+
+def record(suite: str, **figures: int) -> None:
+    for name, n in figures.items():
+        STATS[suite][name] += n
+
+
+class InputTimeout(Exception):
+    """One fuzz input took longer than its bound: treated as a hang."""
+
+
+@contextlib.contextmanager
+def time_bound(seconds: float, what: str = "input") -> Iterator[None]:
+    """Raise :class:`InputTimeout` in the main thread if the block runs over ``seconds``."""
+    def alarm(signum: int, frame: Any) -> None:
+        raise InputTimeout(f"{what} took more than {seconds} s (a hang?)")
+
+    previous = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
