@@ -235,3 +235,51 @@ def test_saved_plan_run_again_does_not_repeat_a_finished_delete(tmp_path):
     (live,) = objects(emu)["coupon"]
     assert (live["id"], live["percent_off"]) == ("spring", 15)
     assert not plan_of(emu, changed).has_changes
+
+
+LOOKUP = """
+products:
+  p: {name: P}
+prices:
+  a: {product: p, currency: usd, unit_amount: 500, lookup_key: one}
+  b: {product: p, currency: usd, unit_amount: 700, lookup_key: two}
+"""
+
+
+def test_moving_to_a_lookup_key_held_out_of_band_is_a_conflict(tmp_path):
+    """A price whose manifest moves it to a lookup key that an unmanaged price holds would
+    take it over silently (transfer_lookup_key): the plan refuses instead."""
+    emu = Emulator()
+    assert apply_plan(emu, plan_of(emu, load(write_manifest(tmp_path / "a", LOOKUP)))).ok
+
+    async def squat():
+        async with client(emu) as c:
+            other = await c.request("POST", "/v1/products", {"name": "Other"})
+            return await c.request("POST", "/v1/prices", {
+                "product": other["id"], "currency": "usd", "unit_amount": 1,
+                "lookup_key": "three"})
+    holder = asyncio.run(squat())
+    moved = load(write_manifest(tmp_path / "b", LOOKUP.replace("lookup_key: two",
+                                                               "lookup_key: three")))
+    with pytest.raises(PlanError) as refused:
+        plan_of(emu, moved)
+    assert refused.value.problems == [
+        (f"prices.b: lookup_key 'three' is held by {holder['id']}, which reconciler does not "
+         "manage; one lookup key cannot have two owners")]
+    (still,) = [p for p in objects(emu)["price"] if p["lookup_key"] == "three"]
+    assert still["id"] == holder["id"]
+
+
+def test_swapping_lookup_keys_between_own_prices_applies(tmp_path):
+    emu = Emulator()
+    assert apply_plan(emu, plan_of(emu, load(write_manifest(tmp_path / "a", LOOKUP)))).ok
+    swapped = load(write_manifest(tmp_path / "b", LOOKUP.replace("one", "x").replace(
+        "two", "one").replace("x", "two")))
+    plan = plan_of(emu, swapped)
+    assert {c.address: c.action for c in plan.pending} == {"prices.a": Action.UPDATE,
+                                                           "prices.b": Action.UPDATE}
+    result = apply_plan(emu, plan, parallelism=1)
+    assert result.ok, failures(result)
+    keys = {p["metadata"]["reconciler_key"]: p["lookup_key"] for p in objects(emu)["price"]}
+    assert keys == {"a": "two", "b": "one"}
+    assert not plan_of(emu, swapped).has_changes
