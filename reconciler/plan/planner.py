@@ -116,6 +116,9 @@ class _Planner:
         if "active" in kind.update_params and "active" not in desired_live:
             desired_live["active"] = True  # a managed object archived out of band comes back
         diffs = diff(kind, desired_live, live, ignore)
+        if kind.name == "prices" and any(d.path == "lookup_key" for d in diffs):
+            if self.lookup_key_taken(entry.key, params.get("lookup_key"), live):
+                return None
         common = {"live_id": live["id"], "live_digest": digest(live), "phase": phase}
         replacing = [d for d in diffs if d.forces_replacement]
         if replacing:
@@ -137,6 +140,26 @@ class _Planner:
         step = steps.update(kind, live["id"], desired_live, diffs)
         return Change(kind.name, entry.key, Action.UPDATE, ("update",), diffs=tuple(diffs),
                       steps=(step,), **common)
+
+    def lookup_key_taken(self, key: str, lookup_key: str | None, live: dict[str, Any]) -> bool:
+        """A price that moves to a lookup key another price holds takes it over
+        (``transfer_lookup_key``): only from a price this stack owns. Held by anything
+        else, it is a conflict, as it is for a new price."""
+        if lookup_key is None:
+            return False
+        for other in self.live.objects.get("prices", []):
+            if other.get("lookup_key") != lookup_key or other["id"] == live["id"]:
+                continue
+            stack = owner(other)[0]
+            if stack == self.options.stack:
+                continue
+            holder = ("which reconciler does not manage" if stack is None
+                      else f"which is managed by stack '{stack}'")
+            self.problems.append(
+                f"prices.{key}: lookup_key '{lookup_key}' is held by {other['id']}, {holder}; "
+                "one lookup key cannot have two owners")
+            return True
+        return False
 
     def plan_replace(self, kind: Kind, entry: Entry, params: dict[str, Any],
                      diffs: list[FieldDiff], replacing: list[FieldDiff], then: list[Step],
