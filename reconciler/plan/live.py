@@ -78,6 +78,15 @@ def _unseen(kind: Kind, manifest: Manifest, objects: list[dict[str, Any]]) -> bo
                for key, e in manifest.entries[kind.name].items())
 
 
+def _priceless_orphans(manifest: Manifest, objects: dict[str, list[dict[str, Any]]]) -> bool:
+    """Whether a managed product that left the manifests shows no current price: it may have
+    archived ones, and then Stripe refuses to delete it (it must be archived instead)."""
+    priced = {p.get("product") for p in objects.get("prices", [])}
+    return any(obj.get("active") is not False and obj["id"] not in priced
+               and (key := owner(obj)[1]) is not None and key not in manifest.entries["products"]
+               for obj in objects.get("products", []))
+
+
 async def read_for(manifest: Manifest, client: StripeClient) -> LiveState:
     """Everything a plan of ``manifest`` needs: every kind, and the feature attachments of
     the products that state ``features``. Archived prices and features, which Stripe lists
@@ -86,7 +95,8 @@ async def read_for(manifest: Manifest, client: StripeClient) -> LiveState:
     with_features = [value for e in manifest.entries["products"].values()
                      if "features" in e.spec and (value := products.natural_value(e.key, e.spec))]
     state = await read_live(client, MANIFEST_KINDS, with_features)
-    hidden = [KINDS[k] for k in INACTIVE_LISTS if _unseen(KINDS[k], manifest, state.objects[k])]
+    hidden = [KINDS[k] for k in INACTIVE_LISTS if _unseen(KINDS[k], manifest, state.objects[k])
+              or (k == "prices" and _priceless_orphans(manifest, state.objects))]
     for kind, extra in zip(hidden, await asyncio.gather(*(list_inactive(client, k)
                                                           for k in hidden))):
         state.objects[kind.name] += extra
