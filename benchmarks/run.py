@@ -135,17 +135,20 @@ def bench_plan(emulator: Emulator, manifest, latency_ms: float, rate: float | No
     snapshot["objects"] = live_counts
     minimum = _minimum(live_counts, featured)
 
-    emulator.set_faults(Faults(latency_ms=latency_ms, rate_limit=rate or None))
-    emulator.reset_request_counts()
-
-    async def served(url: str):
+    async def served(url: str, rate: float | None):
         async with _client(url, rate=rate, max_concurrency=max_concurrency) as client:
             started = time.perf_counter()
             plan = await make_plan(manifest, client, PlanOptions())
             return plan, time.perf_counter() - started, client.retries
 
     with serve_in_thread(emulator) as url:
-        plan, wall, retries = asyncio.run(served(url))
+        # latency only: how well the reads overlap, whatever the rate limit
+        emulator.set_faults(Faults(latency_ms=latency_ms))
+        _, wall_unlimited, _ = asyncio.run(served(url, None))
+        # latency and the rate limit, on the emulator and the client: the measurement
+        emulator.set_faults(Faults(latency_ms=latency_ms, rate_limit=rate or None))
+        emulator.reset_request_counts()
+        plan, wall, retries = asyncio.run(served(url, rate))
     emulator.set_faults(Faults())
     if plan.has_changes:
         raise RuntimeError("the seeded catalog does not plan empty: "
@@ -162,6 +165,8 @@ def bench_plan(emulator: Emulator, manifest, latency_ms: float, rate: float | No
         "per_route": per_route,
         "wall_s": wall, "critical_path_s": critical,
         "wall_ratio": wall / critical if critical else None,
+        "wall_unlimited_s": wall_unlimited,
+        "wall_unlimited_ratio": wall_unlimited / critical if critical else None,
         "rate_bound_s": rate_bound,
         "lower_bound_s": max(critical, rate_bound),
         "wall_vs_lower_bound": wall / max(critical, rate_bound) if critical or rate_bound
@@ -246,16 +251,18 @@ def table(results: dict[str, Any]) -> str:
     cfg = results["config"]
     lines = [f"latency {cfg['latency_ms']:g} ms/request, rate {cfg['rate'] or 'unlimited'} req/s "
              f"(emulator and client), client max_concurrency {cfg['max_concurrency']}", "",
-             "| objects | plan requests (min) | ratio | 429s | plan wall s | critical path s "
-             "| wall/critical | rate bound s | wall/bound | plan CPU s | validate s "
-             "(load+validate) | plan peak RSS MB |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| objects | plan requests (min) | ratio | 429s | critical path s | plan wall s, "
+             "no rate limit | wall/critical | rate bound s | plan wall s | wall/critical "
+             "| wall/max(critical, rate bound) | plan CPU s | validate s (load+validate) "
+             "| plan peak RSS MB |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for size in results["sizes"]:
         p = size["plan"]
         lines.append(
             f"| {p['objects']} | {p['requests']} ({p['minimum']}) | {p['requests_ratio']:.2f} "
-            f"| {p['requests_429']} | {p['wall_s']:.2f} | {p['critical_path_s']:.2f} "
-            f"| {_fmt(p['wall_ratio'])} | {p['rate_bound_s']:.2f} "
+            f"| {p['requests_429']} | {p['critical_path_s']:.2f} | {p['wall_unlimited_s']:.2f} "
+            f"| {_fmt(p['wall_unlimited_ratio'])} | {p['rate_bound_s']:.2f} "
+            f"| {p['wall_s']:.2f} | {_fmt(p['wall_ratio'])} "
             f"| {_fmt(p['wall_vs_lower_bound'])} | {size['plan_cpu_s']:.3f} "
             f"| {size['validate_s']:.3f} ({size['load_only_s']:.2f}+{size['validate_only_s']:.2f}) "
             f"| {size['plan_rss_mb']:.0f} |")
@@ -284,6 +291,12 @@ def check_targets(results: dict[str, Any]) -> list[tuple[str, bool]]:
         if p["wall_ratio"] is not None:
             out.append((f"{n}: plan wall {p['wall_s']:.2f}s <= 1.5 x critical path "
                         f"{p['critical_path_s']:.2f}s", p["wall_ratio"] <= TARGETS["plan_wall_ratio"]))
+            out.append((f"{n}: plan wall without rate limit {p['wall_unlimited_s']:.2f}s <= 1.5 x "
+                        f"critical path {p['critical_path_s']:.2f}s",
+                        p["wall_unlimited_ratio"] <= TARGETS["plan_wall_ratio"]))
+            out.append((f"{n}: plan wall {p['wall_s']:.2f}s <= 1.5 x max(critical path, rate "
+                        f"bound) {p['lower_bound_s']:.2f}s",
+                        p["wall_vs_lower_bound"] <= TARGETS["plan_wall_ratio"]))
     big = max(results["sizes"], key=lambda s: s["plan"]["objects"])
     n = big["plan"]["objects"]
     out.append((f"{n}: plan CPU {big['plan_cpu_s']:.3f}s < 1 s", big["plan_cpu_s"] < 1.0))
