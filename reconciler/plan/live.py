@@ -8,7 +8,7 @@ read only for the products the manifests manage.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,17 +45,34 @@ async def list_kind(client: StripeClient, kind: Kind, parent_id: str | None = No
 
 async def read_live(client: StripeClient, kinds: Iterable[str],
                     products_with_features: Iterable[str] = ()) -> LiveState:
-    """The account and every object of ``kinds``; then the feature attachments of the
-    products (by id) whose manifest entries state ``features``."""
+    """The account and every object of ``kinds``; and the feature attachments of the
+    products (by id) whose manifest entries state ``features``, read as soon as the products
+    are (not after every other kind: the longest list would delay them all)."""
     names = [name for name in kinds if not KINDS[name].parent]
-    account, *lists = await asyncio.gather(
-        client.account(), *(list_kind(client, KINDS[name]) for name in names))
-    state = LiveState(account.id, account.livemode, dict(zip(names, lists)))
     wanted = set(products_with_features)
-    product_ids = [p["id"] for p in state.objects.get("products", []) if p["id"] in wanted]
     features = KINDS["product_features"]
-    attached = await asyncio.gather(*(list_kind(client, features, pid) for pid in product_ids))
-    state.attachments = dict(zip(product_ids, attached))
+    attachments: dict[str, list[dict[str, Any]]] = {}
+    # A few attachment lists at a time: queued all at once, they would hold the client's
+    # rate limiter and concurrency bound (both first come, first served) and stall the
+    # longest paginated list, which is what the plan waits for.
+    bound = asyncio.Semaphore(max(1, client.max_concurrency // 3))
+
+    async def few(read: Awaitable[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        async with bound:
+            return await read
+
+    async def read(name: str) -> list[dict[str, Any]]:
+        objects = await list_kind(client, KINDS[name])
+        if name == "products":
+            ids = [p["id"] for p in objects if p["id"] in wanted]
+            attached = await asyncio.gather(*(few(list_kind(client, features, pid))
+                                              for pid in ids))
+            attachments.update(zip(ids, attached))
+        return objects
+
+    account, *lists = await asyncio.gather(client.account(), *(read(name) for name in names))
+    state = LiveState(account.id, account.livemode, dict(zip(names, lists)))
+    state.attachments = attachments
     return state
 
 
