@@ -19,7 +19,7 @@ def pytest_configure(config: pytest.Config) -> None:
     set_long(bool(config.getoption("--long", default=False)))
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ANN001
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     if not STATS:
         return
     mode = "long" if long_mode() else "short"

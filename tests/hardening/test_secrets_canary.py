@@ -1,0 +1,105 @@
+"""The secrets canary (``tests/canary_plugin.py``) really fails a test that leaks a secret.
+
+A small test file runs in a pytest subprocess with the canary as its only plugin: tests that
+print an API key, log a webhook signing secret or write a registered secret to stderr fail,
+with the secret masked in the report; clean, masked and exempt tests pass; the fake secrets
+appear nowhere in the subprocess's own output.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from hardening_helpers import TESTS
+
+from reconciler.stripe import mask
+
+# built at run time, so neither this file's source nor a traceback quoting it shows them whole
+FAKE_KEY = "sk_test_" + "CanaryFakeKey0123456789abcdef"
+FAKE_RK = "rk_live_" + "CanaryRestricted0123456789"
+FAKE_WHSEC = "whsec_" + "CanaryFakeSigningSecret0123"
+ODD = "odd-" + "registered-secret-4711"
+
+TEST_FILE = textwrap.dedent('''
+    import logging
+    import sys
+
+    import pytest
+
+    from reconciler.stripe import StripeClient, mask, register_secret
+
+    KEY, RK, WHSEC, ODD = sys.argv_secrets = {secrets!r}
+
+    def test_prints_key():
+        print("using", KEY)
+
+    def test_prints_restricted_key_in_setup(leaky_fixture):
+        pass
+
+    @pytest.fixture
+    def leaky_fixture():
+        print("fixture sees", RK)
+
+    def test_logs_signing_secret():
+        logging.getLogger("app").warning("hook secret %s", WHSEC)
+
+    def test_registered_secret_on_stderr():
+        register_secret(ODD)
+        print("token:", ODD, file=sys.stderr)
+
+    def test_failing_assertion_shows_key():
+        assert KEY == "something else"
+
+    def test_clean():
+        print("nothing secret here; masked:", mask(KEY))
+        logging.getLogger("app").warning("masked %s", mask(WHSEC))
+
+    def test_client_key_is_registered_then_masked_output_is_fine():
+        client = StripeClient(KEY)
+        print(repr(client))
+
+    @pytest.mark.canary_exempt(reason="prints a secret on purpose")
+    def test_exempt():
+        print(KEY)
+''')
+
+
+def test_canary_fails_leaking_tests_and_only_those(tmp_path: Path) -> None:
+    secrets = (FAKE_KEY, FAKE_RK, FAKE_WHSEC, ODD)
+    (tmp_path / "conftest.py").write_text('pytest_plugins = ["canary_plugin"]\n')
+    (tmp_path / "test_leaky.py").write_text(TEST_FILE.format(secrets=secrets))
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    env["PYTHONPATH"] = os.pathsep.join([str(TESTS), env.get("PYTHONPATH", "")])
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rfEp", "-q",
+         "--rootdir", str(tmp_path), "-c", os.devnull, str(tmp_path)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    out = proc.stdout + proc.stderr
+    # the report itself leaks nothing (captured sections are redacted); checked first, and
+    # without quoting ``out`` or a secret in the assertion (it would leak them itself)
+    leaked = [mask(secret) for secret in secrets if secret in out]
+    assert not leaked, f"shown in the report: {leaked}"
+    assert proc.returncode == 1, out
+    outcomes = {name: status for status, name in
+                re.findall(r"^(PASSED|FAILED|ERROR) test_leaky\.py::(\w+)", out, re.MULTILINE)}
+    assert outcomes == {
+        "test_prints_key": "FAILED",
+        "test_prints_restricted_key_in_setup": "ERROR",
+        "test_logs_signing_secret": "FAILED",
+        "test_registered_secret_on_stderr": "FAILED",
+        "test_failing_assertion_shows_key": "FAILED",
+        "test_clean": "PASSED",
+        "test_client_key_is_registered_then_masked_output_is_fine": "PASSED",
+        "test_exempt": "PASSED",
+    }, out
+    assert out.count("secrets canary: the test's output holds a secret") == 5, out
+    assert "sk_test_\u2026cdef in Captured stdout call" in out
+    assert "whsec_\u20260123 in Captured log call" in out
+    assert "\u20264711 in Captured stderr call" in out
+    assert "rk_live_\u20266789 in Captured stdout setup" in out
+    assert "in the failure report" in out
