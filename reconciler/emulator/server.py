@@ -28,6 +28,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client went away mid-request (killed): as Stripe does,
+            self.close_connection = True  # run nothing; an idempotency key is not spent
+            return
         emulator = self.server.emulator
         url = urlsplit(self.path)
         time.sleep(emulator.latency(url.path))
