@@ -19,11 +19,15 @@ from __future__ import annotations
 
 import random
 import signal
+import socket
+import time
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
-from apply_helpers import reconciler, show
+from apply_helpers import KEY, reconciler, show
 from hardening_helpers import record, runs
 from test_apply_crash import (
     LATENCY_MS,
@@ -33,7 +37,7 @@ from test_apply_crash import (
     _run_crash,
 )
 
-from reconciler.emulator import Faults, serve_in_thread
+from reconciler.emulator import Emulator, Faults, serve_in_thread
 from reconciler.plan import Action
 
 
@@ -91,3 +95,28 @@ def test_killed_at_a_random_point_then_resumed_converges(tmp_path: Path, run: in
         landed = _kill_twice(tmp_path, *points, resume)
     record("kill-resume", runs=1, kills=landed, converged=1, duplicates=0,
            **{f"resumed_by_{resume.replace('-', '_')}": 1})
+
+
+# -- regressions the kill-and-resume runs found --------------------------------------------------
+
+def test_found_request_cut_off_by_the_kill_runs_nothing() -> None:
+    """A client killed between the headers and the body of a write: the served emulator ran
+    the truncated request and saved its result under the Idempotency-Key, so the resumed
+    apply's complete request was refused (idempotency_key_in_use) and the run never
+    converged. As Stripe does, an incomplete request now runs nothing."""
+    emu = Emulator()
+    body = b"name=Killed+mid-request&id=prod_cut"
+    with serve_in_thread(emu) as base:
+        url = urlsplit(base)
+        head = (f"POST /v1/products HTTP/1.1\r\nHost: {url.netloc}\r\n"
+                f"Authorization: Bearer {KEY}\r\nIdempotency-Key: cut-off-1\r\n"
+                "Content-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode()
+        with socket.create_connection((url.hostname, url.port)) as sock:
+            sock.sendall(head + body[:9])  # killed part-way through the body
+        time.sleep(0.2)
+        response = httpx.post(f"{base}/v1/products", content=body, headers={
+            "Authorization": f"Bearer {KEY}", "Idempotency-Key": "cut-off-1",
+            "Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == "prod_cut"
