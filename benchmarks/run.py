@@ -121,7 +121,7 @@ def _minimum(live_counts: dict[str, int], featured: int) -> dict[str, Any]:
 
 
 def bench_plan(emulator: Emulator, manifest, latency_ms: float, rate: float | None,
-               max_concurrency: int) -> dict[str, Any]:
+               max_concurrency: int, burst: float | None = None) -> dict[str, Any]:
     featured = sum(1 for e in manifest.entries["products"].values() if "features" in e.spec)
     snapshot = {"objects": None}
 
@@ -136,7 +136,8 @@ def bench_plan(emulator: Emulator, manifest, latency_ms: float, rate: float | No
     minimum = _minimum(live_counts, featured)
 
     async def served(url: str, rate: float | None):
-        async with _client(url, rate=rate, max_concurrency=max_concurrency) as client:
+        async with _client(url, rate=rate, max_concurrency=max_concurrency,
+                           burst=burst if rate else None) as client:
             started = time.perf_counter()
             plan = await make_plan(manifest, client, PlanOptions())
             return plan, time.perf_counter() - started, client.retries
@@ -156,7 +157,7 @@ def bench_plan(emulator: Emulator, manifest, latency_ms: float, rate: float | No
     issued, limited, per_route = _requests(emulator)
     latency = latency_ms / 1000
     critical = minimum["chain"] * latency
-    burst = max(1.0, math.floor(rate / 4)) if rate else math.inf
+    burst = (burst or max(1.0, math.floor(rate / 4))) if rate else math.inf
     rate_bound = ((max(0.0, issued - burst) / rate) + latency) if rate else 0.0
     return {
         "objects": sum(live_counts.values()), "live_counts": live_counts, **minimum,
@@ -250,7 +251,8 @@ def _fmt(x: Any, spec: str = ".2f") -> str:
 def table(results: dict[str, Any]) -> str:
     cfg = results["config"]
     lines = [f"latency {cfg['latency_ms']:g} ms/request, rate {cfg['rate'] or 'unlimited'} req/s "
-             f"(emulator and client), client max_concurrency {cfg['max_concurrency']}", "",
+             f"(emulator and client), client max_concurrency {cfg['max_concurrency']}, "
+             f"client burst {cfg.get('burst') or 'default (rate / 4)'}", "",
              "| objects | plan requests (min) | ratio | 429s | critical path s | plan wall s, "
              "no rate limit | wall/critical | rate bound s | plan wall s | wall/critical "
              "| wall/max(critical, rate bound) | plan CPU s | validate s (load+validate) "
@@ -324,6 +326,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         help="apply parallelism (default 8, the CLI's)")
     parser.add_argument("--max-concurrency", type=int, default=DEFAULT_MAX_CONCURRENCY,
                         help="client requests in flight (default: the client's)")
+    parser.add_argument("--burst", type=float, help="client token bucket size for the plan "
+                        "measurement (default: the client's, rate / 4)")
     parser.add_argument("--repeat", type=int, default=3, help="best of N for CPU and validate")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--quick", action="store_true",
@@ -340,7 +344,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "command": "python -m benchmarks.run " + " ".join(sys.argv[1:] if argv is None else argv),
         "config": {"sizes": sizes, "latency_ms": latency, "rate": rate or None,
                    "apply_n": apply_n, "parallelism": args.parallelism,
-                   "max_concurrency": args.max_concurrency, "repeat": repeat},
+                   "max_concurrency": args.max_concurrency, "burst": args.burst,
+                   "repeat": repeat},
         "machine": machine(), "targets_set": TARGETS, "sizes": []}
     with tempfile.TemporaryDirectory(prefix="reconciler-bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -356,7 +361,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             asyncio.run(_seed(emulator, manifest))
             size["seed_s"] = time.perf_counter() - started
             print(f"[{n}] planning against the served emulator ...", file=sys.stderr, flush=True)
-            plan = bench_plan(emulator, manifest, latency, rate, args.max_concurrency)
+            plan = bench_plan(emulator, manifest, latency, rate, args.max_concurrency, args.burst)
             live = plan.pop("_live")
             size["plan"] = plan
             size.update(bench_plan_cpu(manifest, live, repeat))

@@ -56,6 +56,9 @@ class _Handler(BaseHTTPRequestHandler):
 class EmulatorServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops the connection attempts of a client that
+    # opens more at once (a plan opens one per kind): each then waits out a 1 s SYN retry
+    request_queue_size = 128
 
     def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 12111) -> None:
         self.emulator = emulator
