@@ -10,7 +10,7 @@ ROOT = Path(__file__).parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import run  # noqa: E402
+from benchmarks import run
 
 
 def test_quick_run_prints_a_table_and_writes_json(tmp_path, capsys):
