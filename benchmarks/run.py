@@ -11,10 +11,11 @@ For each catalog size (objects spread over every manifest kind, :mod:`benchmarks
   against the minimum, wall time against the critical path and the rate bound, and 429s;
 * **plan CPU**: ``build_plan`` on the live state already in memory, ``time.process_time``
   (best of ``--repeat``);
-* **plan RSS**: a subprocess plans the catalog against the served emulator (no latency, no
-  rate limit, to keep it short: memory does not depend on pacing) and reports its own peak
-  RSS (``resource.getrusage(RUSAGE_SELF).ru_maxrss``, which includes the interpreter and its
-  imports; the RSS right after the imports is reported too).
+* **plan RSS**: a subprocess loads, validates and plans the catalog against the served
+  emulator (no latency, no rate limit, to keep it short: memory does not depend on pacing)
+  and reports its own peak RSS, ``VmHWM`` (interpreter and imports included; the peak right
+  after the imports is reported too). Not ``ru_maxrss``: on Linux it survives ``execve`` and
+  would report the harness's own size (it holds the seeded emulator), see ``rss_child``.
 
 Then once, **apply** of ``--apply-n`` creates (a generated catalog of that size against an
 empty served emulator with the same latency and rate): requests/s with ``--parallelism``
@@ -195,7 +196,7 @@ def bench_rss(emulator: Emulator, directory: Path) -> dict[str, Any]:
     child = json.loads(out.stdout.strip().splitlines()[-1])
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"plan_rss_mb": child["peak_mb"], "rss_after_imports_mb": child["imports_mb"],
-            "rss_children_max_mb": children}
+            "child_ru_maxrss_mb": child["ru_maxrss_mb"], "rss_children_max_mb": children}
 
 
 def bench_apply(n: int, latency_ms: float, rate: float | None, parallelism: int,
