@@ -295,6 +295,7 @@ FOUND = {
     "bad-int": "prices:\n  p:\n    unit_amount: !!int abc\n",
     "bad-float": "tax_rates:\n  t:\n    percentage: !!float x\n",
     "bad-explicit-timestamp": "coupons:\n  c:\n    redeem_by: !!timestamp 2026-13-45\n",
+    "bad-timestamp-shape": "coupons: !!timestamp a\n",  # AttributeError (long mode found it)
     # a plain scalar that looks like a date but is not one (February 30th)
     "impossible-date": "coupons:\n  c:\n    percent_off: 10\n    redeem_by: 2026-02-30\n",
 }
