@@ -7,7 +7,9 @@ account holds examples/saas, a saved plan changes it into a variant with every s
 detached feature); the CLI applies it in a subprocess against the served emulator (120 ms of
 latency per request) and is killed once the emulator has seen N writes. Each run draws from
 its seed: N (anywhere from the first write to the last but one), whether the apply is killed
-once or twice in a row (the second time while resuming), and how it is finished (the saved
+right then, up to two latencies later (so the kill may cut a request in flight, or come after
+the apply finished: then it is an ordinary re-run), or twice in a row (the second time while
+resuming), and how it is finished (the saved
 plan, which resumes through its journal, or ``apply PATHS --auto-approve``, a new plan).
 Every run must converge (the next plan is empty) with exactly one object in use per entry,
 nothing created twice and nothing stored that no manifest asked for.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import random
 import signal
 import socket
+import subprocess
 import time
 from functools import cache
 from pathlib import Path
@@ -27,7 +30,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from apply_helpers import KEY, reconciler, show
+from apply_helpers import KEY, cli_command, cli_env, reconciler, show, write_count
 from hardening_helpers import record, runs
 from test_apply_crash import (
     LATENCY_MS,
@@ -51,27 +54,56 @@ def _total_writes() -> int:
         return sum(len(c.steps) for c in plan.pending)
 
 
-def _draw(seed: int) -> tuple[list[int], str]:
+def _draw(seed: int) -> tuple[list[tuple[int, float]], str]:
+    """(kill points, how to finish): each point is (writes seen, then seconds more)."""
     rnd = random.Random(seed)
     total = _total_writes()
-    kills = 1 if rnd.random() < 0.7 else 2
-    points = [rnd.randint(1, total - 1)] if kills == 1 else [
-        rnd.randint(1, total // 2), rnd.randint(1, total // 2)]
+    shape = rnd.random()
+    if shape < 0.5:  # once, right as the N-th write lands
+        points = [(rnd.randint(1, total - 1), 0.0)]
+    elif shape < 0.8:  # once, up to two latencies later: mid-request, or between requests
+        points = [(rnd.randint(1, total - 1), rnd.uniform(0.001, 2 * LATENCY_MS / 1000))]
+    else:  # twice in a row, the second time while resuming
+        points = [(rnd.randint(1, total // 2), 0.0), (rnd.randint(1, total // 2), 0.0)]
     return points, rnd.choice(["saved-plan", "manifests"])
 
 
-def _kill_twice(tmp_path: Path, first: int, second: int, resume: str) -> int:
-    """Killed at ``first`` writes, killed again ``second`` writes into the resumed run (if it
-    gets that far), then finished; returns how many kills landed."""
+def _kill_at(base: str, cwd: Path, plan_file: Path, emu: Emulator, writes: int,
+             delay: float) -> int:
+    """``_kill_after_writes`` with ``delay`` seconds more before the SIGKILL; returns the
+    process's return code (0: it finished first)."""
+    if not delay:
+        return _kill_after_writes(base, cwd, plan_file, emu, writes)[1]
+    start = write_count(emu)
+    proc = subprocess.Popen(cli_command("apply", str(plan_file), base=base), cwd=cwd,
+                            env=cli_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while write_count(emu) - start < writes and proc.poll() is None:
+            assert time.monotonic() < deadline, "the apply never got that far"
+            time.sleep(0.002)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    time.sleep(3 * LATENCY_MS / 1000)  # requests already sent land (or not)
+    return proc.returncode
+
+
+def _kill_then_finish(tmp_path: Path, points: list[tuple[int, float]], resume: str) -> int:
+    """Killed at each point in turn (the later ones while resuming, if they get that far),
+    then finished; returns how many kills landed."""
     emu, target, plan, plan_file = _prepare(tmp_path)
     replaced = {c.address for c in plan.pending if c.action is Action.REPLACE}
     landed = 0
     with serve_in_thread(emu) as base:
-        for writes in (first, second):
+        for writes, delay in points:
             emu.set_faults(Faults(latency_ms=LATENCY_MS))
-            _, code = _kill_after_writes(base, tmp_path, plan_file, emu, writes)
-            landed += code == -signal.SIGKILL
-        assert landed >= 1, "the first apply finished before it was killed"
+            landed += _kill_at(base, tmp_path, plan_file, emu, writes, delay) == -signal.SIGKILL
         emu.set_faults(Faults())
         if resume == "saved-plan":
             proc = reconciler("apply", str(plan_file), cwd=tmp_path, base=base)
@@ -88,12 +120,16 @@ def _kill_twice(tmp_path: Path, first: int, second: int, resume: str) -> int:
 def test_killed_at_a_random_point_then_resumed_converges(tmp_path: Path, run: int) -> None:
     seed = 9000 + run
     points, resume = _draw(seed)
-    if len(points) == 1:
-        _run_crash(tmp_path, points[0], resume)  # asserts the kill landed mid-apply
+    if points == [(points[0][0], 0.0)]:
+        _run_crash(tmp_path, points[0][0], resume)  # asserts the kill landed mid-apply
         landed = 1
     else:
-        landed = _kill_twice(tmp_path, *points, resume)
+        landed = _kill_then_finish(tmp_path, points, resume)
+        if len(points) == 2:
+            assert landed >= 1, "the first apply finished before it was killed"
     record("kill-resume", runs=1, kills=landed, converged=1, duplicates=0,
+           delayed_kills=sum(delay > 0 for _, delay in points),
+           finished_before_kill=len(points) - landed,
            **{f"resumed_by_{resume.replace('-', '_')}": 1})
 
 
