@@ -116,9 +116,9 @@ class _Planner:
         if "active" in kind.update_params and "active" not in desired_live:
             desired_live["active"] = True  # a managed object archived out of band comes back
         diffs = diff(kind, desired_live, live, ignore)
-        if kind.name == "prices" and any(d.path == "lookup_key" for d in diffs):
-            if self.lookup_key_taken(entry.key, params.get("lookup_key"), live):
-                return None
+        moves_key = kind.name == "prices" and any(d.path == "lookup_key" for d in diffs)
+        if moves_key and self.lookup_key_taken(entry.key, params.get("lookup_key"), live):
+            return None
         common = {"live_id": live["id"], "live_digest": digest(live), "phase": phase}
         replacing = [d for d in diffs if d.forces_replacement]
         if replacing:
