@@ -35,7 +35,11 @@ def featured(n_products: int) -> int:
 
 def catalog(n: int) -> dict[str, dict[str, Any]]:
     """A valid manifest document of about ``n`` entries (exactly ``sum(counts(n).values())``)."""
-    c = counts(n)
+    return catalog_of(counts(n))
+
+
+def catalog_of(c: dict[str, int]) -> dict[str, dict[str, Any]]:
+    """A valid manifest document with ``c[kind]`` entries of each kind."""
     doc: dict[str, dict[str, Any]] = {kind: {} for kind in
                                       ("features", "meters", "payment_method_configurations",
                                        "shipping_rates", "tax_rates", "webhook_endpoints",

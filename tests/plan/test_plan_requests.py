@@ -17,6 +17,7 @@ import time
 import yaml
 from support import emulator_client
 
+from benchmarks.catalog import catalog_of, featured
 from reconciler.apply import apply
 from reconciler.kinds import KINDS, MANIFEST_KINDS
 from reconciler.manifests import load_valid
@@ -25,52 +26,12 @@ from reconciler.plan import PlanOptions, make_plan
 COUNTS = {"prices": 1000, "products": 200, "features": 100, "meters": 100,
           "payment_method_configurations": 100, "shipping_rates": 100, "tax_rates": 100,
           "webhook_endpoints": 100, "coupons": 100, "promotion_codes": 100}
-WITH_FEATURES = 60  # products that state `features` (each costs one list of its own)
-
-
-def catalog() -> dict:
-    doc: dict = {kind: {} for kind in COUNTS}
-    for i in range(COUNTS["features"]):
-        doc["features"][f"feature-{i}"] = {"name": f"Feature {i}", "lookup_key": f"feature_{i}"}
-    for i in range(COUNTS["meters"]):
-        doc["meters"][f"meter-{i}"] = {"display_name": f"Meter {i}", "event_name": f"event_{i}",
-                                       "default_aggregation": {"formula": "sum"}}
-    for i in range(COUNTS["payment_method_configurations"]):
-        doc["payment_method_configurations"][f"config-{i}"] = {
-            "name": f"Config {i}", "card": {"display_preference": {"preference": "on"}}}
-    for i in range(COUNTS["shipping_rates"]):
-        doc["shipping_rates"][f"ship-{i}"] = {
-            "display_name": f"Ship {i}", "fixed_amount": {"amount": 100 + i, "currency": "usd"}}
-    for i in range(COUNTS["tax_rates"]):
-        doc["tax_rates"][f"tax-{i}"] = {"display_name": f"Tax {i}", "percentage": i % 30 + 1,
-                                        "inclusive": i % 2 == 0}
-    for i in range(COUNTS["webhook_endpoints"]):
-        doc["webhook_endpoints"][f"hook-{i}"] = {"url": f"https://example.com/hooks/{i}",
-                                                 "enabled_events": ["invoice.paid"]}
-    for i in range(COUNTS["products"]):
-        product: dict = {"name": f"Product {i}"}
-        if i < WITH_FEATURES:
-            product["features"] = [f"feature-{i % 100}", f"feature-{(i + 1) % 100}"]
-        doc["products"][f"product-{i}"] = product
-    for i in range(COUNTS["prices"]):
-        price: dict = {"product": f"product-{i % COUNTS['products']}", "currency": "usd",
-                       "unit_amount": 100 + i, "recurring": {"interval": "month"}}
-        if i % 10 == 0:
-            price["recurring"].update(usage_type="metered", meter=f"meter-{i // 10}")
-        if i % 3 == 0:
-            price["lookup_key"] = f"price_{i}"
-        doc["prices"][f"price-{i}"] = price
-    for i in range(COUNTS["coupons"]):
-        doc["coupons"][f"coupon-{i}"] = {"percent_off": i % 50 + 1, "duration": "once"}
-    for i in range(COUNTS["promotion_codes"]):
-        doc["promotion_codes"][f"code-{i}"] = {
-            "code": f"CODE{i}", "promotion": {"type": "coupon", "coupon": f"coupon-{i}"}}
-    return doc
+WITH_FEATURES = featured(COUNTS["products"])  # products that state `features`
 
 
 def test_plan_reads_each_kind_in_pages_of_100_and_never_one_object(emulator, tmp_path):
     path = tmp_path / "catalog.yaml"
-    path.write_text(yaml.safe_dump(catalog(), sort_keys=False))
+    path.write_text(yaml.safe_dump(catalog_of(COUNTS), sort_keys=False))
     manifest = load_valid([path])
 
     async def main():
@@ -92,12 +53,15 @@ def test_plan_reads_each_kind_in_pages_of_100_and_never_one_object(emulator, tmp
     expected = {f"GET {KINDS[kind].path}": math.ceil(n / 100) for kind, n in live.items()}
     assert set(expected) == {f"GET {k.path}" for k in MANIFEST_KINDS.values()}
     features_path = f"GET {KINDS['product_features'].path}"
-    budget = sum(expected.values()) + WITH_FEATURES + 1
-    assert sum(counts.values()) <= budget, counts
-    for name, n in expected.items():
-        assert counts.get(name, 0) <= n, (name, counts.get(name), n)
-    assert counts.get(features_path, 0) <= WITH_FEATURES
-    assert counts.get("GET /v1/account", 0) <= 1
+    # exactly the minimum: one list per 100 objects of a kind, one feature list per product
+    # that states `features`, one account read
+    assert {k: counts.get(k, 0) for k in expected} == expected, counts
+    features = [p for p, products in catalog_of(COUNTS)["products"].items()
+                if "features" in products]
+    assert counts.get(features_path, 0) == len(features) == WITH_FEATURES
+    account = counts.get("GET /v1/account", 0)
+    assert account <= 1  # read once per client, and this client read it for the first plan
+    assert sum(counts.values()) == sum(expected.values()) + WITH_FEATURES + account, counts
     assert not [name for name in counts if not name.startswith("GET ")], counts
     singles = [name for name in counts if re.search(r"\{[a-z_]+\}$", name)]
     assert not singles, f"single-object GETs: {singles}"
