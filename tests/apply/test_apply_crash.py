@@ -54,9 +54,9 @@ def _prepare(tmp_path: Path):
 
 
 def _kill_after_writes(base: str, cwd: Path, plan_file: Path, emu: Emulator,
-                       writes: int) -> tuple[int, int]:
-    """Start ``apply PLAN`` and SIGKILL it once the emulator has seen ``writes`` more
-    writes; returns (writes seen when killed, the process's return code)."""
+                       writes: int, delay: float = 0.0) -> tuple[int, int]:
+    """Start ``apply PLAN`` and SIGKILL it ``delay`` seconds after the emulator has seen
+    ``writes`` more writes; returns (writes seen when killed, the process's return code)."""
     start = write_count(emu)
     proc = subprocess.Popen(cli_command("apply", str(plan_file), base=base), cwd=cwd,
                             env=cli_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -65,7 +65,8 @@ def _kill_after_writes(base: str, cwd: Path, plan_file: Path, emu: Emulator,
     try:
         while write_count(emu) - start < writes and proc.poll() is None:
             assert time.monotonic() < deadline, "the apply never got that far"
-            time.sleep(0.005)
+            time.sleep(0.002)
+        time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.communicate(timeout=30)
     finally:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import random
 import signal
 import socket
-import subprocess
 import time
 from functools import cache
 from pathlib import Path
@@ -30,7 +29,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from apply_helpers import KEY, cli_command, cli_env, reconciler, show, write_count
+from apply_helpers import KEY, reconciler, show
 from hardening_helpers import record, runs
 from test_apply_crash import (
     LATENCY_MS,
@@ -70,28 +69,9 @@ def _draw(seed: int) -> tuple[list[tuple[int, float]], str]:
 
 def _kill_at(base: str, cwd: Path, plan_file: Path, emu: Emulator, writes: int,
              delay: float) -> int:
-    """``_kill_after_writes`` with ``delay`` seconds more before the SIGKILL; returns the
+    """SIGKILL ``apply PLAN`` ``delay`` seconds after the ``writes``-th write; returns the
     process's return code (0: it finished first)."""
-    if not delay:
-        return _kill_after_writes(base, cwd, plan_file, emu, writes)[1]
-    start = write_count(emu)
-    proc = subprocess.Popen(cli_command("apply", str(plan_file), base=base), cwd=cwd,
-                            env=cli_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 60
-        while write_count(emu) - start < writes and proc.poll() is None:
-            assert time.monotonic() < deadline, "the apply never got that far"
-            time.sleep(0.002)
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    time.sleep(3 * LATENCY_MS / 1000)  # requests already sent land (or not)
-    return proc.returncode
+    return _kill_after_writes(base, cwd, plan_file, emu, writes, delay)[1]
 
 
 def _kill_then_finish(tmp_path: Path, points: list[tuple[int, float]], resume: str) -> int:
