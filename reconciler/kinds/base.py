@@ -137,6 +137,8 @@ class Kind:
     replaces_when: ReplacementRule | None = None  # (path, old, new): mutable-but-one-way fields
     defaults: Mapping[str, Any] = field(default_factory=dict)  # what Stripe sets when omitted
     built_in: Callable[[dict[str, Any]], bool] | None = None  # objects every account has
+    create_warnings: tuple[str, ...] = ()  # said in a plan that creates one
+    replace_warnings: tuple[str, ...] = ()  # said in a plan that replaces one
 
     @property
     def top_level(self) -> bool:

@@ -37,4 +37,8 @@ KIND = Kind(
     unordered=frozenset({"enabled_events"}),
     normalize_live=_normalize,
     defaults={"disabled": False},
+    create_warnings=(("the signing secret is returned only once, at creation; apply with "
+                     "--secrets-out FILE to keep it"),),
+    replace_warnings=(("re-creating this endpoint gives it a NEW signing secret; update the "
+                      "receiving service"),),
 )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler import __version__
-from reconciler.kinds import KINDS, MANIFEST_KINDS, Kind, Removal, Replacement
+from reconciler.kinds import KINDS, MANIFEST_KINDS, Identity, Kind, Removal, Replacement
 from reconciler.manifests import Entry, Manifest
 from reconciler.reference import API_VERSION
 from reconciler.stripe import StripeClient
@@ -108,7 +108,7 @@ class _Planner:
                 return None
             fields = tuple(FieldDiff(p, None, v) for p, v in _flatten(params))
             return Change(kind.name, entry.key, Action.CREATE, ("create",), None, fields,
-                          tuple(steps.create(kind, params) + then), self.warn_create(kind),
+                          tuple(steps.create(kind, params) + then), kind.create_warnings,
                           phase=phase)
         self.ids[(kind.name, entry.key)] = live["id"]
         ignore = tuple(entry.options.get("ignore_changes", ()))
@@ -175,7 +175,7 @@ class _Planner:
             refusal = (f"{address}: changing {fields} would replace {live['id']}, but the "
                        "entry has prevent_destroy")
         elif kind.replacement is Replacement.REFUSE and (
-                not self.options.force or kind.name == "products"):
+                not self.options.force or kind.identity is Identity.ID):  # an id is taken
             refusal = f"{address}: cannot change {fields}: {kind.replacement_note}"
         if refusal:
             self.problems.append(refusal)
@@ -184,22 +184,12 @@ class _Planner:
             # reported, not planned: the change has no steps
             return Change(kind.name, entry.key, Action.REPLACE, ("delete", "create"),
                           diffs=tuple(diffs), **common)
-        warnings = self.warn_create(kind)
-        if kind.name == "webhook_endpoints":
-            warnings += (("re-creating this endpoint gives it a NEW signing secret; update "
-                         "the receiving service"),)
+        warnings = kind.create_warnings + kind.replace_warnings
         actions = (kind.replacement.actions if kind.replacement is not Replacement.REFUSE
                    else ("delete", "create"))
         return Change(kind.name, entry.key, Action.REPLACE, actions, diffs=tuple(diffs),
                       steps=tuple(steps.replace(kind, live["id"], params, then)),
                       warnings=warnings, **common)
-
-    @staticmethod
-    def warn_create(kind: Kind) -> tuple[str, ...]:
-        if kind.name == "webhook_endpoints":
-            return (("the signing secret is returned only once, at creation; apply with "
-                    "--secrets-out FILE to keep it"),)
-        return ()
 
     def settle_default_prices(self) -> None:
         """Point products at default prices that exist and stay.
