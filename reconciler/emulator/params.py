@@ -14,8 +14,10 @@ Error codes, as Stripe answers them:
 - a bad enum value, boolean, number, decimal, currency, or a hash/array where a scalar is due
   (and the reverse): ``code`` null, as Stripe does for these; ``param`` always names the field.
 
-Currencies are recognised by name (``currency``, ``*_currency`` and the keys of
-``currency_options``) and checked against the ISO list shipped with the reference.
+Currencies are checked against the ISO list shipped with the reference. The reference types
+them as plain strings, so a *declared* parameter named ``currency`` or ``*_currency`` is one,
+and so is each key of a declared ``currency_options``; the keys of a map (``metadata``) are the
+caller's data, never parameter names, whatever they are called.
 """
 
 from __future__ import annotations
@@ -54,11 +56,20 @@ def _object(value: Any, props: Mapping[str, Spec], path: Path, explain: Explain)
         here = (*path, name)
         if sub is None:
             raise unknown_parameter(bracket(here), _hint(name, props, here, explain))
-        out[name] = _value(raw, sub, here, explain)
+        out[name] = _value(raw, _declared(name, sub), here, explain)
     for name, sub in props.items():
         if sub.get("required") and name not in value:
             raise missing_parameter(bracket((*path, name)))
     return out
+
+
+def _declared(name: str, spec: Spec) -> Spec:
+    """The spec of a declared parameter, marked as a currency (or keyed by one) by its name."""
+    if name == "currency" or name.endswith("_currency"):
+        return {**spec, "format": "currency"}
+    if name == "currency_options":
+        return {**spec, "keys": "currency"}
+    return spec
 
 
 def _hint(name: str, props: Mapping[str, Spec], path: Path, explain: Explain) -> str:
@@ -94,7 +105,7 @@ def _value(raw: Any, spec: Spec, path: Path, explain: Explain) -> Any:
         return raw
     if not isinstance(raw, str):
         raise invalid(f"Invalid {kind or 'value'} for {name}: expected a single value.", name)
-    return _scalar(raw, spec, path)
+    return _scalar(raw, spec, name)
 
 
 def _any_of(raw: Any, spec: Spec, path: Path, explain: Explain) -> Any:
@@ -134,14 +145,13 @@ def _map(raw: Any, spec: Spec, path: Path, explain: Explain) -> dict:
         if item == "" and values.get("type") == "string":
             out[key] = None  # metadata[k]= removes that key
             continue
-        if path[-1] == "currency_options":
+        if spec.get("keys") == "currency":
             key = _currency(key, bracket((*path, key)))
         out[key] = _value(item, values, (*path, key), explain)
     return out
 
 
-def _scalar(raw: str, spec: Spec, path: Path) -> Any:
-    name = bracket(path)
+def _scalar(raw: str, spec: Spec, name: str) -> Any:
     kind = spec.get("type")
     if kind == "integer":
         if not _INTEGER.match(raw):
@@ -159,8 +169,7 @@ def _scalar(raw: str, spec: Spec, path: Path) -> Any:
         raise invalid(f"Invalid {name}: must be one of {choices}", name)
     if spec.get("format") == "decimal":
         return _decimal(raw, name)
-    leaf = path[-1]
-    if leaf == "currency" or leaf.endswith("_currency"):
+    if spec.get("format") == "currency":
         return _currency(raw, name)
     return raw
 

@@ -74,6 +74,18 @@ def test_invalid_values_name_the_parameter(query: str, code: str | None, param: 
     assert (caught.value.status, caught.value.code, caught.value.param) == (400, code, param)
 
 
+def test_metadata_keys_named_like_currencies_are_free_text(api: Api) -> None:
+    """Only a declared parameter is a currency; a metadata key of that name is the user's data."""
+    metadata = {"currency": "dollars", "default_currency": "xyz", "currency_options": "any"}
+    product = api.create("/v1/products", name="Mug", metadata=metadata)
+    assert product["metadata"] == metadata
+    price = api.create("/v1/prices", product=product["id"], currency="usd", unit_amount=5,
+                       metadata={"billing_currency": "x"})
+    assert price["metadata"] == {"billing_currency": "x"}
+    error_of(api.post("/v1/prices", {"product": product["id"], "currency": "xyz", "unit_amount": 5}),
+             400, None, "currency")
+
+
 def test_unknown_parameter_suggests_the_near_name(api: Api) -> None:
     error = error_of(api.post("/v1/products", {"name": "x", "descripton": "y"}), 400,
                      "parameter_unknown", "descripton")

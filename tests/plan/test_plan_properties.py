@@ -584,8 +584,6 @@ def test_a_seeded_catalog_plans_no_changes_and_its_json_round_trips(doc):
         plan.to_dict(include_noops=True))
 
 
-@pytest.mark.xfail(strict=True, reason="emulator bug: a metadata key named 'currency' (or "
-                   "'*_currency') is validated as a currency code (emulator/params.py _scalar)")
 def test_metadata_key_named_currency_is_only_metadata():
     doc = {"products": {"mug": {"name": "Mug"}},
            "prices": {"mug": {"product": "mug", "currency": "usd", "unit_amount": 500,
