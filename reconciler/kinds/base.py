@@ -65,18 +65,39 @@ class Replacement(enum.Enum):
 
 
 @dataclass(frozen=True)
+class Link:
+    """One reference between two manifest entries, as a :data:`LinkCheck` sees it."""
+
+    key: str  # manifest key of the entry that holds the reference
+    entry: Mapping[str, Any]
+    target_key: str
+    target: Mapping[str, Any]  # the entry the reference names
+
+
+LinkCheck = Callable[[Link], Iterable[Finding]]
+"""A rule Stripe applies to a pair of objects, which neither entry can be checked for alone.
+Its findings are paths in the referring entry; a finding at the reference itself means the
+entry may not name that target."""
+
+
+@dataclass(frozen=True)
 class Reference:
     """A manifest field whose value names an entry of another kind by its manifest key.
 
     ``path`` is dotted; ``[]`` marks list items (``applies_to.products[]``). A ``deferred``
     reference is set by an update after both objects exist, so it does not order creation
     (a product's ``default_price`` points at a price that itself needs the product).
+    ``checks`` are Stripe's rules about the pair, run once the target is found.
     """
 
     path: str
     kind: str
     deferred: bool = False
     tool_field: bool = False  # the field is ours, not a Stripe parameter (product `features`)
+    checks: tuple[LinkCheck, ...] = ()
+
+    def findings(self, link: Link) -> list[Finding]:
+        return [finding for check in self.checks for finding in check(link)]
 
     def values(self, entry: Mapping[str, Any]) -> list[tuple[Path, str]]:
         """Every (path, manifest key) this reference holds in one entry."""

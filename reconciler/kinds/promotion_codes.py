@@ -7,7 +7,7 @@ old code before creating the new one. Stripe has no DELETE: removal archives.
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Finding, Identity, Kind, Reference, Removal, Replacement
+from .base import Finding, Identity, Kind, Link, Reference, Removal, Replacement
 
 
 def _minimum_amount(entry: Mapping[str, Any]) -> list[Finding]:
@@ -20,6 +20,28 @@ def _minimum_amount(entry: Mapping[str, Any]) -> list[Finding]:
     return []
 
 
+def _above(value: Any, limit: Any) -> bool:
+    """Whether both are integers and ``value`` is larger (other types are schema errors)."""
+    numbers = [v for v in (value, limit) if isinstance(v, int) and not isinstance(v, bool)]
+    return len(numbers) == 2 and value > limit
+
+
+def _within_coupon(link: Link) -> list[Finding]:
+    """Stripe refuses a code that promises more than its coupon: more redemptions than the
+    coupon's max_redemptions, or an expiry after its redeem_by."""
+    code, coupon = link.entry, link.target
+    findings: list[Finding] = []
+    if _above(code.get("max_redemptions"), coupon.get("max_redemptions")):
+        findings.append((("max_redemptions",), (
+            f"max_redemptions {code['max_redemptions']} is above the max_redemptions of "
+            f"coupons '{link.target_key}' ({coupon['max_redemptions']})")))
+    if _above(code.get("expires_at"), coupon.get("redeem_by")):
+        findings.append((("expires_at",), (
+            f"expires_at {code['expires_at']} is after the redeem_by of coupons "
+            f"'{link.target_key}' ({coupon['redeem_by']})")))
+    return findings
+
+
 KIND = Kind(
     name="promotion_codes",
     stripe_object="promotion_code",
@@ -29,7 +51,7 @@ KIND = Kind(
     natural_key_casefold=True,
     removal=Removal.ARCHIVE,
     replacement=Replacement.ARCHIVE_THEN_CREATE,
-    references=(Reference("promotion.coupon", "coupons"),),
+    references=(Reference("promotion.coupon", "coupons", checks=(_within_coupon,)),),
     constraints={
         "code": {"pattern": "^[a-zA-Z0-9-]+$"},
         "max_redemptions": {"minimum": 1},

@@ -2,7 +2,9 @@
 
 Schema errors from jsonschema are rewritten into messages a person can act on (with "did you
 mean" hints) and placed at the file:line:column of the offending key or value. Every problem
-of every entry is reported; nothing stops at the first.
+of every entry is reported; nothing stops at the first. A reference that resolves is also held
+to the rules Stripe applies to the pair it links (a promotion code may not outlast its
+coupon); each kind declares those rules with the reference, so no kind is special here.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from reconciler.kinds import MANIFEST_KINDS
+from reconciler.kinds import MANIFEST_KINDS, Link
 
 from .errors import Issue
 from .hints import hint, type_hint
@@ -191,10 +193,15 @@ def _semantic_issues(manifest: Manifest) -> Iterator[Issue]:
 def _reference_issues(manifest: Manifest) -> Iterator[Issue]:
     for entry in manifest:
         for ref in MANIFEST_KINDS[entry.kind].references:
+            targets = manifest.entries[ref.kind]
             for path, target in ref.values(entry.fields):
-                if manifest.get(ref.kind, target) is None:
+                if target not in targets:
                     yield _issue(entry, path, f"refers to {ref.kind} '{target}', which no "
-                                 f"manifest defines{hint(target, manifest.entries[ref.kind])}")
+                                 f"manifest defines{hint(target, targets)}")
+                    continue
+                link = Link(entry.key, entry.fields, target, targets[target].fields)
+                for where, message in ref.findings(link):
+                    yield _issue(entry, where, message)
 
 
 def _uniqueness_issues(manifest: Manifest) -> Iterator[Issue]:

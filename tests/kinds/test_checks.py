@@ -2,7 +2,7 @@
 
 import pytest
 
-from reconciler.kinds import KINDS
+from reconciler.kinds import KINDS, Link
 
 
 def messages(kind, entry):
@@ -52,3 +52,30 @@ def test_other_kind_checks():
     assert messages("shipping_rates", {"display_name": "x"})[0][0] == ()
     assert messages("webhook_endpoints", {"enabled_events": ["*", "invoice.paid"]})[0][0] == ("enabled_events",)
     assert messages("webhook_endpoints", {"enabled_events": ["*"]}) == []
+
+
+def link_findings(kind, path, entry, target, key="k", target_key="t"):
+    """What the checks of ``kind``'s reference at ``path`` find for one pair of entries."""
+    ref = next(r for r in KINDS[kind].references if r.path == path)
+    return ref.findings(Link(key, entry, target_key, target))
+
+
+@pytest.mark.parametrize("code,coupon,expected", [
+    ({"max_redemptions": 101}, {"max_redemptions": 100},
+     [(("max_redemptions",), "max_redemptions 101 is above the max_redemptions of coupons "
+                             "'t' (100)")]),
+    ({"max_redemptions": 100}, {"max_redemptions": 100}, []),
+    ({"max_redemptions": 101}, {}, []),
+    ({}, {"max_redemptions": 1}, []),
+    ({"expires_at": 1700000001}, {"redeem_by": 1700000000},
+     [(("expires_at",), "expires_at 1700000001 is after the redeem_by of coupons 't' "
+                        "(1700000000)")]),
+    ({"expires_at": 1700000000}, {"redeem_by": 1700000000}, []),
+    ({"expires_at": 1700000001}, {"max_redemptions": 5}, []),
+    # wrong types are the schema's to report, not compared here
+    ({"max_redemptions": "500"}, {"max_redemptions": 100}, []),
+    ({"max_redemptions": True}, {"max_redemptions": 0}, []),
+    ({"expires_at": 1700000001}, {"redeem_by": "2023-11-14"}, []),
+])
+def test_promotion_code_stays_within_its_coupon(code, coupon, expected):
+    assert link_findings("promotion_codes", "promotion.coupon", code, coupon) == expected
