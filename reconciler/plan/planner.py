@@ -8,7 +8,7 @@ placeholder the applier resolves). Safety rules (conflicts, refused replacements
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler import __version__
@@ -19,12 +19,13 @@ from reconciler.stripe import StripeClient
 
 from . import steps
 from .attachments import plan_attachments
+from .default_prices import DefaultPrices
 from .desired import desired, ref
 from .diff import diff
 from .guards import check_guards
 from .live import LiveState, read_for
 from .match import Matches, match_kind
-from .model import SELF, Action, Change, FieldDiff, Plan, Step, digest
+from .model import Action, Change, FieldDiff, Plan, Step, digest
 from .ownership import DEFAULT_STACK, owner
 
 
@@ -64,10 +65,7 @@ class _Planner:
         self.problems: list[str] = []
         self.matches: dict[str, Matches] = {}
         self.warnings: list[str] = []
-        self.defaults: dict[str, list[Entry]] = {}  # price key -> products naming it default
-        for product in manifest.entries["products"].values():
-            if isinstance(price_key := product.spec.get("default_price"), str):
-                self.defaults.setdefault(price_key, []).append(product)
+        self.defaults = DefaultPrices(manifest, live, self.matches, options.prune)
 
     def resolve(self, kind: str, key: str) -> Any:
         return self.ids.get((kind, key), ref(kind, key))
@@ -88,7 +86,7 @@ class _Planner:
                 if change is not None:
                     self.changes.append(change)
             if name == "prices":
-                self.settle_default_prices()
+                self.changes = self.defaults.settle(self.changes, self.ids)
         self.changes += self.plan_removals()
         return self.changes
 
@@ -102,7 +100,8 @@ class _Planner:
     def plan_entry(self, kind: Kind, entry: Entry, found: Matches, phase: int) -> Change | None:
         live = found.live.get(entry.key)
         params = desired(kind, entry, self.resolve, self.options.stack)
-        then = self.repoint_default_prices(kind, entry)
+        prices = kind.name == "prices"
+        then = self.defaults.after_new(entry.key, self.resolve) if prices else []
         if live is None:
             if entry.key in found.conflicted:
                 return None
@@ -116,18 +115,15 @@ class _Planner:
         if "active" in kind.update_params and "active" not in desired_live:
             desired_live["active"] = True  # a managed object archived out of band comes back
         diffs = diff(kind, desired_live, live, ignore)
-        moves_key = kind.name == "prices" and any(d.path == "lookup_key" for d in diffs)
+        moves_key = prices and any(d.path == "lookup_key" for d in diffs)
         if moves_key and self.lookup_key_taken(entry.key, params.get("lookup_key"), live):
             return None
         common = {"live_id": live["id"], "live_digest": digest(live), "phase": phase}
         replacing = [d for d in diffs if d.forces_replacement]
         if replacing:
-            if kind.name == "prices":
-                then = then + self.repoint_replaced_default(live)
-                if self.default_moves_away(entry.key, live):
-                    # the old price can only be archived once its product points at the
-                    # price its manifest names, which another change of this phase may
-                    # create: wait one phase (no later-phase change depends on prices)
+            if prices:
+                then = self.defaults.after_new(entry.key, self.resolve, replaced=live)
+                if self.defaults.must_wait(entry.key, live):
                     common["phase"] = phase + 1
             return self.plan_replace(kind, entry, params, diffs, replacing, then, live, common)
         if entry.key in found.adopted:
@@ -191,45 +187,6 @@ class _Planner:
                       steps=tuple(steps.replace(kind, live["id"], params, then)),
                       warnings=warnings, **common)
 
-    def settle_default_prices(self) -> None:
-        """Point products at default prices that exist and stay.
-
-        A default price that this plan creates or replaces is set by that price's own change
-        (once the new price exists); the rest is an update of the product, planned here
-        because prices are planned after products.
-        """
-        index = {c.address: i for i, c in enumerate(self.changes)}
-        for product in self.manifest.entries["products"].values():
-            price_key = product.spec.get("default_price")
-            price_id = self.ids.get(("prices", str(price_key)))
-            live = self.matches["products"].live.get(product.key)
-            if price_id is None or live is None or live.get("default_price") == price_id:
-                continue
-            position = index.get(f"products.{product.key}")
-            if position is None:
-                continue
-            change = self.changes[position]
-            extra = FieldDiff("default_price", live.get("default_price"), price_id)
-            step = Step("POST", steps.object_path(KINDS["products"], live["id"]),
-                        {"default_price": price_id}, note="set the default price")
-            action = Action.UPDATE if change.action is Action.NOOP else change.action
-            actions = ("update",) if change.action is Action.NOOP else change.actions
-            self.changes[position] = replace(change, action=action, actions=actions,
-                                             diffs=(*change.diffs, extra),
-                                             steps=(*change.steps, step))
-
-    def repoint_default_prices(self, kind: Kind, entry: Entry) -> list[Step]:
-        """Steps for a new or replacing price: become its products' default price."""
-        if kind.name != "prices":
-            return []
-        return [
-            steps.Step("POST", steps.object_path(KINDS["products"],
-                                                 self.resolve("products", product.key)),
-                       {"default_price": SELF},
-                       note=f"make it the default price of products.{product.key}")
-            for product in self.defaults.get(entry.key, ())
-        ]
-
     def plan_removals(self) -> list[Change]:
         removals: list[Change] = []
         leftovers = 0
@@ -239,11 +196,11 @@ class _Planner:
                 continue
             phase = len(KINDS) + index
             for obj in found.superseded:
-                if not self.retired_with_product(kind, obj):
+                if not self.retired(kind, obj):
                     successor = found.live.get(owner(obj)[1] or "")
                     removals.append(self.removal(kind, obj, phase, successor))
             for obj in found.orphans:
-                if obj.get("active") is False or self.retired_with_product(kind, obj):
+                if obj.get("active") is False or self.retired(kind, obj):
                     continue
                 if not self.options.prune:
                     leftovers += 1
@@ -255,6 +212,9 @@ class _Planner:
                                  "them")
         return removals
 
+    def retired(self, kind: Kind, obj: dict[str, Any]) -> bool:
+        return kind.name == "prices" and self.defaults.retired(obj)
+
     def removal(self, kind: Kind, obj: dict[str, Any], phase: int,
                 successor: dict[str, Any] | None = None) -> Change:
         removal = kind.removal
@@ -265,73 +225,13 @@ class _Planner:
         action = Action.DELETE if removal is Removal.DELETE else Action.ARCHIVE
         key = owner(obj)[1] or obj["id"]
         diffs = (FieldDiff("active", True, False),) if action is Action.ARCHIVE else ()
-        before = self.release_default_price(obj, key, successor) if kind.name == "prices" else []
+        before: list[Step] = []
+        if kind.name == "prices":
+            before, problems = self.defaults.release(obj, key, successor)
+            self.problems += problems
         return Change(kind.name, key, action, ("delete",), obj["id"], diffs,
                       (*before, steps.remove(kind, obj["id"], removal)),
                       live_digest=digest(obj), phase=phase)
-
-    def default_of(self, price: dict[str, Any]) -> list[dict[str, Any]]:
-        """The live products whose default price ``price`` is."""
-        return [p for p in self.live.objects.get("products", [])
-                if p.get("default_price") == price["id"]]
-
-    def retired_with_product(self, kind: Kind, price: dict[str, Any]) -> bool:
-        """A product's default price cannot be archived, and a product being (or already)
-        archived keeps its default price: the price goes out of use with its product."""
-        if kind.name != "prices":
-            return False
-        found = self.matches.get("products")
-        matched = {o["id"] for o in found.live.values()} if found else set()
-        pruned = {o["id"] for o in found.orphans} if found and self.options.prune else set()
-        products = self.default_of(price)
-        return bool(products) and all(
-            p["id"] not in matched and (p.get("active") is False or p["id"] in pruned)
-            for p in products)
-
-    def release_default_price(self, price: dict[str, Any], key: str,
-                              successor: dict[str, Any] | None) -> list[Step]:
-        """Stripe refuses to archive a product's default price: the product is pointed at
-        another price first (the one its manifest states, or the price that superseded
-        this one), or the plan says why it cannot be."""
-        stated = self.stating_default()
-        release = []
-        for product in self.default_of(price):
-            if product["id"] in stated:
-                continue  # settle_default_prices or the new default's change re-points it
-            if successor is not None:
-                release.append(Step(
-                    "POST", steps.object_path(KINDS["products"], product["id"]),
-                    {"default_price": successor["id"]},
-                    note=f"make {successor['id']} the default price of {product['id']}"))
-                continue
-            self.problems.append(
-                f"prices.{key}: cannot archive {price['id']}: it is the default price of "
-                f"product {product['id']}, and Stripe does not archive a product's default "
-                "price; state another default_price for the product, or keep the price")
-        return release
-
-    def stating_default(self, other_than: str | None = None) -> set[str]:
-        """Ids of live products whose manifest entry names a default price (other than the
-        price entry ``other_than``)."""
-        found = self.matches.get("products")
-        return {o["id"] for k, o in (found.live.items() if found else ())
-                if self.manifest.entries["products"][k].spec.get("default_price")
-                not in (None, other_than)}
-
-    def default_moves_away(self, key: str, live: dict[str, Any]) -> bool:
-        """Whether ``live`` is the default price of a product whose manifest names another."""
-        moving = self.stating_default(other_than=key)
-        return any(p["id"] in moving for p in self.default_of(live))
-
-    def repoint_replaced_default(self, live: dict[str, Any]) -> list[Step]:
-        """Products whose live default is a price being replaced, and whose manifest states
-        no default price, follow the price to its replacement (else the old one cannot be
-        archived)."""
-        stated = self.stating_default()
-        return [Step("POST", steps.object_path(KINDS["products"], product["id"]),
-                     {"default_price": SELF},
-                     note=f"make it the default price of {product['id']}, as the old one was")
-                for product in self.default_of(live) if product["id"] not in stated]
 
 
 async def make_plan(manifest: Manifest, client: StripeClient,

@@ -1,0 +1,154 @@
+"""A product's ``default_price``: the one relation that points from products to prices.
+
+Products are planned before prices, yet a product can only point at a price that exists, and
+Stripe refuses to archive a price that is some product's default. So the relation is not a
+field of the product change alone: a new or replacing price points its products at itself
+once it exists, a price replaced under a product that states no default takes the product
+along, an old default is released before it is archived (or the plan says why it cannot
+be), and a default price goes out of use with its archived product instead of being
+archived itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from reconciler.kinds import KINDS
+from reconciler.manifests import Manifest
+
+from . import steps
+from .desired import Resolver
+from .live import LiveState
+from .match import Matches
+from .model import SELF, Action, Change, FieldDiff, Step
+
+_PRODUCTS = KINDS["products"]
+
+
+class DefaultPrices:
+    """The default-price rules of one plan.
+
+    ``matches`` is the planner's own mapping, filled in as kinds are matched: products are
+    matched before any price is planned, so every question about prices sees them.
+    """
+
+    def __init__(self, manifest: Manifest, live: LiveState, matches: Mapping[str, Matches],
+                 prune: bool):
+        self.manifest = manifest
+        self.live = live
+        self.matches = matches
+        self.prune = prune
+        self.named: dict[str, list[str]] = {}  # price key -> keys of products naming it
+        for product in manifest.entries["products"].values():
+            if isinstance(price_key := product.spec.get("default_price"), str):
+                self.named.setdefault(price_key, []).append(product.key)
+
+    @property
+    def products(self) -> Matches:
+        return self.matches.get("products") or Matches()
+
+    def after_new(self, key: str, resolve: Resolver,
+                  replaced: dict[str, Any] | None = None) -> list[Step]:
+        """Steps to run once a new price for entry ``key`` exists: it becomes the default
+        price of the products naming it, and of the products whose default was the price
+        it ``replaced`` and whose manifests state no default (else the old price could not
+        be archived)."""
+        steps_ = [Step("POST", steps.object_path(_PRODUCTS, resolve("products", product)),
+                       {"default_price": SELF},
+                       note=f"make it the default price of products.{product}")
+                  for product in self.named.get(key, ())]
+        if replaced is not None:
+            stated = self._stating_default()
+            steps_ += [Step("POST", steps.object_path(_PRODUCTS, product["id"]),
+                            {"default_price": SELF},
+                            note=f"make it the default price of {product['id']}, "
+                                 "as the old one was")
+                       for product in self._default_of(replaced) if product["id"] not in stated]
+        return steps_
+
+    def must_wait(self, key: str, replaced: dict[str, Any]) -> bool:
+        """Whether the replacement of ``replaced`` must run one phase later: the old price
+        can only be archived once its product points at the price its manifest names, which
+        another change of the same phase may create (no later-phase change depends on
+        prices)."""
+        moving = self._stating_default(other_than=key)
+        return any(p["id"] in moving for p in self._default_of(replaced))
+
+    def settle(self, changes: list[Change], ids: Mapping[tuple[str, str], Any]) -> list[Change]:
+        """``changes`` with products pointed at default prices that exist and stay.
+
+        A default price that the plan creates or replaces is set by that price's own change
+        (``after_new``); ``ids`` holds the prices that exist and stay, and pointing at one
+        of them is an update of the product, added to its change here because prices are
+        planned after products.
+        """
+        changes = list(changes)
+        index = {c.address: i for i, c in enumerate(changes)}
+        for product in self.manifest.entries["products"].values():
+            price_id = ids.get(("prices", str(product.spec.get("default_price"))))
+            live = self.products.live.get(product.key)
+            position = index.get(f"products.{product.key}")
+            if (price_id is None or live is None or position is None
+                    or live.get("default_price") == price_id):
+                continue
+            change = changes[position]
+            extra = FieldDiff("default_price", live.get("default_price"), price_id)
+            step = Step("POST", steps.object_path(_PRODUCTS, live["id"]),
+                        {"default_price": price_id}, note="set the default price")
+            noop = change.action is Action.NOOP
+            changes[position] = replace(
+                change, action=Action.UPDATE if noop else change.action,
+                actions=("update",) if noop else change.actions,
+                diffs=(*change.diffs, extra), steps=(*change.steps, step))
+        return changes
+
+    def retired(self, price: dict[str, Any]) -> bool:
+        """A product's default price cannot be archived, and a product being (or already)
+        archived keeps its default price: the price goes out of use with its product."""
+        matched = {o["id"] for o in self.products.live.values()}
+        pruned = {o["id"] for o in self.products.orphans} if self.prune else set()
+        products = self._default_of(price)
+        return bool(products) and all(
+            p["id"] not in matched and (p.get("active") is False or p["id"] in pruned)
+            for p in products)
+
+    def release(self, price: dict[str, Any], key: str,
+                successor: dict[str, Any] | None) -> tuple[list[Step], list[str]]:
+        """Steps that let ``price`` be archived, and the problems that forbid it.
+
+        Stripe refuses to archive a product's default price: the product is pointed at
+        another price first (the one its manifest states, by ``settle`` or the new default's
+        own change; or the price that superseded this one), or the plan says why it cannot
+        be.
+        """
+        stated = self._stating_default()
+        release: list[Step] = []
+        problems: list[str] = []
+        for product in self._default_of(price):
+            if product["id"] in stated:
+                continue
+            if successor is not None:
+                release.append(Step(
+                    "POST", steps.object_path(_PRODUCTS, product["id"]),
+                    {"default_price": successor["id"]},
+                    note=f"make {successor['id']} the default price of {product['id']}"))
+                continue
+            problems.append(
+                f"prices.{key}: cannot archive {price['id']}: it is the default price of "
+                f"product {product['id']}, and Stripe does not archive a product's default "
+                "price; state another default_price for the product, or keep the price")
+        return release, problems
+
+    def _default_of(self, price: dict[str, Any]) -> list[dict[str, Any]]:
+        """The live products whose default price ``price`` is."""
+        return [p for p in self.live.objects.get("products", [])
+                if p.get("default_price") == price["id"]]
+
+    def _stating_default(self, other_than: str | None = None) -> set[str]:
+        """Ids of live products whose manifest entry names a default price (other than the
+        price entry ``other_than``)."""
+        return {o["id"] for k, o in self.products.live.items()
+                if self.manifest.entries["products"][k].spec.get("default_price")
+                not in (None, other_than)}
