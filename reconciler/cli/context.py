@@ -33,6 +33,7 @@ class Settings:
     stripe_account: str | None
     live: bool
     verbose: int
+    rate_limit: float | None = None
 
     def client(self) -> StripeClient:
         """The Stripe client for this run: the embedded emulator or the real API."""
@@ -43,12 +44,14 @@ class Settings:
             state.parent.mkdir(parents=True, exist_ok=True)
             transport = Emulator(state_file=state).async_transport()
             return StripeClient(EMULATOR_KEY, api_base="http://emulator.invalid",
-                                transport=transport, stripe_account=self.stripe_account)
+                                transport=transport, stripe_account=self.stripe_account,
+                                rate_limit=self.rate_limit)
         key = (self.api_key or "").strip()
         if not key:
             raise click.UsageError("no API key: pass --api-key, set STRIPE_API_KEY, or use "
                                    "--emulator")
-        kwargs: dict[str, Any] = {"stripe_account": self.stripe_account}
+        kwargs: dict[str, Any] = {"stripe_account": self.stripe_account,
+                                  "rate_limit": self.rate_limit}
         if self.api_base:
             kwargs["api_base"] = self.api_base
         try:
@@ -59,6 +62,11 @@ class Settings:
 
 def global_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
+        click.option("--rate-limit", metavar="N", envvar="RECONCILER_RATE_LIMIT",
+                     type=click.FloatRange(min=0, min_open=True),
+                     help="Requests per second to Stripe (default: 20 with a test key, 80 "
+                     "with a live key, below Stripe's 25 and 100; raise it only if your "
+                     "account's limit is higher). [env: RECONCILER_RATE_LIMIT]"),
         click.option("-v", "--verbose", count=True,
                      help="More detail on stderr (-vv: every HTTP request, keys redacted)."),
         click.option("--live", is_flag=True,

@@ -1,0 +1,59 @@
+"""Global options reach the Stripe client: ``--rate-limit`` and its environment variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli import context, main
+from reconciler.stripe import StripeError
+
+KEY = "sk_test_" + "0" * 24
+SAAS = str(Path(__file__).parents[2] / "examples" / "saas")
+
+
+class _Stop(StripeError):
+    pass
+
+
+@pytest.fixture
+def built(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Record the client's keyword arguments, then stop the command before any request."""
+    calls: list[dict[str, Any]] = []
+
+    def fake_client(api_key: str, **kwargs: Any) -> None:
+        calls.append(kwargs)
+        raise _Stop("stopped by the test")
+
+    monkeypatch.setattr(context, "StripeClient", fake_client)
+    return calls
+
+
+@pytest.mark.parametrize(("args", "env", "expected"), [
+    (["--rate-limit", "7"], {}, 7.0),
+    ([], {"RECONCILER_RATE_LIMIT": "3.5"}, 3.5),
+    ([], {}, None),  # None: the client picks 20/s or 80/s by key mode
+])
+def test_rate_limit_reaches_the_client(built: list[dict[str, Any]], args: list[str],
+                                       env: dict[str, str], expected: float | None) -> None:
+    result = CliRunner().invoke(main, [*args, "--api-key", KEY, "plan", SAAS],
+                                env={"RECONCILER_RATE_LIMIT": None, **env})
+    assert result.exit_code == 1, result.output
+    assert built == [{"stripe_account": None, "rate_limit": expected}]
+
+
+def test_rate_limit_after_the_subcommand(built: list[dict[str, Any]]) -> None:
+    CliRunner().invoke(main, ["--api-key", KEY, "plan", SAAS, "--rate-limit", "9"])
+    assert built[0]["rate_limit"] == 9.0
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "fast"])
+def test_bad_rate_limit_is_a_usage_error(built: list[dict[str, Any]], value: str) -> None:
+    result = CliRunner().invoke(main, ["--rate-limit", value, "--api-key", KEY, "plan",
+                                       SAAS])
+    assert result.exit_code == 1
+    assert "--rate-limit" in result.output
+    assert built == []
