@@ -7,7 +7,7 @@ entry and is set once that price exists. Entitlement features attach through `fe
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Finding, Identity, Kind, Reference, Removal, Replacement
+from .base import Finding, Identity, Kind, Link, Reference, Removal, Replacement
 
 
 def _service_only_fields(entry: Mapping[str, Any]) -> list[Finding]:
@@ -18,6 +18,17 @@ def _service_only_fields(entry: Mapping[str, Any]) -> list[Finding]:
         for name in ("statement_descriptor", "unit_label")
         if name in entry
     ]
+
+
+def _own_price(link: Link) -> list[Finding]:
+    """Stripe refuses a default price of another product ("The price must belong to this
+    product"). Both sides are manifest keys: the price's `product` and this entry's key."""
+    owner = link.target.get("product")
+    if not isinstance(owner, str) or owner == link.key:
+        return []
+    return [(("default_price",), (
+        f"refers to prices '{link.target_key}', which belongs to products '{owner}': a "
+        "default_price must be one of this product's own prices"))]
 
 
 KIND = Kind(
@@ -33,7 +44,7 @@ KIND = Kind(
         "and re-created; give the new product a new manifest key instead"
     ),
     references=(
-        Reference("default_price", "prices", deferred=True),
+        Reference("default_price", "prices", deferred=True, checks=(_own_price,)),
         Reference("features[]", "features", tool_field=True),
     ),
     hidden_params=frozenset({"default_price_data"}),

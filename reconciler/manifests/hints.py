@@ -13,9 +13,9 @@ _NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ].*)?$")
 
 
-def did_you_mean(value: str, options: Iterable[str]) -> str | None:
+def did_you_mean(value: str, options: Iterable[str], cutoff: float = 0.7) -> str | None:
     """The closest option to ``value``: case differences first, then the one option that
-    ``value`` begins, then the most similar spelling; or None."""
+    ``value`` begins, then the most similar spelling (at least ``cutoff`` alike); or None."""
     options = list(options)
     folded = value.casefold()
     by_fold = {o.casefold(): o for o in options}
@@ -24,13 +24,14 @@ def did_you_mean(value: str, options: Iterable[str]) -> str | None:
     longer = [o for f, o in by_fold.items() if folded and f.startswith(folded)]
     if len(longer) == 1:
         return longer[0]
-    close = difflib.get_close_matches(folded, list(by_fold), n=1, cutoff=0.7)
+    close = difflib.get_close_matches(folded, list(by_fold), n=1, cutoff=cutoff)
     return by_fold[close[0]] if close else None
 
 
-def hint(value: str, options: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` or an empty string."""
-    match = did_you_mean(value, options)
+def hint(value: str, options: Iterable[str], cutoff: float = 0.7) -> str:
+    """`` (did you mean 'x'?)`` or an empty string. A ``cutoff`` of 0 always names the most
+    similar option: for a choice among entries that are all acceptable."""
+    match = did_you_mean(value, options, cutoff)
     return f" (did you mean '{match}'?)" if match else ""
 
 

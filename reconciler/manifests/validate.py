@@ -5,6 +5,8 @@ mean" hints) and placed at the file:line:column of the offending key or value. E
 of every entry is reported; nothing stops at the first. A reference that resolves is also held
 to the rules Stripe applies to the pair it links (a promotion code may not outlast its
 coupon); each kind declares those rules with the reference, so no kind is special here.
+Hints for a reference only name entries its rules accept; when a rule refuses the target
+itself, the most similar accepted entry is named however unlike it is.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from reconciler.kinds import MANIFEST_KINDS, Link
+from reconciler.kinds import MANIFEST_KINDS, Link, Reference
 
 from .errors import Issue
 from .hints import hint, type_hint
@@ -196,12 +198,22 @@ def _reference_issues(manifest: Manifest) -> Iterator[Issue]:
             targets = manifest.entries[ref.kind]
             for path, target in ref.values(entry.fields):
                 if target not in targets:
+                    advice = hint(target, _accepted(ref, entry, path, targets))
                     yield _issue(entry, path, f"refers to {ref.kind} '{target}', which no "
-                                 f"manifest defines{hint(target, targets)}")
+                                 f"manifest defines{advice}")
                     continue
                 link = Link(entry.key, entry.fields, target, targets[target].fields)
                 for where, message in ref.findings(link):
+                    if where == path:  # the target itself is refused
+                        message += hint(target, _accepted(ref, entry, path, targets), cutoff=0)
                     yield _issue(entry, where, message)
+
+
+def _accepted(ref: Reference, entry: Entry, path: Path, targets: dict[str, Entry]) -> list[str]:
+    """The targets ``entry`` may name at ``path`` by the reference's rules: what a hint offers."""
+    return [key for key, target in targets.items()
+            if all(where != path for where, _ in
+                   ref.findings(Link(entry.key, entry.fields, key, target.fields)))]
 
 
 def _uniqueness_issues(manifest: Manifest) -> Iterator[Issue]:

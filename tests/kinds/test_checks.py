@@ -79,3 +79,19 @@ def link_findings(kind, path, entry, target, key="k", target_key="t"):
 ])
 def test_promotion_code_stays_within_its_coupon(code, coupon, expected):
     assert link_findings("promotion_codes", "promotion.coupon", code, coupon) == expected
+
+
+@pytest.mark.parametrize("price,expected", [
+    ({"product": "pro"}, []),
+    ({"product": "team"}, [("default_price",)]),
+    ({}, []),  # a price without product is the schema's to report
+    ({"product": ["team"]}, []),
+])
+def test_default_price_belongs_to_the_product(price, expected):
+    found = link_findings("products", "default_price", {"name": "Pro"}, price, key="pro",
+                          target_key="team-monthly")
+    assert [path for path, _ in found] == expected
+    if found:
+        assert found[0][1] == ("refers to prices 'team-monthly', which belongs to products "
+                               "'team': a default_price must be one of this product's own "
+                               "prices")
