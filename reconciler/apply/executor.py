@@ -2,9 +2,12 @@
 
 Each step's Idempotency-Key is derived from the plan's fingerprint, the change's position and
 the step's position, so a retried request, or the same saved plan run again after a crash,
-replays Stripe's stored answer instead of acting twice. On the first failure no new change
-starts; changes already running finish, and the result says exactly what was applied, what
-failed and what was never attempted.
+replays Stripe's stored answer instead of acting twice. A change whose every step the journal
+records as finished is not sent again at all: Stripe may forget an idempotency key once it is
+24 hours old and would then act twice, and a summary counting replays as work would claim
+objects were created that already existed. On the first failure no new change starts;
+changes already running finish, and the result says exactly what was applied, what was
+already applied by an earlier run, what failed and what was never attempted.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from .journal import Journal
 _REF_IN_PATH = re.compile(r"\{ref:([^}]+)\}")
 
 Event = Callable[[str, Change, str], None]
-"""Progress callback: (event, change, detail); events are "start", "done", "failed"."""
+"""Progress callback: (event, change, detail); events are "start", "done", "failed", and
+"skipped" for a change an earlier run of the same saved plan finished."""
 
 
 class LiveModeError(Exception):
@@ -35,6 +39,7 @@ class LiveModeError(Exception):
 @dataclass
 class ApplyResult:
     applied: list[Change] = field(default_factory=list)
+    already_applied: list[Change] = field(default_factory=list)  # finished by an earlier run
     failed: list[tuple[Change, StripeError]] = field(default_factory=list)
     not_attempted: list[Change] = field(default_factory=list)
     created: dict[str, str] = field(default_factory=dict)  # address -> new object id
@@ -45,12 +50,19 @@ class ApplyResult:
         return not self.failed and not self.not_attempted
 
     def summary(self) -> str:
+        """What this run did; what an earlier run of the same saved plan did is counted
+        apart, so running a finished plan again does not read as work done."""
+        if self.already_applied and not (self.applied or self.failed or self.not_attempted):
+            return "nothing to do: this plan was already applied"
         counts = {a: 0 for a in ("create", "update", "replace", "remove", "adopt")}
         for change in self.applied:
             name = "remove" if change.action.removes else change.action.value
             counts[name] += 1
-        return (f"{counts['create']} created, {counts['update'] + counts['adopt']} updated, "
+        text = (f"{counts['create']} created, {counts['update'] + counts['adopt']} updated, "
                 f"{counts['replace']} replaced, {counts['remove']} archived/deleted")
+        if self.already_applied:
+            text += f" ({len(self.already_applied)} more already applied by an earlier run)"
+        return text
 
 
 def idempotency_key(plan: Plan, index: int, step: int) -> str:
@@ -90,6 +102,10 @@ class _Run:
             if self.stopped:
                 self.result.not_attempted.append(change)
                 return
+            if self.finished_before(index, change):
+                self.result.already_applied.append(change)
+                self.on_event("skipped", change, "")
+                return
             self.on_event("start", change, "")
             own = self.ids.get(change.address)
             try:
@@ -102,6 +118,10 @@ class _Run:
                 return
             self.result.applied.append(change)
             self.on_event("done", change, "")
+
+    def finished_before(self, index: int, change: Change) -> bool:
+        done = self.journal.finished_steps if self.journal else set()
+        return bool(change.steps) and all((index, n) in done for n in range(len(change.steps)))
 
     async def run_step(self, index: int, number: int, change: Change, step: Step,
                        own: str | None) -> str | None:

@@ -3,8 +3,8 @@
 Before each request the journal notes the step it is about to send, and after it the id the
 step produced, each line flushed to disk. Re-running the same saved plan after a crash then
 knows which changes it may already have touched (their objects legitimately differ from the
-plan's snapshot) and resumes them: their finished steps replay through their idempotency
-keys, so nothing happens twice.
+plan's snapshot): a change it finished is not sent again, and one it left part-way resumes,
+its finished steps replaying through their idempotency keys, so nothing happens twice.
 """
 
 from __future__ import annotations

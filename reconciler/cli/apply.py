@@ -32,7 +32,8 @@ def _progress(total: int):
                 click.echo(f"  {change.action.value} {change.address}...", err=True)
             return
         done[0] += 1
-        state = "done" if name == "done" else f"FAILED: {detail}"
+        state = {"done": "done", "skipped": "already applied by an earlier run"}.get(
+            name, f"FAILED: {detail}")
         prefix = f"[{done[0]}/{total}]" if tty else " "
         click.echo(f"{prefix} {change.address}: {state}", err=True)
 
