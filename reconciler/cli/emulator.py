@@ -6,12 +6,25 @@ or SIGTERM. Faults given here can be changed later through ``POST /_emulator/fau
 
 from __future__ import annotations
 
+import math
 import signal
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import click
+
+
+class _Finite(click.FloatRange):
+    """A range of finite numbers: ``float()`` also reads ``nan`` and ``inf``, and nan passes
+    any range check, but neither is a setting (it would crash a request or wait forever)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
 
 
 @click.group()
@@ -26,23 +39,25 @@ def emulator() -> None:
               help="Port to listen on (0 picks a free one).")
 @click.option("--state", "state", type=click.Path(dir_okay=False, path_type=Path),
               help="JSON state file, shared with other processes; in memory without it.")
-@click.option("--latency-ms", default=0.0, type=click.FloatRange(min=0), show_default=True,
+@click.option("--latency-ms", default=0.0, type=_Finite(min=0), show_default=True,
               help="Delay added to every request.")
-@click.option("--rate-limit", type=click.FloatRange(min=0, min_open=True),
+@click.option("--rate-limit", type=_Finite(min=0, min_open=True),
               help="Requests per second; excess requests get 429 rate_limit.")
-@click.option("--fail-rate", default=0.0, type=click.FloatRange(0, 1), show_default=True,
+@click.option("--retry-after", default=1.0, type=_Finite(min=0), show_default=True,
+              help="Seconds the 429s of --rate-limit ask clients to wait (Retry-After).")
+@click.option("--fail-rate", default=0.0, type=_Finite(0, 1), show_default=True,
               help="Share of requests answered 500 api_error.")
-@click.option("--drop-rate", default=0.0, type=click.FloatRange(0, 1), show_default=True,
+@click.option("--drop-rate", default=0.0, type=_Finite(0, 1), show_default=True,
               help="Share of writes stored and then answered by a dropped connection.")
 @click.option("--seed", default=0, type=int, show_default=True,
               help="Seed of the fault sequence: same seed, same requests, same faults.")
 def serve(host: str, port: int, state: Path | None, latency_ms: float, rate_limit: float | None,
-          fail_rate: float, drop_rate: float, seed: int) -> None:
+          retry_after: float, fail_rate: float, drop_rate: float, seed: int) -> None:
     """Serve the Stripe emulator until interrupted."""
     from reconciler.emulator import Emulator, EmulatorServer, Faults
 
-    faults = Faults(latency_ms=latency_ms, rate_limit=rate_limit, fail_rate=fail_rate,
-                    drop_rate=drop_rate, seed=seed)
+    faults = Faults(latency_ms=latency_ms, rate_limit=rate_limit, retry_after=retry_after,
+                    fail_rate=fail_rate, drop_rate=drop_rate, seed=seed)
     try:
         server = EmulatorServer(Emulator(state_file=state, faults=faults), host, port)
     except OSError as exc:

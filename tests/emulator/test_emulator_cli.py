@@ -59,12 +59,40 @@ def test_serve_applies_fault_options() -> None:
         proc.communicate(timeout=10)
 
 
-def test_serve_options_are_checked() -> None:
-    result = CliRunner().invoke(main, ["emulator", "serve", "--fail-rate", "2"])
-    assert result.exit_code == 1 and "--fail-rate" in result.output
+def test_serve_sets_the_retry_after_of_rate_limited_answers() -> None:
+    proc, url = start("--rate-limit", "1", "--retry-after", "0.25")
+    try:
+        assert httpx.get(f"{url}/_emulator/faults").json()["retry_after"] == 0.25
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {KEY}"}) as client:
+            # one request a second with a burst of one: the second of two quick ones is refused
+            statuses = [client.get("/v1/products") for _ in range(2)]
+        assert [r.status_code for r in statuses] == [200, 429]
+        assert statuses[1].headers["retry-after"] == "0.25"
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--fail-rate", "2"), ("--fail-rate", "nan"), ("--drop-rate", "nan"), ("--latency-ms", "inf"),
+    ("--rate-limit", "inf"), ("--retry-after", "-1"), ("--retry-after", "soon"),
+    ("--retry-after", "nan"), ("--retry-after", "inf"),
+])
+def test_serve_options_are_checked(option: str, value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def serve_nothing(*args: object) -> None:
+        raise AssertionError(f"{option} {value} was let through")  # instead of serving forever
+
+    monkeypatch.setattr("reconciler.emulator.EmulatorServer", serve_nothing)
+    result = CliRunner().invoke(main, ["emulator", "serve", option, value])
+    assert result.exit_code == 1, result.output
+    assert f"Invalid value for '{option}'" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_serve_lists_its_options() -> None:
     help_text = CliRunner().invoke(main, ["emulator", "serve", "--help"]).output
     for option in ("--host", "--port", "--state", "--latency-ms", "--rate-limit", "--fail-rate",
-                   "--drop-rate", "--seed"):
+                   "--drop-rate", "--seed", "--retry-after"):
         assert option in help_text
 
 
