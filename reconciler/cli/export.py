@@ -17,7 +17,7 @@ from .context import command_settings, global_options, run
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="catalog",
               show_default=True, help="Directory to write the manifests (one file per kind) to.")
 @click.option("--kinds", metavar="KIND,...",
-              help="Only these kinds (comma-separated), plus the kinds they reference.")
+              help="Only these kinds (comma-separated), plus every kind they reference.")
 @click.option("--include-archived", is_flag=True,
               help="Also export archived objects (as active: false).")
 @click.option("--stack", default=DEFAULT_STACK, show_default=True, envvar="RECONCILER_STACK",

@@ -120,13 +120,23 @@ def write_documents(documents: dict[str, dict[str, dict[str, Any]]], directory: 
     return written
 
 
+def _with_references(kinds: Iterable[str]) -> list[str]:
+    """The kinds asked for and every kind they reference, however indirectly (a promotion
+    code's coupon names products, whose default prices name meters): no reference dangles."""
+    wanted = set(kinds)
+    pending = list(wanted)
+    while pending:
+        for reference in MANIFEST_KINDS[pending.pop()].references:
+            if not reference.tool_field and reference.kind not in wanted:
+                wanted.add(reference.kind)
+                pending.append(reference.kind)
+    return [k for k in MANIFEST_KINDS if k in wanted]
+
+
 async def export(client: StripeClient, directory: Path, *, kinds: Iterable[str] | None = None,
                  include_archived: bool = False, stack: str = "default",
                  schema: str = "manifest.schema.json") -> list[Path]:
-    wanted = set(kinds or MANIFEST_KINDS)
-    for kind in list(wanted):  # what the chosen kinds reference comes along
-        wanted |= {r.kind for r in MANIFEST_KINDS[kind].references if not r.tool_field}
-    names = [k for k in MANIFEST_KINDS if k in wanted]
+    names = _with_references(kinds or MANIFEST_KINDS)
     objects, attachments = await read_account(client, names, include_archived)
     documents = to_documents(objects, attachments, stack=stack, include_archived=include_archived)
     written = write_documents(documents, directory, schema)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from unittest import mock
 
+import yaml
 from click.testing import CliRunner, Result
 from messy_account import build_messy_account
 from support import emulator_client
@@ -56,6 +57,14 @@ def load_checked(*paths: Path) -> Manifest:
     issues = issues + validate(manifest)
     assert not issues, "\n".join(str(i) for i in issues)
     return manifest
+
+
+def exported_entries(directory: Path) -> dict[str, dict[str, Any]]:
+    """kind -> manifest key -> fields, from the files `reconciler export` wrote."""
+    docs: dict[str, dict[str, Any]] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        docs.update(yaml.safe_load(path.read_text()))
+    return docs
 
 
 def same_tree(a: Path, b: Path) -> list[str]:

@@ -17,8 +17,16 @@ import json
 from collections import Counter
 
 import pytest
-import yaml
-from export_helpers import cli, load_checked, messy_emulator, messy_state, run, same_tree, shown
+from export_helpers import (
+    cli,
+    exported_entries,
+    load_checked,
+    messy_emulator,
+    messy_state,
+    run,
+    same_tree,
+    shown,
+)
 
 from reconciler.apply import apply
 from reconciler.drift import detect
@@ -40,13 +48,6 @@ TAGS = {f"metadata.{OWNER_STACK}", f"metadata.{OWNER_KEY}"}
 @pytest.fixture
 def messy():
     return messy_emulator()
-
-
-def exported_entries(directory):
-    docs = {}
-    for path in sorted(directory.glob("*.yaml")):
-        docs.update(yaml.safe_load(path.read_text()))
-    return docs
 
 
 def assert_only_adoption(plan: Plan, docs) -> None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 import textwrap
 
-import yaml
-from export_helpers import cli, messy_state, run, shown
+from export_helpers import cli, exported_entries, messy_state, run, shown
 
 from reconciler.emulator import Emulator
 from reconciler.kinds import KINDS
@@ -44,9 +43,7 @@ def exported(tmp_path):
     out = tmp_path / "catalog"
     result = cli("export", "-o", str(out), state=state)
     assert result.exit_code == 0, shown(result)
-    docs = {}
-    for path in out.glob("*.yaml"):
-        docs.update(yaml.safe_load(path.read_text()))
+    docs = exported_entries(out)
     taggable = {f"{k}.{key}" for k, entries in docs.items() for key in entries
                 if KINDS[k].has_metadata}
     return state, out, taggable
