@@ -1,23 +1,30 @@
 """The emulator on a real socket: a threaded HTTP/1.1 server, and a helper for tests.
 
 Each connection gets a thread, so concurrent requests overlap their latency. A dropped write
-closes the connection without a byte of answer. :func:`serve_in_thread` runs a server for the
-duration of a ``with`` block (``port=0`` picks a free port) and yields its base URL.
+closes the connection without a byte of answer. A client that goes away mid-request (killed,
+timed out) is an ordinary event for a server whose tests kill clients on purpose: one debug
+line, not the traceback socketserver prints for a handler's error. :func:`serve_in_thread`
+runs a server for the duration of a ``with`` block (``port=0`` picks a free port) and yields
+its base URL.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from .app import Emulator
+
+_log = logging.getLogger(__name__)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -63,6 +70,14 @@ class EmulatorServer(ThreadingHTTPServer):
     def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 12111) -> None:
         self.emulator = emulator
         super().__init__((host, port), _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Called by socketserver while a handler's exception is being handled."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):  # reset, broken pipe, aborted
+            _log.debug("client %s went away: %s", client_address, error)
+            return
+        super().handle_error(request, client_address)
 
     @property
     def url(self) -> str:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -105,3 +108,30 @@ def test_serve_reports_a_busy_port() -> None:
         port = busy.getsockname()[1]
         result = CliRunner().invoke(main, ["emulator", "serve", "--port", str(port)])
     assert result.exit_code == 1 and f"cannot listen on 127.0.0.1:{port}" in result.output
+
+
+_POST = ("POST /v1/products HTTP/1.1\r\nHost: emulator\r\nAuthorization: Bearer " + KEY
+         + "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 9\r\n\r\n")
+
+
+@pytest.mark.parametrize("sent", [
+    _POST[:20],  # killed while sending the request line
+    _POST + "name=",  # ... the body
+    _POST + "name=Gone",  # the whole request, then killed while the server waits its latency
+], ids=["request-line", "body", "before-the-answer"])
+def test_a_client_killed_mid_request_is_no_error(sent: str) -> None:
+    proc, url = start("--latency-ms", "100")
+    try:
+        host, port = url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as client:
+            client.sendall(sent.encode())
+            time.sleep(0.05)  # the server is reading, or waiting before it answers
+            # a killed process's socket: closed with a reset, no FIN, nothing read
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        time.sleep(0.5)  # past the latency: the server has tried to answer
+        response = httpx.get(f"{url}/v1/products", headers={"Authorization": f"Bearer {KEY}"})
+        assert response.status_code == 200
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert "Traceback" not in err and "Error" not in err, err
