@@ -27,8 +27,12 @@ def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, **global
     """Adopt live objects that match manifest entries: tag them, nothing else.
 
     Objects match by natural key (id, lookup key, event name, code, name) or, for kinds
-    without one, by having exactly the fields an entry states. Each match is listed with its evidence; an entry matching several objects is reported
-    and left alone. Run `reconciler plan` afterwards to see what still differs.
+    without one, by having exactly the fields an entry states. Each match is listed with its
+    evidence. All or nothing: when an entry cannot be imported (it matches several objects,
+    an object another stack owns, or one that differs in a field that cannot change), each
+    such entry is reported, nothing is tagged and the exit code is 1, --dry-run included.
+    Resolve those entries, or leave their kinds out with --kinds, and run it again. Run
+    `reconciler plan` afterwards to see what still differs.
     """
     settings = command_settings(ctx, global_values)
     chosen = [k.strip() for k in kinds.split(",")] if kinds else None
@@ -37,10 +41,17 @@ def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, **global
     options = PlanOptions(stack=stack, adopt=True, force=True, strict=False)
     full = run(lambda: plan_from_manifests(settings, paths, env, var, options))
     plan = adoption_plan(full, chosen)
+    problems = [p for p in full.problems if not chosen or _kind_of(p) in chosen]
     for change in plan.changes:
         click.echo(f"adopt {change.address} <- {change.live_id} ({change.note})")
-    for problem in full.problems:  # conflicts, ambiguous or unadoptable matches
+    for problem in problems:  # conflicts, ambiguous or unadoptable matches
         click.echo(f"not imported: {problem}", err=True)
+    if problems:
+        entries = len({_address(p) for p in problems})
+        click.echo(f"Error: {entries} entry(ies) cannot be imported, so nothing is tagged; "
+                   "resolve them (or leave their kinds out with --kinds) and import again.",
+                   err=True)
+        raise SystemExit(1)
     if dry_run or not plan.changes:
         click.echo(f"{len(plan.changes)} object(s) to import" + (" (dry run)." if dry_run else "."))
         return
@@ -58,3 +69,12 @@ def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, **global
     click.echo(f"Imported {len(result.applied)} object(s) into stack '{stack}'.")
     if not result.ok:
         raise SystemExit(1)
+
+
+def _address(problem: str) -> str:
+    """The entry a planning problem is about: every problem starts with its address."""
+    return problem.split(":", 1)[0]
+
+
+def _kind_of(problem: str) -> str:
+    return _address(problem).split(".", 1)[0]

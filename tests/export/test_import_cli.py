@@ -1,13 +1,14 @@
 """`reconciler import`: adopt live objects that match manifest entries, with evidence.
 
---dry-run lists every match and tags nothing; import tags exactly the matches; an entry
-that two live objects match equally is reported and neither is adopted; --kinds filters.
+--dry-run lists every match and tags nothing; import tags exactly the matches; --kinds
+filters. An entry that cannot be imported (two live objects match it equally) is reported
+and fails the import, which then tags nothing at all: a CI job sees exit 1, not a half-done
+adoption.
 """
 
 from __future__ import annotations
 
 import re
-import textwrap
 
 from export_helpers import cli, exported_entries, messy_state, run, shown
 
@@ -91,36 +92,52 @@ def test_kinds_filters_what_is_imported(tmp_path):
     assert bad.exit_code == 1 and "unknown kind(s) taxes" in bad.stderr, shown(bad)
 
 
-def test_an_ambiguous_match_is_reported_and_neither_object_is_adopted(tmp_path):
+VAT = {"display_name": "VAT", "inclusive": True, "country": "DE"}
+CATALOG = """
+tax_rates:
+  vat: {display_name: VAT, percentage: 20, inclusive: true, country: DE}
+  vat-reduced: {display_name: VAT, percentage: 7, inclusive: true, country: DE}
+coupons:
+  summer: {percent_off: 10}
+"""
+
+
+def test_an_entry_that_cannot_be_imported_fails_the_import_and_nothing_is_tagged(tmp_path):
+    """All or nothing: one ambiguous entry (two identical live tax rates) stops the import,
+    dry run or not, and is named with both candidates; the other matches are listed but not
+    tagged. Leaving its kind out, or the entry, lets the rest be imported."""
     state = tmp_path / "state.json"
-    emu = Emulator(state_file=state)
-    vat = {"display_name": "VAT", "percentage": 20, "inclusive": True, "country": "DE"}
 
     async def seed(client):
-        twins = [await client.create("/v1/tax_rates", vat) for _ in range(2)]
-        other = await client.create("/v1/tax_rates", {**vat, "percentage": 7})
-        return [t["id"] for t in twins], other["id"]
+        twins = [await client.create("/v1/tax_rates", {**VAT, "percentage": 20})
+                 for _ in range(2)]
+        reduced = await client.create("/v1/tax_rates", {**VAT, "percentage": 7})
+        summer = await client.create("/v1/coupons", {"id": "summer", "percent_off": 10})
+        return [t["id"] for t in twins], reduced["id"], summer["id"]
 
-    twins, other = run(emu, seed)
+    twins, reduced, summer = run(Emulator(state_file=state), seed)
     catalog = tmp_path / "catalog.yaml"
-    catalog.write_text(textwrap.dedent("""
-        tax_rates:
-          vat:
-            display_name: VAT
-            percentage: 20
-            inclusive: true
-            country: DE
-          vat-reduced:
-            display_name: VAT
-            percentage: 7
-            inclusive: true
-            country: DE
-    """))
+    catalog.write_text(CATALOG)
     for args in (("--dry-run",), ()):
         result = cli("import", str(catalog), *args, state=state)
-        assert result.exit_code == 0, shown(result)
-        assert list(adopt_lines(result.stdout)) == ["tax_rates.vat-reduced"]
-        assert re.search(rf"not imported: tax_rates\.vat: several unmanaged objects "
+        assert result.exit_code == 1, shown(result)
+        assert sorted(adopt_lines(result.stdout)) == ["coupons.summer", "tax_rates.vat-reduced"]
+        assert re.search(rf"^not imported: tax_rates\.vat: several unmanaged objects "
                          rf"\({twins[1]}, {twins[0]}\) have exactly the stated fields; cannot "
-                         "tell which one to adopt", result.stderr), shown(result)
-    assert tagged(state) == {other: "default:vat-reduced"}
+                         "tell which one to adopt$", result.stderr, re.MULTILINE), shown(result)
+        assert result.stderr.endswith(
+            "Error: 1 entry(ies) cannot be imported, so nothing is tagged; resolve them (or "
+            "leave their kinds out with --kinds) and import again.\n"), shown(result)
+        assert "Imported" not in result.stdout and "to import" not in result.stdout
+        assert tagged(state) == {}
+
+    coupons = cli("import", str(catalog), "--kinds", "coupons", state=state)
+    assert coupons.exit_code == 0 and coupons.stderr == "", shown(coupons)
+    assert tagged(state) == {summer: "default:summer"}
+
+    catalog.write_text(CATALOG.replace(
+        "  vat: {display_name: VAT, percentage: 20, inclusive: true, country: DE}\n", ""))
+    rest = cli("import", str(catalog), state=state)
+    assert rest.exit_code == 0, shown(rest)
+    assert "Imported 1 object(s) into stack 'default'." in rest.stdout
+    assert tagged(state) == {summer: "default:summer", reduced: "default:vat-reduced"}
