@@ -28,11 +28,13 @@ def did_you_mean(value: str, options: Iterable[str], cutoff: float = 0.7) -> str
     return by_fold[close[0]] if close else None
 
 
-def hint(value: str, options: Iterable[str], cutoff: float = 0.7) -> str:
+def hint(value: str, options: Iterable[str], cutoff: float = 0.7, *, before: str = "",
+         after: str = "") -> str:
     """`` (did you mean 'x'?)`` or an empty string. A ``cutoff`` of 0 always names the most
-    similar option: for a choice among entries that are all acceptable."""
+    similar option: for a choice among entries that are all acceptable. ``value`` may be one
+    part of a longer name (a dotted path): ``before`` and ``after`` complete the suggestion."""
     match = did_you_mean(value, options, cutoff)
-    return f" (did you mean '{match}'?)" if match else ""
+    return f" (did you mean '{before}{match}{after}'?)" if match else ""
 
 
 def type_hint(value: Any, expected: set[str], field: object) -> str:

@@ -1,4 +1,4 @@
-"""Offline validation: schema, per-kind rules, references and uniqueness.
+"""Offline validation: schema, per-kind rules, ignore_changes paths, references and uniqueness.
 
 Schema errors from jsonschema are rewritten into messages a person can act on (with "did you
 mean" hints) and placed at the file:line:column of the offending key or value. Every problem
@@ -22,6 +22,7 @@ from jsonschema.exceptions import ValidationError
 from reconciler.kinds import MANIFEST_KINDS, Link, Reference
 
 from .errors import Issue
+from .fieldpaths import first_miss
 from .hints import hint, type_hint
 from .model import Entry, Manifest, Path
 from .schema import manifest_schema
@@ -216,6 +217,17 @@ def _accepted(ref: Reference, entry: Entry, path: Path, targets: dict[str, Entry
                    ref.findings(Link(entry.key, entry.fields, key, target.fields)))]
 
 
+def _ignore_changes_issues(manifest: Manifest) -> Iterator[Issue]:
+    for entry in manifest:
+        paths = entry.fields.get("ignore_changes")
+        for i, path in enumerate(paths if isinstance(paths, list) else []):
+            miss = first_miss(MANIFEST_KINDS[entry.kind], path) if isinstance(path, str) else None
+            if miss is not None:
+                advice = hint(miss.name, miss.options, before=miss.before, after=miss.after)
+                yield _issue(entry, ("ignore_changes", i), f"ignore_changes names '{path}', "
+                             f"which is not a field of {entry.kind}{advice}")
+
+
 def _uniqueness_issues(manifest: Manifest) -> Iterator[Issue]:
     for name, kind in MANIFEST_KINDS.items():
         if kind.natural_key is None:
@@ -239,4 +251,5 @@ def _uniqueness_issues(manifest: Manifest) -> Iterator[Issue]:
 def validate(manifest: Manifest) -> list[Issue]:
     """Every problem in the merged manifests, sorted by location."""
     return sorted({*_schema_issues(manifest), *_semantic_issues(manifest),
-                   *_reference_issues(manifest), *_uniqueness_issues(manifest)})
+                   *_ignore_changes_issues(manifest), *_reference_issues(manifest),
+                   *_uniqueness_issues(manifest)})
