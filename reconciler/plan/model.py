@@ -69,7 +69,7 @@ class Change:
     warnings: tuple[str, ...] = ()
     live_digest: str | None = None  # of the live object as read, for staleness checks
     phase: int = 0  # changes run in phase order; one phase's changes are independent
-    note: str = ""  # why an adopted object matched its entry
+    note: str = ""  # why: an adopted object matched its entry, or the change is needed
 
     @property
     def address(self) -> str:

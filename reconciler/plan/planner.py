@@ -17,7 +17,7 @@ from reconciler.manifests import Entry, Manifest
 from reconciler.reference import API_VERSION
 from reconciler.stripe import StripeClient
 
-from . import steps
+from . import recreated, steps
 from .attachments import plan_attachments
 from .default_prices import DefaultPrices
 from .desired import desired, ref
@@ -121,6 +121,7 @@ class _Planner:
         common = {"live_id": live["id"], "live_digest": digest(live), "phase": phase}
         replacing = [d for d in diffs if d.forces_replacement]
         if replacing:
+            common["note"] = recreated.why(kind, live, diffs, self.manifest, self.changes)
             if prices:
                 then = self.defaults.after_new(entry.key, self.resolve, replaced=live)
                 if self.defaults.must_wait(entry.key, live):

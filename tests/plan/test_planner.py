@@ -9,6 +9,7 @@ import pytest
 from reconciler.apply import apply
 from reconciler.manifests import load_valid
 from reconciler.plan import Action, PlanError, PlanOptions, make_plan
+from reconciler.render import text
 
 BASE = """
 features:
@@ -148,11 +149,61 @@ def test_coupon_change_deletes_and_recreates_under_the_same_id(stripe, tmp_path)
     coupon = kinds["coupons.spring"]
     assert coupon.action is Action.REPLACE and coupon.actions == ("delete", "create")
     assert [s.method for s in coupon.steps] == ["DELETE", "POST"]
-    # the promotion code points at a coupon that is re-created: it is re-created too
-    assert kinds["promotion_codes.spring-code"].action is Action.REPLACE
+    # the promotion code belongs to the deleted coupon: it is re-created too, and says why
+    code = kinds["promotion_codes.spring-code"]
+    assert code.action is Action.REPLACE
+    assert _forcing(code) == [("promotion.coupon", "spring", {"$ref": "coupons.spring"})]
+    assert code.note.startswith("coupons.spring is replaced: deleted, then created again under "
+                                "the same id; this promotion code went out of use with the "
+                                "deleted one, so it is re-created")
     converge(stripe, changed)
     (coupon_live,) = live(stripe, "/v1/coupons")
     assert coupon_live["id"] == "spring" and coupon_live["percent_off"] == 15
+
+
+def _forcing(change):
+    return [(d.path, d.old, d.new) for d in change.diffs if d.forces_replacement]
+
+
+@pytest.mark.parametrize("deactivated", [True, False], ids=["code-deactivated", "code-active"])
+def test_coupon_deleted_outside_reconciler_comes_back_with_new_promotion_codes(
+        stripe, tmp_path, deactivated):
+    """Stripe takes a deleted coupon's promotion codes out of use for good ("a promotion code
+    is only active if the coupon is also valid", and only a code whose coupon is still valid
+    can be reactivated), so the re-created coupon gets new ones. The plan says why, and
+    archives the old code first, which frees its code string.
+    ``deactivated``: the code is deactivated with its coupon, as Stripe does (the emulator
+    leaves it active, so the test deactivates it); either way the plan is the same."""
+    m = manifest(tmp_path, BASE)
+    converge(stripe, m)
+    (old,) = live(stripe, "/v1/promotion_codes")
+    stripe(lambda c: c.request("DELETE", "/v1/coupons/spring"))
+    if deactivated:
+        stripe(lambda c: c.request("POST", f"/v1/promotion_codes/{old['id']}", {"active": False}))
+
+    p = plan(stripe, m)
+    kinds = by_address(p)
+    assert set(kinds) == {"coupons.spring", "promotion_codes.spring-code"}
+    assert kinds["coupons.spring"].action is Action.CREATE
+    code = kinds["promotion_codes.spring-code"]
+    assert (code.action, code.actions, code.live_id) == (Action.REPLACE, ("delete", "create"),
+                                                         old["id"])
+    assert _forcing(code) == [("promotion.coupon", "spring", {"$ref": "coupons.spring"})]
+    why = ("coupons.spring was deleted outside reconciler and comes back under the same id as a "
+           "new coupon; this promotion code went out of use with the deleted one, so it is "
+           "re-created once the old one is archived, which frees its code 'SPRING'")
+    assert code.note == why
+    assert [s.note for s in code.steps] == [f"archive promotion_code {old['id']}",
+                                            "create promotion_code"]
+    shown = text.render(p)
+    assert f"promotion_codes.spring-code ({old['id']})   # {why}" in shown
+
+    converge(stripe, m)
+    codes = {c["id"]: c for c in live(stripe, "/v1/promotion_codes")}
+    (new,) = [c for c in codes.values() if c["active"]]
+    assert (new["code"], new["promotion"]["coupon"]) == ("SPRING", "spring")
+    assert codes[old["id"]]["active"] is False
+    assert [c["id"] for c in live(stripe, "/v1/coupons")] == ["spring"]
 
 
 def test_webhook_api_version_change_recreates_with_a_warning(stripe, tmp_path):
