@@ -141,3 +141,48 @@ def test_an_entry_that_cannot_be_imported_fails_the_import_and_nothing_is_tagged
     assert rest.exit_code == 0, shown(rest)
     assert "Imported 1 object(s) into stack 'default'." in rest.stdout
     assert tagged(state) == {summer: "default:summer", reduced: "default:vat-reduced"}
+
+
+def test_a_natural_key_that_several_live_objects_hold_is_refused_naming_them_all(tmp_path):
+    """Stripe lets two payment method configurations share a name, and a promotion code be
+    reused once the first is archived: an entry naming that value could mean either object,
+    so the import names both and tags nothing (never the newest, never the first found)."""
+    state = tmp_path / "state.json"
+
+    async def seed(client):
+        checkout = [(await client.create("/v1/payment_method_configurations",
+                                         {"name": "Checkout"}))["id"] for _ in range(2)]
+        await client.create("/v1/coupons", {"id": "spring", "percent_off": 10})
+        spring = []
+        for _ in range(2):  # a campaign run twice, the code archived after each
+            code = await client.create("/v1/promotion_codes", {
+                "code": "SPRING", "promotion": {"type": "coupon", "coupon": "spring"}})
+            await client.update("/v1/promotion_codes", code["id"], {"active": False})
+            spring.append(code["id"])
+        return checkout, spring
+
+    checkout, spring = run(Emulator(state_file=state), seed)
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text("""
+payment_method_configurations:
+  checkout: {name: Checkout}
+coupons:
+  spring: {percent_off: 10}
+promotion_codes:
+  spring:
+    code: SPRING
+    promotion: {type: coupon, coupon: spring}
+    active: false
+""")
+    result = cli("import", str(catalog), state=state)
+    assert result.exit_code == 1, shown(result)
+    refused = re.findall(r"^not imported: (.*)$", result.stderr, re.MULTILINE)
+    assert refused == [
+        f"{address}: {value} matches several live objects ({ids[1]}, {ids[0]}); "
+        "cannot tell which one is meant"
+        for address, value, ids in [
+            ("payment_method_configurations.checkout", "name 'Checkout'", checkout),
+            ("promotion_codes.spring", "code 'SPRING'", spring)]], shown(result)
+    assert "Error: 2 entry(ies) cannot be imported" in result.stderr
+    assert list(adopt_lines(result.stdout)) == ["coupons.spring"]
+    assert tagged(state) == {}
