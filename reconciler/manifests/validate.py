@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -95,7 +95,9 @@ def _count(n: int, noun: str) -> str:
 def _message(error: ValidationError) -> tuple[str, Path, bool] | None:
     """(message, path inside the document, point at the key?) for one schema error."""
     path: Path = tuple(error.absolute_path)
-    value, schema, validator = error.instance, error.schema, error.validator
+    value: Any = error.instance
+    schema, validator = _schema(error), error.validator
+    limit: Any = error.validator_value
     field = path[-1] if path else None
     if validator == "type" or (validator == "anyOf" and not isinstance(value, (dict, list))):
         advice = type_hint(value, set(_types(schema)), field)
@@ -119,16 +121,16 @@ def _message(error: ValidationError) -> tuple[str, Path, bool] | None:
     if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         sign = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">",
                 "exclusiveMaximum": "<"}[validator]
-        bound = f"must be {sign} {error.validator_value}"
+        bound = f"must be {sign} {limit}"
         return f"{_literal(value)} is out of range: {bound}", path, False
     if validator in ("maxLength", "minLength"):
         word = "at most" if validator == "maxLength" else "at least"
-        size = f"must be {word} {_count(error.validator_value, 'character')} long"
+        size = f"must be {word} {_count(limit, 'character')} long"
         return f"{size}, not {len(value)}", path, False
     if validator in ("maxItems", "minItems", "maxProperties"):
         word = "at most" if validator.startswith("max") else "at least"
         noun = "key" if validator == "maxProperties" else "item"
-        size = f"must have {word} {_count(error.validator_value, noun)}"
+        size = f"must have {word} {_count(limit, noun)}"
         return f"{size}, not {len(value)}", path, False
     if validator == "uniqueItems":
         return "items must not repeat", path, False
@@ -137,10 +139,16 @@ def _message(error: ValidationError) -> tuple[str, Path, bool] | None:
     return error.message, path, False
 
 
+def _schema(error: ValidationError) -> dict[str, Any]:
+    """The failing subschema; ours are always objects (never ``true``/``false``)."""
+    return cast(dict[str, Any], error.schema)
+
+
 def _unknown_fields(error: ValidationError) -> Iterator[tuple[str, Path, bool]]:
-    allowed = error.schema.get("properties", {})
+    allowed = _schema(error).get("properties", {})
     base: Path = tuple(error.absolute_path)
-    for name in error.instance:
+    instance: Any = error.instance
+    for name in instance:
         if name not in allowed:
             yield f"unknown field '{name}'{hint(name, allowed)}", (*base, name), True
 
@@ -150,7 +158,7 @@ def _bad_name(error: ValidationError) -> tuple[str, Path, bool]:
     currency-keyed maps)."""
     name, base = str(error.instance), tuple(error.absolute_path)
     if error.validator == "enum":  # only currency-keyed maps restrict names to a list
-        message = f"'{name}' is not a valid currency{hint(name, error.schema['enum'])}"
+        message = f"'{name}' is not a valid currency{hint(name, _schema(error)['enum'])}"
     elif error.validator == "maxLength":
         message = (f"key '{name}' is {len(name)} characters long; at most "
                    f"{error.validator_value} are allowed")

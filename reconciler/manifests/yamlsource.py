@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -76,7 +76,7 @@ class _Builder:
         inner = (*ancestors, id(node))
         if isinstance(node, yaml.SequenceNode):
             return [self.build(child, (*path, i), inner) for i, child in enumerate(node.value)]
-        return self.mapping(node, path, inner)
+        return self.mapping(cast(yaml.MappingNode, node), path, inner)
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         try:
