@@ -3,7 +3,8 @@
 A day of dashboard edits touches every category at once; the report is rendered by
 `reconciler drift` in text, JSON, Markdown and HTML and compared with
 ``tests/drift/golden/*`` after the emulator's random ids are normalised. The scenario is
-built three times from scratch and must render identically each time.
+built three times from scratch and must render identically each time. The HTML loads
+nothing from outside the file (``self_contained.py``).
 
 ``UPDATE_GOLDENS=1 pytest tests/drift`` rewrites the golden files.
 """
@@ -23,6 +24,7 @@ from drift_helpers import (
     scenario,
     shown,
 )
+from self_contained import external_resources
 
 
 def reports(tmp_path) -> dict[str, str]:
@@ -48,6 +50,8 @@ def test_reports_match_the_golden_files_and_are_stable(tmp_path):
     runs = [reports(tmp_path / f"run{n}") for n in range(3)]
     assert runs[0] == runs[1] == runs[2]
     for name, text in sorted(runs[0].items()):
+        if name.endswith(".html"):  # self-contained, before it can become a golden file
+            assert external_resources(text) == [], name
         check_golden(name, text)
 
 
