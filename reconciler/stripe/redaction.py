@@ -9,8 +9,9 @@ redacted literally as well.
 
 :class:`RedactingFilter` is a :class:`logging.Filter` that redacts a record's message, its
 arguments and its formatted exception, so it is safe at DEBUG level. It is attached to the
-``reconciler.stripe`` logger on import; other layers can attach it to their own loggers or
-handlers.
+``reconciler.stripe`` and ``httpx`` loggers on import; other layers can attach it to their own
+loggers or handlers. httpx's request lines also lose their query strings (parameter values,
+percent-encoded past :func:`redact`'s patterns).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import logging
 import re
 import threading
 from typing import Any
+
+import httpx
 
 __all__ = [
     "RedactingFilter",
@@ -108,3 +111,21 @@ def install_filter(logger: logging.Logger | logging.Handler) -> None:
     """Attach a :class:`RedactingFilter` once to a logger or handler."""
     if not any(isinstance(f, RedactingFilter) for f in logger.filters):
         logger.addFilter(RedactingFilter())
+
+
+class _NoQueryFilter(logging.Filter):
+    """httpx logs each request's URL at INFO (``HTTP Request: GET https://...?query=...``),
+    which an application showing every logger prints: drop the query string."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(a.copy_with(query=None) if isinstance(a, httpx.URL) else a
+                                for a in record.args)
+        return True
+
+
+install_filter(logging.getLogger("reconciler.stripe"))
+_httpx_logger = logging.getLogger("httpx")
+if not any(isinstance(f, _NoQueryFilter) for f in _httpx_logger.filters):
+    _httpx_logger.addFilter(_NoQueryFilter())
+install_filter(_httpx_logger)

@@ -15,16 +15,25 @@ Policy (see :class:`RetryPolicy` for the numbers):
 * At most ``max_retries`` retries, and no retry whose delay would end after
   ``total_timeout`` seconds since the first attempt started; each attempt's httpx timeouts
   are also cut to what is left of that budget.
+
+:func:`retrying` runs that loop over attempts handed to it as :class:`Outcome` values, so it
+never sees an httpx object (:mod:`.session` sends, :mod:`.responses` reduces what came back).
 """
 
 from __future__ import annotations
 
 import email.utils
+import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["RetryPolicy", "parse_retry_after", "should_retry_header"]
+from .errors import StripeError
+
+__all__ = ["Outcome", "RetryPolicy", "parse_retry_after", "retrying", "should_retry_header"]
+
+logger = logging.getLogger("reconciler.stripe")
 
 
 @dataclass(frozen=True)
@@ -101,3 +110,52 @@ def parse_retry_after(value: str | None, now_epoch: float | None = None) -> floa
     if not math.isfinite(seconds):
         return None
     return max(0.0, seconds)
+
+
+@dataclass
+class Outcome:
+    """One attempt, reduced to what the retry loop needs; holds no httpx object."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+    error: StripeError | None = None
+    retryable: bool = False
+    retry_after: float | None = None
+    why: str = ""
+
+
+async def retrying(
+    attempt: Callable[[int, float], Awaitable[Outcome]],
+    policy: RetryPolicy,
+    what: str,
+    *,
+    clock: Callable[[], float],
+    sleep: Callable[[float], Awaitable[None]],
+    random: Callable[[], float],
+    on_retry: Callable[[], None],
+) -> dict[str, Any]:
+    """The data of the first successful ``attempt(number, deadline)``, or the error of the
+    last one; ``what`` (``"GET /v1/prices"``) names the call in log lines."""
+    started = clock()
+    deadline = started + policy.total_timeout
+    number = 0
+    while True:
+        number += 1
+        outcome = await attempt(number, deadline)
+        if outcome.error is None:
+            return outcome.data
+        if not outcome.retryable or number > policy.max_retries:
+            raise outcome.error  # not inside an ``except``: nothing rides on __context__
+        wait = max(policy.backoff(number - 1, random), outcome.retry_after or 0.0)
+        elapsed = clock() - started
+        if elapsed + wait > policy.total_timeout:
+            logger.debug(
+                "%s: not retrying after %s, %.2fs wait would exceed the %.1fs budget",
+                what, outcome.why, wait, policy.total_timeout,
+            )
+            raise outcome.error
+        logger.info(
+            "Retrying %s in %.2fs after %s (attempt %d of %d)",
+            what, wait, outcome.why, number + 1, policy.max_retries + 1,
+        )
+        on_retry()
+        await sleep(wait)

@@ -28,7 +28,7 @@ from stripe_fakes import KEY, run
 from reconciler.emulator import Emulator, Faults, serve_in_thread
 from reconciler.emulator.requestlog import LoggedRequest
 from reconciler.stripe import RetryPolicy, StripeClient
-from reconciler.stripe import client as client_module
+from reconciler.stripe import responses as responses_module
 
 RETRY_AFTER = 0.05
 CLIENT_RATE = 200
@@ -156,7 +156,7 @@ def test_500_mixed_requests_under_faults(served: bool) -> None:
 def test_the_retry_after_check_catches_a_client_that_ignores_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Control: with Retry-After unread, the same check finds retries that came too soon."""
-    monkeypatch.setattr(client_module, "parse_retry_after", lambda *_: None)
+    monkeypatch.setattr(responses_module, "parse_retry_after", lambda *_: None)
     emu = Emulator(faults=Faults(rate_limit=20, seed=4, retry_after=RETRY_AFTER))
 
     async def go() -> None:
