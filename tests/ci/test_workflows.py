@@ -40,6 +40,19 @@ def test_actionlint_passes():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_ci_runs_the_projects_ci_script():
+    """GitHub runs what the project's CI runs (.ci/run), on every supported Python."""
+    ci = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    test = ci["jobs"]["test"]
+    assert test["strategy"]["matrix"]["python-version"] == ["3.11", "3.12", "3.13"]
+    runs = [step["run"] for step in test["steps"] if "run" in step]
+    assert runs[-1] == "bash .ci/run"
+    assert not [r for r in runs if "pytest" in r or "pip install" in r], runs
+    assert (ROOT / ".ci" / "run").exists()
+    lint = [step.get("run", "") for step in ci["jobs"]["lint"]["steps"]]
+    assert "ruff check reconciler" in lint and any(r.startswith("mypy reconciler") for r in lint)
+
+
 def test_secrets_are_never_echoed():
     text = REUSABLE.read_text()
     assert "echo ${{ secrets" not in text and "echo $STRIPE_API_KEY" not in text
