@@ -19,7 +19,8 @@ What the client does on every request:
   and an ``asyncio.Semaphore`` bounding requests in flight, both shared by all calls made
   through one client, i.e. by one run.
 * **Retries** (:mod:`.retry`): 429/5xx/connection errors with exponential backoff and full
-  jitter, ``Stripe-Should-Retry`` and ``Retry-After`` honoured, bounded in attempts and time.
+  jitter, ``Stripe-Should-Retry`` honoured, ``Retry-After`` a floor with jitter above it,
+  bounded in attempts and time.
 * **Errors**: a typed hierarchy (:mod:`.errors`) carrying Stripe's type/code/param/message and
   the request id.
 * **Secrets**: the key is masked in ``repr``; no exception raised here carries an httpx
@@ -81,7 +82,8 @@ class StripeClient(Session):
     :param timeout: per-attempt httpx timeout (seconds or ``httpx.Timeout``).
     :param clock: monotonic seconds, for the rate limiter and the retry time budget.
     :param sleep: async sleep used for backoff and rate limiting.
-    :param random: ``() -> float`` in [0, 1) for backoff jitter.
+    :param random: ``() -> float`` in [0, 1) for retry jitter; ``random.Random(seed).random``
+        makes the waits reproducible.
     """
 
     def __init__(

@@ -11,7 +11,8 @@ Policy (see :class:`RetryPolicy` for the numbers):
   Idempotency-Key, so Stripe replays a write that did land instead of doing it twice.
 * Delays grow exponentially with **full jitter**: ``uniform(0, min(max_delay,
   initial_delay * 2**retry))``, so concurrent clients do not retry in lockstep. A
-  ``Retry-After`` header (seconds, or an HTTP date) is a minimum.
+  ``Retry-After`` header (seconds, or an HTTP date) is a floor, with jitter of its own on
+  top (see :meth:`RetryPolicy.delay`).
 * At most ``max_retries`` retries, and no retry whose delay would end after
   ``total_timeout`` seconds since the first attempt started; each attempt's httpx timeouts
   are also cut to what is left of that budget.
@@ -50,22 +51,44 @@ class RetryPolicy:
         default_factory=lambda: frozenset({429, 500, 502, 503, 504})
     )
     retry_codes: frozenset[str] = field(default_factory=lambda: frozenset({"rate_limit"}))
+    retry_after_jitter: float = 0.25
+    """Most jitter added above a ``Retry-After``, as a fraction of it (see :meth:`delay`)."""
+    max_retry_after_jitter: float = 1.0
+    """Cap in seconds of that jitter."""
 
     def __post_init__(self) -> None:
         if self.max_retries < 0:
             raise ValueError("max_retries must be >= 0")
-        if self.initial_delay < 0 or self.max_delay < 0 or self.total_timeout < 0:
-            raise ValueError("delays and the time budget must be >= 0")
+        if min(self.initial_delay, self.max_delay, self.total_timeout, self.retry_after_jitter,
+               self.max_retry_after_jitter) < 0:
+            raise ValueError("delays, jitter and the time budget must be >= 0")
 
     @classmethod
     def none(cls) -> RetryPolicy:
         """Never retry."""
         return cls(max_retries=0)
 
-    def backoff(self, retry: int, random: Callable[[], float]) -> float:
-        """Full-jitter delay before retry number ``retry`` (0 for the first retry)."""
-        ceiling = min(self.max_delay, self.initial_delay * (2.0 ** retry))
-        return max(0.0, random()) * ceiling
+    def delay(
+        self, retry: int, retry_after: float | None, random: Callable[[], float]
+    ) -> float:
+        """Seconds to wait before retry number ``retry`` (0 for the first retry): the
+        full-jitter backoff, or ``Retry-After`` plus jitter when that is longer.
+
+        Why jitter above ``Retry-After``: every caller turned away by the same burst of 429s
+        is told the same number, so waiting exactly that long sends them all back in the same
+        instant, into the same limit, in lockstep again. The spread is proportional (up to
+        25% by default) so that it scales with the pause the server asked for, and capped
+        (1 s by default) so that a long ``Retry-After`` does not add long idle time and eat
+        the time budget. It is only ever added: the server asked for at least that long.
+        One ``random()`` draw per wait drives both terms, so each draw of a seeded or
+        scripted source is exactly one wait.
+        """
+        draw = max(0.0, random())
+        backoff = draw * min(self.max_delay, self.initial_delay * (2.0 ** retry))
+        if retry_after is None:
+            return backoff
+        spread = min(self.retry_after_jitter * retry_after, self.max_retry_after_jitter)
+        return max(backoff, retry_after + draw * spread)
 
     def retryable_status(
         self, status: int, headers: Mapping[str, str], error_code: str | None
@@ -145,7 +168,7 @@ async def retrying(
             return outcome.data
         if not outcome.retryable or number > policy.max_retries:
             raise outcome.error  # not inside an ``except``: nothing rides on __context__
-        wait = max(policy.backoff(number - 1, random), outcome.retry_after or 0.0)
+        wait = policy.delay(number - 1, outcome.retry_after, random)
         elapsed = clock() - started
         if elapsed + wait > policy.total_timeout:
             logger.debug(

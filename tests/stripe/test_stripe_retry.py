@@ -6,6 +6,7 @@ All on simulated time (FakeTime) with scripted MockTransport responses: no wall-
 from __future__ import annotations
 
 import email.utils
+import random
 
 import httpx
 import pytest
@@ -42,11 +43,14 @@ def _raises(make_client, script: Script, exc: type[StripeError], method: str = "
 # -- what is retried ----------------------------------------------------------------------
 
 
-def test_429_waits_at_least_retry_after(make_client, fake_time: FakeTime) -> None:
+@pytest.mark.parametrize(("draw", "wait"), [(0.0, 3.0), (0.5, 3.375), (1.0, 3.75)])
+def test_429_waits_at_least_retry_after(make_client, fake_time: FakeTime, draw: float,
+                                        wait: float) -> None:
     script = Script(error_reply(429, "rate_limit", headers={"Retry-After": "3"}), OK)
-    assert _call(make_client, script)["id"] == "price_1"
+    assert _call(make_client, script, random=lambda: draw)["id"] == "price_1"
     assert len(script.requests) == 2
-    assert fake_time.sleeps == [3.0]  # backoff would be 0.5 (jitter pinned at max): Retry-After wins
+    # backoff would be at most 0.5: Retry-After wins, plus up to 25% of it as jitter
+    assert fake_time.sleeps == [wait]
 
 
 def test_retry_after_is_a_minimum_not_a_cap(make_client, fake_time: FakeTime) -> None:
@@ -60,8 +64,37 @@ def test_retry_after_http_date(make_client, fake_time: FakeTime) -> None:
     date = email.utils.formatdate(now + 7, usegmt=True)
     script = Script(error_reply(503, headers={"Retry-After": date}), OK)
     _call(make_client, script, wall_clock=lambda: now)
-    assert fake_time.sleeps == [7.0]
+    assert fake_time.sleeps == [8.0]  # 7 s, plus the most jitter: 25% of it, capped at 1 s
     assert parse_retry_after("garbage") is None and parse_retry_after("-5") == 0.0
+
+
+def test_retry_after_waits_differ_across_callers_and_attempts(make_client,
+                                                               fake_time: FakeTime) -> None:
+    """Callers told the same Retry-After do not come back in lockstep, and a seed makes the
+    spread reproducible."""
+    def waits(seeds: range) -> list[float]:
+        start = len(fake_time.sleeps)
+        for seed in seeds:  # one caller per seed, three 429s each
+            script = Script(*[error_reply(429, headers={"Retry-After": "2"})] * 3, OK)
+            _call(make_client, script, random=random.Random(seed).random)
+        return fake_time.sleeps[start:]
+
+    first = waits(range(5))
+    assert len(first) == 15 and len(set(first)) == 15
+    assert all(2.0 <= w <= 2.5 for w in first)  # never early, at most 25% late
+    assert waits(range(5)) == first
+
+
+def test_retry_after_jitter_bounds() -> None:
+    policy = RetryPolicy()
+    assert policy.delay(0, 2.0, lambda: 0.0) == 2.0
+    assert policy.delay(0, 2.0, lambda: 1.0) == 2.5
+    assert policy.delay(0, 60.0, lambda: 1.0) == 61.0  # the cap: 1 s, not 15
+    assert policy.delay(3, 0.1, lambda: 1.0) == 4.0  # a longer backoff wins
+    assert RetryPolicy(max_retry_after_jitter=2.0).delay(0, 60.0, lambda: 1.0) == 62.0
+    assert RetryPolicy(retry_after_jitter=0).delay(0, 2.0, lambda: 1.0) == 2.0
+    with pytest.raises(ValueError, match="jitter"):
+        RetryPolicy(retry_after_jitter=-0.1)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
