@@ -160,6 +160,9 @@ class Kind:
     built_in: Callable[[dict[str, Any]], bool] | None = None  # objects every account has
     create_warnings: tuple[str, ...] = ()  # said in a plan that creates one
     replace_warnings: tuple[str, ...] = ()  # said in a plan that replaces one
+    # create-only parameters Stripe never shows, with the value Stripe gives when one is left
+    # out: a tag records each at create (plan/ownership.py), and the plan compares with it
+    recorded: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def top_level(self) -> bool:

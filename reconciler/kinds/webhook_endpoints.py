@@ -1,7 +1,8 @@
 """Webhook endpoints: `api_version` and `connect` are fixed at creation.
 
 A change to either re-creates the endpoint, which issues a new signing secret that Stripe
-returns only once, in the create response.
+returns only once, in the create response. Stripe never shows `connect` in the endpoint, so
+it is recorded in a metadata tag at create and compared with that.
 """
 
 from collections.abc import Mapping
@@ -37,6 +38,7 @@ KIND = Kind(
     unordered=frozenset({"enabled_events"}),
     normalize_live=_normalize,
     defaults={"disabled": False},
+    recorded={"connect": False},
     create_warnings=(("the signing secret is returned only once, at creation; apply with "
                      "--secrets-out FILE to keep it"),),
     replace_warnings=(("re-creating this endpoint gives it a NEW signing secret; update the "

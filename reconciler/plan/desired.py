@@ -14,7 +14,7 @@ from typing import Any
 from reconciler.kinds import Identity, Kind, Path
 from reconciler.manifests import Entry
 
-from .ownership import tags
+from .ownership import records, tags
 
 Resolver = Callable[[str, str], Any]
 """(kind, manifest key) -> live id, or a ``{"$ref": ...}`` placeholder."""
@@ -62,9 +62,12 @@ def create_params(kind: Kind, params: dict[str, Any], *,
 
     ``transfer``: the new object takes its lookup key from the object it replaces. A plain
     create never does: a price that took the key after planning is not ours to strip, so
-    Stripe's refusal stops the apply instead.
+    Stripe's refusal stops the apply instead. The create also tags what the object is
+    created with where Stripe will not show it (the kind's ``recorded`` fields).
     """
     create = {k: v for k, v in params.items() if k in kind.create_params}
+    if kind.recorded:
+        create["metadata"] = {**(create.get("metadata") or {}), **records(kind, params)}
     later = {k: v for k, v in params.items() if k not in kind.create_params}
     if transfer and "lookup_key" in create and "transfer_lookup_key" in kind.create_params:
         create["transfer_lookup_key"] = True  # take the key from the replaced price

@@ -6,6 +6,8 @@ business, mappings compare by the keys the manifest gives, numbers compare by va
 (``"10.00"`` equals ``10``), and lists Stripe does not keep in order compare as sets.
 ``metadata`` is the exception: it is managed whole, so a key removed from the manifest is
 removed from the object (the tool's own ownership tags are part of the desired metadata).
+A tag the tool wrote that the desired metadata leaves out (the record of a field Stripe does
+not show, such as a webhook endpoint's ``connect``) is kept: that field compares with it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from reconciler.kinds import Kind
 from reconciler.plan.model import FieldDiff
+from reconciler.plan.ownership import is_tag, recorded
 
 
 def _number(value: Any) -> Decimal | None:
@@ -76,18 +79,18 @@ def _compare(path: str, new: Any, old: Any, kind: Kind, out: list[tuple[str, Any
 
 
 def _metadata(new: dict[str, Any], old: dict[str, Any]) -> list[tuple[str, Any, Any]]:
-    keys = sorted(set(new) | set(old))
+    keys = sorted(set(new) | {k for k in old if not is_tag(k)})
     return [(f"metadata.{k}", old.get(k), new.get(k)) for k in keys if new.get(k) != old.get(k)]
 
 
 def diff(kind: Kind, desired: dict[str, Any], live: dict[str, Any],
          ignore: tuple[str, ...] = ()) -> list[FieldDiff]:
     """The differences between desired params and a live object, field by field."""
-    view = kind.live_view(live)
+    view = {**kind.live_view(live), **recorded(kind, live)}
     found: list[tuple[str, Any, Any]] = []
     for name, value in desired.items():
         if name not in view and not kind.observable(name):
-            continue  # a parameter Stripe never shows (webhook `connect`)
+            continue  # a parameter Stripe never shows, and no tag recorded it
         if name == "metadata":
             found += _metadata(value or {}, view.get("metadata") or {})
         else:

@@ -3,19 +3,33 @@
 There is no state file: every object the tool creates carries its manifest key and stack in
 metadata, so the live account itself records what is managed. Several stacks (repositories)
 can manage disjoint parts of one account; an object owned by another stack is never touched.
+
+The same metadata also records, at create, the create-only parameters Stripe accepts but
+never shows (a webhook endpoint's ``connect``, the kind's ``recorded`` fields): without the
+record a change to one could not be seen, and the object would silently keep the old value.
+Every tag starts with ``reconciler_``; tags are the tool's, not part of the user's metadata.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-OWNER_KEY = "reconciler_key"
-OWNER_STACK = "reconciler_stack"
+from reconciler.kinds import Kind
+
+TAG_PREFIX = "reconciler_"
+OWNER_KEY = f"{TAG_PREFIX}key"
+OWNER_STACK = f"{TAG_PREFIX}stack"
 DEFAULT_STACK = "default"
 
 
 def tags(stack: str, key: str) -> dict[str, str]:
     return {OWNER_STACK: stack, OWNER_KEY: key}
+
+
+def is_tag(metadata_key: str) -> bool:
+    """Whether a metadata key is one the tool writes."""
+    return metadata_key.startswith(TAG_PREFIX)
 
 
 def owner(obj: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -24,5 +38,31 @@ def owner(obj: dict[str, Any]) -> tuple[str | None, str | None]:
     return metadata.get(OWNER_STACK), metadata.get(OWNER_KEY)
 
 
-def is_owned_by(obj: dict[str, Any], stack: str) -> bool:
-    return owner(obj)[0] == stack
+def record_tag(field: str) -> str:
+    return f"{TAG_PREFIX}{field}"
+
+
+def records(kind: Kind, params: dict[str, Any]) -> dict[str, str]:
+    """The tags a create writes for the kind's recorded fields: the value each one is
+    created with (Stripe's default when the entry does not state it)."""
+    return {record_tag(name): json.dumps(params.get(name, default))
+            for name, default in sorted(kind.recorded.items())}
+
+
+def recorded(kind: Kind, obj: dict[str, Any]) -> dict[str, Any]:
+    """The recorded fields a live object's tags say it was created with. A field whose tag
+    is missing (the object was not created by reconciler) or unreadable is left out: its
+    value is unknown, not guessed."""
+    metadata = obj.get("metadata") or {}
+    found = {}
+    for name in kind.recorded:
+        try:
+            found[name] = json.loads(metadata[record_tag(name)])
+        except (KeyError, ValueError):
+            continue
+    return found
+
+
+def unrecorded(kind: Kind, obj: dict[str, Any]) -> list[str]:
+    """The kind's recorded fields whose value on ``obj`` is unknown (see ``recorded``)."""
+    return sorted(set(kind.recorded) - set(recorded(kind, obj)))

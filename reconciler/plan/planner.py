@@ -26,7 +26,7 @@ from .guards import check_guards
 from .live import LiveState, read_for
 from .match import Matches, match_kind
 from .model import Action, Change, FieldDiff, Plan, Step, digest
-from .ownership import DEFAULT_STACK, owner
+from .ownership import DEFAULT_STACK, owner, record_tag, unrecorded
 
 
 class PlanError(Exception):
@@ -53,6 +53,20 @@ def _flatten(value: Any, path: str = "") -> list[tuple[str, Any]]:
         return [item for k, v in value.items()
                 for item in _flatten(v, f"{path}.{k}" if path else k)]
     return [(path, value)]
+
+
+def _unverified(kind: Kind, entry: Entry, live: dict[str, Any],
+                ignore: tuple[str, ...]) -> tuple[str, ...]:
+    """Stated fields that Stripe does not show and no tag recorded: said, not guessed."""
+    warnings = []
+    for name in unrecorded(kind, live):
+        if name in entry.spec and name not in ignore:
+            message = (f"{name} cannot be verified: Stripe does not show it, and {live['id']} "
+                       f"has no '{record_tag(name)}' tag (reconciler did not create it); if "
+                       "the manifest is right, add that metadata key with the value true or "
+                       f"false, or list {name} in ignore_changes")
+            warnings.append(message)
+    return tuple(warnings)
 
 
 class _Planner:
@@ -127,6 +141,7 @@ class _Planner:
                 if self.defaults.must_wait(entry.key, live):
                     common["phase"] = phase + 1
             return self.plan_replace(kind, entry, params, diffs, replacing, then, live, common)
+        common["warnings"] = _unverified(kind, entry, live, ignore)
         if entry.key in found.adopted:
             step = steps.update(kind, live["id"], desired_live, diffs)
             return Change(kind.name, entry.key, Action.ADOPT, ("update",), diffs=tuple(diffs),

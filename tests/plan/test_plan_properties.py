@@ -236,6 +236,7 @@ def catalogs(draw) -> dict[str, dict[str, Any]]:
         entry = {"url": f"https://example.com/{i}/{draw(TOKEN)}", "enabled_events": events}
         _maybe(draw, entry, "description", NAME)
         _maybe(draw, entry, "api_version", st.sampled_from(API_VERSIONS))
+        _maybe(draw, entry, "connect", st.booleans())
         _maybe(draw, entry, "metadata", METADATA)
         hooks[f"hook-{i}"] = entry
     configs = doc["payment_method_configurations"] = {}
@@ -440,6 +441,8 @@ def _choices(doc: dict[str, dict[str, Any]]) -> list[tuple[str, str, tuple, Any,
                 add(kind, key, ("disabled",), st.booleans(), False)
                 if stated("api_version"):
                     add(kind, key, ("api_version",), st.sampled_from(API_VERSIONS))
+                # Stripe never shows it: compared with the tag recorded at create
+                add(kind, key, ("connect",), st.booleans(), False)
     return out
 
 

@@ -216,6 +216,54 @@ def test_webhook_api_version_change_recreates_with_a_warning(stripe, tmp_path):
     converge(stripe, changed)
 
 
+def test_webhook_connect_change_recreates_by_the_tag_recorded_at_create(stripe, tmp_path):
+    """Stripe never shows ``connect``: the create records it in a tag, and a change to it
+    re-creates the endpoint (new signing secret) instead of planning nothing."""
+    converge(stripe, manifest(tmp_path, BASE))
+    (hook,) = live(stripe, "/v1/webhook_endpoints")
+    assert hook["metadata"]["reconciler_connect"] == "false"
+    connect = BASE.replace("enabled_events: [invoice.paid]",
+                           "enabled_events: [invoice.paid]\n    connect: true")
+    p = plan(stripe, manifest(tmp_path, connect))
+    (change,) = p.pending
+    assert (change.address, change.action) == ("webhook_endpoints.hooks", Action.REPLACE)
+    assert [(d.path, d.old, d.new, d.forces_replacement) for d in change.diffs] == [
+        ("connect", False, True, True)]
+    assert change.steps[0].params["metadata"]["reconciler_connect"] == "true"
+    assert any("NEW signing secret" in w for w in p.warnings)
+    converge(stripe, manifest(tmp_path, connect))
+    (hook,) = live(stripe, "/v1/webhook_endpoints")
+    assert hook["metadata"]["reconciler_connect"] == "true"
+    # a manifest that leaves connect out does not compare it; one that states false does
+    assert not plan(stripe, manifest(tmp_path, BASE)).has_changes
+    back = connect.replace("connect: true", "connect: false")
+    assert [d.path for d in plan(stripe, manifest(tmp_path, back)).pending[0].diffs] == [
+        "connect"]
+
+
+def test_webhook_connect_of_an_endpoint_reconciler_did_not_create_is_not_guessed(
+        stripe, tmp_path):
+    stripe(lambda c: c.create("/v1/webhook_endpoints", {
+        "url": "https://example.com/hooks", "enabled_events": ["invoice.paid"],
+        "api_version": "2026-10-28.endive", "connect": True}))
+    hooks = ("webhook_endpoints:\n  hooks:\n    url: https://example.com/hooks\n"
+             "    enabled_events: [invoice.paid]\n    api_version: 2026-10-28.endive\n")
+    stated = hooks + "    connect: true\n"
+    p = plan(stripe, manifest(tmp_path, stated), adopt=True)
+    (change,) = p.pending
+    assert change.action is Action.ADOPT
+    assert "connect" not in [d.path for d in change.diffs]
+    (warning,) = p.warnings
+    assert warning.startswith("webhook_endpoints.hooks: connect cannot be verified: Stripe "
+                              "does not show it, and we_")
+    assert "'reconciler_connect' tag" in warning
+    converge(stripe, manifest(tmp_path, stated), adopt=True)
+    assert plan(stripe, manifest(tmp_path, stated)).warnings == p.warnings
+    assert not plan(stripe, manifest(tmp_path, hooks)).warnings  # connect not stated
+    ignoring = stated + "    ignore_changes: [connect]\n"
+    assert not plan(stripe, manifest(tmp_path, ignoring)).warnings
+
+
 def test_tax_rate_percentage_change_creates_new_and_archives_old(stripe, tmp_path):
     converge(stripe, manifest(tmp_path, BASE))
     changed = manifest(tmp_path, BASE.replace("percentage: 20", "percentage: 21"))
