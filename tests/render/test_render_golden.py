@@ -19,7 +19,6 @@ import asyncio
 import json
 import os
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ from support import emulator_client
 from reconciler.apply import apply
 from reconciler.emulator import Emulator
 from reconciler.manifests import Variables, load_valid
-from reconciler.plan import Action, Change, FieldDiff, Plan, PlanOptions, Step, make_plan
+from reconciler.plan import Action, Plan, PlanOptions, make_plan
 from reconciler.render import jsonout, markdown, text
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -450,45 +449,3 @@ def test_live_mode_is_said_loudly(tmp_path):
     empty = Plan(plan.account_id, True, plan.api_version, plan.stack, "", "", ())
     assert "LIVE MODE" in text.render(empty) and "LIVE MODE" in markdown.render(empty)
 
-
-def _big_plan(n: int) -> Plan:
-    changes = tuple(
-        Change("prices", f"price-{i:05d}", Action.CREATE, ("create",), diffs=(
-            FieldDiff("product", None, {"$ref": f"products.product-{i % 50}"}),
-            FieldDiff("currency", None, "usd"),
-            FieldDiff("unit_amount", None, 1000 + i),
-            FieldDiff("recurring.interval", None, "month"),
-            FieldDiff("nickname", None, f"Price number {i} of a very large catalog"),
-        ), steps=(Step("POST", "/v1/prices", {"currency": "usd"}, produces=True),))
-        for i in range(n))
-    return Plan("acct_big", False, "2026-10-28.endive", "default", "sha256:0", "sha256:0",
-                changes, warnings=("a warning that must survive truncation",))
-
-
-def test_markdown_of_a_huge_plan_fits_a_comment_and_says_what_is_left_out():
-    plan = _big_plan(3000)
-    out = markdown.render(plan)
-    assert len(out) < 65_535
-    assert "Details omitted" in out
-    assert "3000 to create" in out
-    assert "a warning that must survive truncation" in out
-    shown = out.count("| create |")
-    assert 0 < shown < 3000
-    assert f"{3000 - shown} more changes not shown" in out
-    small = markdown.render(_big_plan(20))
-    assert "Details omitted" not in small and "<details>" in small
-
-
-def test_markdown_of_5000_changes_names_every_replacement_and_removal():
-    plan = _big_plan(4900)
-    destructive = tuple(
-        Change("prices", f"old-{i}", action, actions, live_id=f"price_old{i}")
-        for i, (action, actions) in enumerate(
-            [(Action.REPLACE, ("create", "delete")), (Action.ARCHIVE, ("delete",))] * 50))
-    plan = replace(plan, changes=plan.changes + destructive)
-    out = markdown.render(plan)
-    assert len(out) < 65_535
-    assert "4900 to create, 0 to update, 50 to replace, 50 to archive/delete" in out
-    for change in destructive:
-        assert f"`{change.address}`" in out
-    assert "more changes not shown (" in out and " create)" in out
