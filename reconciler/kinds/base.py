@@ -160,6 +160,9 @@ class Kind:
     built_in: Callable[[dict[str, Any]], bool] | None = None  # objects every account has
     create_warnings: tuple[str, ...] = ()  # said in a plan that creates one
     replace_warnings: tuple[str, ...] = ()  # said in a plan that replaces one
+    # a mutable field users keep when they change a permanent natural key: it links the entry
+    # to the live object that natural key left behind, so the change is not a silent create
+    label: str | None = None
     # create-only parameters Stripe never shows, with the value Stripe gives when one is left
     # out: a tag records each at create (plan/ownership.py), and the plan compares with it
     recorded: Mapping[str, Any] = field(default_factory=dict)

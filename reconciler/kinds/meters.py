@@ -1,7 +1,9 @@
 """Billing meters: identified by `event_name`; only `display_name` changes in place.
 
 Event names are permanent in Stripe, and meters cannot be deleted: removal deactivates,
-and a change to a create-only field is refused unless forced.
+and a change to a create-only field is refused unless forced. Meters carry no metadata, so
+an entry whose `event_name` changed would find no meter and silently create a second one:
+its `display_name`, the label users keep, links it to the meter the old name left behind.
 """
 
 from .base import Identity, Kind, Removal, Replacement
@@ -12,6 +14,7 @@ KIND = Kind(
     summary="Billing meters: identified by event_name; removal deactivates.",
     identity=Identity.EVENT_NAME,
     natural_key="event_name",
+    label="display_name",
     removal=Removal.DEACTIVATE,
     replacement=Replacement.REFUSE,
     replacement_note=(

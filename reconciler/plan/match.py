@@ -5,7 +5,10 @@ object holding its natural key (product or coupon id, lookup key, event name, pr
 code, configuration name). A natural-key match that this stack does not own is a conflict,
 or an adoption when the user asked for one; an object owned by another stack is never taken.
 Kinds without metadata (meters, payment method configurations) cannot carry ownership, so
-they match by natural key alone and are never pruned.
+they match by natural key alone and are never pruned. A meter whose permanent event name
+changed in the manifest therefore matches nothing: its label (the kind's ``label``, a
+meter's display name) links it to the one meter that name left behind, so the plan shows
+the change (refused) instead of creating a second meter beside it.
 
 Several objects tagged with one manifest key are what an interrupted replacement leaves
 (the new object exists, the old one was not yet removed): the newest active one is the
@@ -34,6 +37,7 @@ class Matches:
     conflicts: list[str] = field(default_factory=list)
     conflicted: set[str] = field(default_factory=set)  # manifest keys with a conflict
     evidence: dict[str, str] = field(default_factory=dict)  # adopted key -> why it matched
+    by_label: set[str] = field(default_factory=set)  # keys linked by label: evidence says
 
 
 def _natural(kind: Kind, obj: dict[str, Any]) -> str | None:
@@ -93,11 +97,39 @@ def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, An
             unmatched[key] = entry
     if unmatched and same_content:  # after every natural-key match: none is matched twice
         _match_content(kind, unmatched, objects, taken, same_content, result)
+    if kind.label:
+        _match_label(kind, entries, objects, taken, result)
     if kind.has_metadata:
         twins = {o["id"] for o in result.superseded}
         result.orphans = [o for objs in owned.values() for o in objs
                           if o["id"] not in taken and o["id"] not in twins]
     return result
+
+
+def _match_label(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, Any]],
+                 taken: set[str], result: Matches) -> None:
+    """Link an entry that matched nothing to the one active object with its label that no
+    entry's natural key claims: the natural key was changed in the manifest. A heuristic
+    (these kinds carry no tags): a label shared by several such entries or objects links
+    nothing."""
+    assert kind.label is not None
+    claimed = {kind.natural_value(k, e.spec) for k, e in entries.items()}
+    free: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for obj in objects:
+        if _active(obj) and obj["id"] not in taken and _natural(kind, obj) not in claimed:
+            free[obj.get(kind.label)].append(obj)
+    waiting: dict[Any, list[str]] = defaultdict(list)
+    for key, entry in entries.items():
+        if key not in result.live and key not in result.conflicted:
+            waiting[entry.spec.get(kind.label)].append(key)
+    for label, keys in waiting.items():
+        found = free.get(label, [])
+        if label is None or len(keys) != 1 or len(found) != 1:
+            continue
+        result.live[keys[0]] = found[0]
+        result.by_label.add(keys[0])
+        result.evidence[keys[0]] = f"{kind.label} '{label}'"
+        taken.add(found[0]["id"])
 
 
 def _match_content(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, Any]],

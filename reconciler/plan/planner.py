@@ -135,7 +135,8 @@ class _Planner:
         common = {"live_id": live["id"], "live_digest": digest(live), "phase": phase}
         replacing = [d for d in diffs if d.forces_replacement]
         if replacing:
-            common["note"] = recreated.why(kind, live, diffs, self.manifest, self.changes)
+            common["note"] = (recreated.why(kind, live, diffs, self.manifest, self.changes)
+                              or self.by_label(kind, entry.key, found))
             if prices:
                 then = self.defaults.after_new(entry.key, self.resolve, replaced=live)
                 if self.defaults.must_wait(entry.key, live):
@@ -189,6 +190,8 @@ class _Planner:
         elif kind.replacement is Replacement.REFUSE and (
                 not self.options.force or kind.identity is Identity.ID):  # an id is taken
             refusal = f"{address}: cannot change {fields}: {kind.replacement_note}"
+            if common["note"]:
+                refusal += f" ({common['note']})"
         if refusal:
             self.problems.append(refusal)
             if self.options.strict:
@@ -202,6 +205,16 @@ class _Planner:
         return Change(kind.name, entry.key, Action.REPLACE, actions, diffs=tuple(diffs),
                       steps=tuple(steps.replace(kind, live["id"], params, then)),
                       warnings=warnings, **common)
+
+    def by_label(self, kind: Kind, key: str, found: Matches) -> str:
+        """Why an entry was linked to an object its natural key does not name."""
+        if key not in found.by_label:
+            return ""
+        what = kind.stripe_object.rsplit(".", 1)[-1]
+        message = (f"matched by {found.evidence[key]}, as no live {what} has its "
+                   f"{kind.natural_key}; if that is another {what}, give the entry another "
+                   f"{kind.label}")
+        return message
 
     def plan_removals(self) -> list[Change]:
         removals: list[Change] = []

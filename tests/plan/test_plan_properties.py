@@ -314,6 +314,8 @@ def _choices(doc: dict[str, dict[str, Any]]) -> list[tuple[str, str, tuple, Any,
                 add(kind, key, ("lookup_key",), TOKEN.map(lambda t: f"renamed_{t}"))
             elif kind == "meters":
                 add(kind, key, ("display_name",), NAME)
+                # permanent: the display name links the entry to its meter, and it is refused
+                add(kind, key, ("event_name",), TOKEN.map(lambda t: f"renamed_{t}"))
                 add(kind, key, ("default_aggregation", "formula"),
                     st.sampled_from(["sum", "count", "last"]))
                 if stated("event_time_window"):

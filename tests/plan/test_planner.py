@@ -288,6 +288,53 @@ def test_meter_replacement_is_refused_unless_forced(stripe, tmp_path):
     assert change.steps[0].path.endswith("/deactivate")
 
 
+def test_meter_event_name_change_is_refused_not_planned_as_a_second_meter(stripe, tmp_path):
+    """Meters carry no tags and match by event name: a new event name found nothing and
+    created a second meter, leaving the old one active and unmanaged. The display name links
+    the entry to the meter the old name left behind."""
+    converge(stripe, manifest(tmp_path, BASE))
+    (old,) = live(stripe, "/v1/billing/meters")
+    renamed = manifest(tmp_path, BASE.replace("event_name: api_call", "event_name: api_request"))
+    with pytest.raises(PlanError) as err:
+        plan(stripe, renamed)
+    (problem,) = err.value.problems
+    assert problem.startswith("meters.calls: cannot change event_name: meter event names ")
+    assert problem.endswith("(matched by display_name 'API calls', as no live meter has its "
+                            "event_name; if that is another meter, give the entry another "
+                            "display_name)")
+    forced = plan(stripe, renamed, force=True)
+    (change,) = forced.pending
+    assert (change.action, change.live_id) == (Action.REPLACE, old["id"])
+    assert [(d.path, d.old, d.new, d.forces_replacement) for d in change.diffs] == [
+        ("event_name", "api_call", "api_request", True)]
+    assert [s.note for s in change.steps] == [f"deactivate billing.meter {old['id']}",
+                                              "create billing.meter"]
+    converge(stripe, renamed, force=True)
+    meters = {m["event_name"]: m["status"] for m in live(stripe, "/v1/billing/meters")}
+    assert meters == {"api_call": "inactive", "api_request": "active"}
+
+
+def test_meter_display_name_links_only_one_meter_to_one_entry(stripe, tmp_path):
+    """The link is a heuristic: a display name two live meters share (or one that an
+    inactive meter has) links nothing, and the entry is created."""
+    for event in ("made_elsewhere", "made_by_hand"):
+        stripe(lambda c, e=event: c.create("/v1/billing/meters", {
+            "display_name": "API calls", "event_name": e,
+            "default_aggregation": {"formula": "sum"}}))
+    m = manifest(tmp_path, BASE)
+    assert by_address(plan(stripe, m))["meters.calls"].action is Action.CREATE
+    first, second = live(stripe, "/v1/billing/meters")
+
+    def deactivate(meter):
+        stripe(lambda c: c.request("POST", f"/v1/billing/meters/{meter['id']}/deactivate"))
+
+    deactivate(first)
+    linked = by_address(plan(stripe, m, force=True))["meters.calls"]
+    assert (linked.action, linked.live_id) == (Action.REPLACE, second["id"])
+    deactivate(second)
+    assert by_address(plan(stripe, m))["meters.calls"].action is Action.CREATE
+
+
 def test_unmanaged_object_on_a_natural_key_is_a_conflict_unless_adopted(stripe, tmp_path):
     stripe(lambda c: c.create("/v1/products", {"id": "pro", "name": "Pro (dashboard)"}))
     m = manifest(tmp_path, BASE)
