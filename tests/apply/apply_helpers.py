@@ -223,6 +223,14 @@ def _census_diff(got: dict[str, Counter[str]], wanted: dict[str, Counter[str]]) 
     return "\n".join(lines)
 
 
+def forget_idempotency_keys(emu: Emulator) -> None:
+    """What Stripe does to a key once it is about 24 hours old."""
+    with emu.store.transaction() as state:
+        for bucket in state.data["accounts"].values():
+            bucket["idempotency"].clear()
+        state.dirty = True
+
+
 def post_count(emu: Emulator) -> int:
     return sum(n for name, n in emu.request_counts().items() if name.startswith("POST "))
 

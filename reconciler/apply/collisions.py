@@ -1,0 +1,83 @@
+"""Objects that now stand where a saved plan would create one.
+
+When the plan was made, no live object matched an entry it creates. If one does by the time
+the plan is applied (another apply of the same manifests, a hand-made object, or this very
+plan applied before on a runner whose journal is gone, after Stripe forgot its idempotency
+keys), creating the entry anyway leaves two objects with one identity, or fails on a taken
+id after other objects were already written. The rules are the planner's (plan/match.py):
+an entry matches the object tagged with its stack and key, or the holder of its natural key
+(product or coupon id, lookup key, event name, promotion code, configuration name), whoever
+owns it; a product feature matches the attachment of the same feature to the same product.
+
+A replacement creates the entry's new object beside the one it replaces, and older objects
+of the same entry (archived by earlier replacements) legitimately share its tag and
+sometimes its natural key: for a replacement only objects in use count, and never an object
+the plan itself touches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.kinds import KINDS, Kind
+from reconciler.plan import Action, Change, LiveState
+from reconciler.plan.ownership import owner
+
+
+def created_params(change: Change) -> dict[str, Any] | None:
+    """The parameters of the change's create request, if it makes a new object."""
+    if change.action not in (Action.CREATE, Action.REPLACE):
+        return None
+    return next((step.params for step in change.steps if step.produces), None)
+
+
+def parent_id(change: Change) -> str | None:
+    """The live id of the product a product feature change is under (None for other kinds,
+    and for a product the plan itself creates)."""
+    if not KINDS[change.kind].parent or not change.steps:
+        return None
+    segment = change.steps[0].path.split("/")[3]
+    return None if segment.startswith("{") else segment
+
+
+def _in_use(obj: dict[str, Any]) -> bool:
+    return obj.get("active", True) is not False and obj.get("status") != "inactive"
+
+
+def collisions(changes: list[Change], stack: str, live: LiveState,
+               known: set[str]) -> list[str]:
+    """What now matches each create of ``changes``; ``known`` are the ids the plan touches."""
+    problems: list[str] = []
+    for change in changes:
+        params = created_params(change)
+        if params is None:
+            continue
+        kind = KINDS[change.kind]
+        if kind.parent:
+            feature = params.get("entitlement_feature")
+            attached = live.attachments.get(parent_id(change) or "", [])
+            for found in attached:
+                if found["entitlement_feature"]["id"] == feature:
+                    problems.append(f"{change.address} would be created, but {found['id']} "
+                                    "now attaches that feature to that product")
+            continue
+        replacing = change.action is Action.REPLACE
+        candidates = [o for o in live.objects.get(kind.name, []) if o["id"] not in known
+                      and (_in_use(o) or not replacing)]
+        problems += _matches(kind, change, params, stack, candidates)
+    return problems
+
+
+def _matches(kind: Kind, change: Change, params: dict[str, Any], stack: str,
+             candidates: list[dict[str, Any]]) -> list[str]:
+    problems: list[str] = []
+    natural = kind.natural_value(change.key, params)
+    stated = params.get(kind.natural_key) if kind.natural_key else None
+    for obj in candidates:
+        if kind.has_metadata and owner(obj) == (stack, change.key):
+            problems.append(f"{change.address} would be created, but {obj['id']} now carries "
+                            f"its ownership tag (stack '{stack}')")
+        elif natural is not None and kind.natural_value("", obj) == natural:
+            problems.append(f"{change.address} would be created, but {obj['id']} now holds "
+                            f"its {kind.natural_key} '{stated or natural}'")
+    return problems
