@@ -120,7 +120,10 @@ class Reference:
 ENTRY_OPTIONS: dict[str, dict[str, Any]] = {
     "prevent_destroy": {
         "type": "boolean",
-        "description": "Refuse any plan that would delete, archive or replace this object.",
+        "description": ("Refuse any plan that would delete, archive or replace this object, "
+                        "also once the entry is deleted (the object carries a "
+                        "reconciler_prevent_destroy tag): take the option off and apply "
+                        "before deleting the entry."),
     },
     "ignore_changes": {
         "type": "array",
@@ -129,7 +132,8 @@ ENTRY_OPTIONS: dict[str, dict[str, Any]] = {
         "description": "Dotted field paths whose live value is never diffed or changed.",
     },
 }
-"""Per-entry options the tool adds to every kind (not sent to Stripe)."""
+"""Per-entry options the tool adds to every kind: not Stripe parameters (prevent_destroy is
+kept on the object as a metadata tag, for the plan that prunes it)."""
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,8 @@ def desired(kind: Kind, entry: Entry, resolve: Resolver, stack: str) -> dict[str
     if kind.identity is Identity.ID:
         params["id"] = kind.natural_value(entry.key, entry.spec)
     if kind.has_metadata:
-        params["metadata"] = {**(params.get("metadata") or {}), **tags(stack, entry.key)}
+        params["metadata"] = {**(params.get("metadata") or {}),
+                              **tags(stack, entry.key, bool(entry.options.get("prevent_destroy")))}
     return params
 
 

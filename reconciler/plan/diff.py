@@ -17,7 +17,7 @@ from typing import Any
 
 from reconciler.kinds import Kind
 from reconciler.plan.model import FieldDiff
-from reconciler.plan.ownership import is_tag, recorded
+from reconciler.plan.ownership import decided, recorded
 
 
 def _number(value: Any) -> Decimal | None:
@@ -79,7 +79,7 @@ def _compare(path: str, new: Any, old: Any, kind: Kind, out: list[tuple[str, Any
 
 
 def _metadata(new: dict[str, Any], old: dict[str, Any]) -> list[tuple[str, Any, Any]]:
-    keys = sorted(set(new) | {k for k in old if not is_tag(k)})
+    keys = sorted(set(new) | {k for k in old if decided(k)})
     return [(f"metadata.{k}", old.get(k), new.get(k)) for k in keys if new.get(k) != old.get(k)]
 
 

@@ -20,16 +20,27 @@ from reconciler.kinds import Kind
 TAG_PREFIX = "reconciler_"
 OWNER_KEY = f"{TAG_PREFIX}key"
 OWNER_STACK = f"{TAG_PREFIX}stack"
+PREVENT_DESTROY = f"{TAG_PREFIX}prevent_destroy"
+ENTRY_TAGS = frozenset({OWNER_KEY, OWNER_STACK, PREVENT_DESTROY})
+"""The tags an entry decides; the others record how the object was created."""
 DEFAULT_STACK = "default"
 
 
-def tags(stack: str, key: str) -> dict[str, str]:
-    return {OWNER_STACK: stack, OWNER_KEY: key}
+def tags(stack: str, key: str, prevent_destroy: bool = False) -> dict[str, str]:
+    """The entry's tags. ``prevent_destroy`` stays on the object when the entry leaves the
+    manifests, so prune can still refuse to remove it."""
+    return {OWNER_STACK: stack, OWNER_KEY: key,
+            **({PREVENT_DESTROY: "true"} if prevent_destroy else {})}
 
 
-def is_tag(metadata_key: str) -> bool:
-    """Whether a metadata key is one the tool writes."""
-    return metadata_key.startswith(TAG_PREFIX)
+def decided(metadata_key: str) -> bool:
+    """Whether the desired metadata decides a live key, so that leaving it out removes it:
+    the user's own keys and the entry's tags do, the records of a create do not."""
+    return not metadata_key.startswith(TAG_PREFIX) or metadata_key in ENTRY_TAGS
+
+
+def protected(obj: dict[str, Any]) -> bool:
+    return (obj.get("metadata") or {}).get(PREVENT_DESTROY) == "true"
 
 
 def owner(obj: dict[str, Any]) -> tuple[str | None, str | None]:

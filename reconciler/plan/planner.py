@@ -26,7 +26,7 @@ from .guards import check_guards
 from .live import LiveState, read_for
 from .match import Matches, match_kind
 from .model import Action, Change, FieldDiff, Plan, Step, digest
-from .ownership import DEFAULT_STACK, owner, record_tag, unrecorded
+from .ownership import DEFAULT_STACK, PREVENT_DESTROY, owner, protected, record_tag, unrecorded
 
 
 class PlanError(Exception):
@@ -233,8 +233,13 @@ class _Planner:
                     continue
                 if not self.options.prune:
                     leftovers += 1
-                    continue
-                removals.append(self.removal(kind, obj, phase))
+                elif protected(obj):
+                    self.problems.append(
+                        f"{name}.{owner(obj)[1]}: cannot remove {obj['id']}: it was applied "
+                        f"with prevent_destroy (metadata {PREVENT_DESTROY}); to remove it, put "
+                        "the entry back without prevent_destroy and apply, then delete it")
+                else:
+                    removals.append(self.removal(kind, obj, phase))
         if leftovers:
             self.warnings.append(f"{leftovers} object(s) owned by stack '{self.options.stack}' "
                                  "are no longer in the manifests; plan with --prune to remove "

@@ -401,6 +401,36 @@ def test_prevent_destroy_refuses_a_replacement(stripe, tmp_path):
     assert "prevent_destroy" in str(err.value)
 
 
+def test_prevent_destroy_outlives_the_entry_and_refuses_its_removal(stripe, tmp_path):
+    """The option is tagged on the object, so deleting the entry and pruning cannot remove
+    it: the option is taken off (and applied) first, then the entry goes."""
+    guarded = BASE.replace("    inclusive: false\n",
+                           "    inclusive: false\n    prevent_destroy: true\n")
+    adding = plan(stripe, manifest(tmp_path, guarded))
+    assert by_address(adding)["tax_rates.vat"].steps[0].params["metadata"][
+        "reconciler_prevent_destroy"] == "true"
+    converge(stripe, manifest(tmp_path, guarded))
+    without_vat = manifest(tmp_path, BASE.split("tax_rates:")[0] + BASE.split("false\n")[1])
+    assert not plan(stripe, without_vat).has_changes  # not pruning: nothing to refuse
+    with pytest.raises(PlanError) as err:
+        plan(stripe, without_vat, prune=True)
+    (rate,) = live(stripe, "/v1/tax_rates")
+    assert err.value.problems == [
+        f"tax_rates.vat: cannot remove {rate['id']}: it was applied with prevent_destroy "
+        "(metadata reconciler_prevent_destroy); to remove it, put the entry back without "
+        "prevent_destroy and apply, then delete it"]
+    (release,) = plan(stripe, manifest(tmp_path, BASE)).pending
+    assert [(d.path, d.old, d.new) for d in release.diffs] == [
+        ("metadata.reconciler_prevent_destroy", "true", None)]
+    converge(stripe, manifest(tmp_path, BASE))
+    (removal,) = plan(stripe, without_vat, prune=True).pending
+    assert (removal.address, removal.action) == ("tax_rates.vat", Action.ARCHIVE)
+    # an object applied before the option existed on it is tagged by the next plan
+    (tagging,) = plan(stripe, manifest(tmp_path, guarded)).pending
+    assert [(d.path, d.old, d.new) for d in tagging.diffs] == [
+        ("metadata.reconciler_prevent_destroy", None, "true")]
+
+
 def test_ignore_changes_leaves_a_field_to_others(stripe, tmp_path):
     ignoring = BASE.replace("    nickname: Pro monthly\n",
                             "    nickname: Pro monthly\n    ignore_changes: [nickname]\n")
