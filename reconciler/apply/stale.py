@@ -1,9 +1,11 @@
 """Refusing a saved plan whose account has changed since it was made.
 
-Every object a change touches is read again (one GET each, expanded like the plan's list
-reads) and compared with the digest the plan recorded; and no object may have appeared that
-the plan's matching rules would match to an entry it creates (see :mod:`.collisions`), read
-with one list per kind. Changes this same plan already started (per its journal) are exempt:
+The account is read again the way the planner reads it: one paginated list per kind the plan
+involves (with the same expands, and product features per product), never a GET per object,
+so checking a plan of thousands of changes costs a few requests per kind. Every object a
+change touches must still be listed with the digest the plan recorded, and no object may have
+appeared that the plan's matching rules would match to an entry it creates (see
+:mod:`.collisions`). Changes this same plan already started (per its journal) are exempt:
 they differ because of us.
 """
 
@@ -11,13 +13,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
+from typing import Any
 
 from reconciler.kinds import KINDS
-from reconciler.plan import Change, LiveState, Plan, read_live
+from reconciler.plan import Action, Change, LiveState, Plan, read_live
 from reconciler.plan.live import INACTIVE_LISTS, list_inactive
 from reconciler.plan.model import digest
-from reconciler.plan.steps import object_path
-from reconciler.stripe import NotFoundError, StripeClient
+from reconciler.stripe import StripeClient
 
 from .collisions import collisions, created_params, parent_id
 
@@ -29,32 +31,46 @@ class StalePlanError(Exception):
                          + ". Make a new plan.")
 
 
-async def _check(client: StripeClient, change: Change) -> str | None:
-    kind = KINDS[change.kind]
-    path = object_path(kind, change.live_id, parent_id(change))
-    try:
-        live = await client.request("GET", path, expand=kind.retrieve_expand)
-    except NotFoundError:
-        return f"{change.address} ({change.live_id}) no longer exists"
-    if digest(live) != change.live_digest:
-        return f"{change.address} ({change.live_id}) was modified"
-    return None
+def _by_id(live: LiveState) -> dict[tuple[str, str], dict[str, Any]]:
+    """Every object read, by (kind, id): a product and a coupon may share an id."""
+    found = {(kind, o["id"]): o for kind, objects in live.objects.items() for o in objects}
+    found.update({("product_features", a["id"]): a
+                  for attached in live.attachments.values() for a in attached})
+    return found
 
 
-async def _read(client: StripeClient, creates: list[Change]) -> LiveState:
-    """One list per kind the plan creates, and the feature attachments of the live products
-    it attaches features to; archived prices and features, which Stripe lists only on
-    request, too: the planner matched new entries against them."""
-    kinds = {c.kind for c in creates}
-    products = {p for c in creates if (p := parent_id(c))}
+async def _read(client: StripeClient, touched: list[Change], creates: list[Change]
+                ) -> LiveState:
+    """The kinds of ``touched`` and ``creates``, and the feature attachments of the live
+    products they are under. Archived prices and features, which Stripe lists only on
+    request, are read too where a new entry may match one (the planner matched new entries
+    against them) or a touched object is not among the current ones."""
+    changes = touched + creates
+    kinds = {c.kind for c in changes}
+    products = {p for c in changes if (p := parent_id(c))}
     if products:
         kinds.add("products")
     live = await read_live(client, [k for k in KINDS if k in kinds], products)
-    hidden = [KINDS[k] for k in INACTIVE_LISTS if k in kinds]
+    seen = _by_id(live)
+    hidden = [KINDS[k] for k in INACTIVE_LISTS
+              if any(c.kind == k and c.action is Action.CREATE for c in creates)
+              or any(c.kind == k and (k, c.live_id) not in seen for c in touched)]
     for kind, extra in zip(hidden, await asyncio.gather(*(list_inactive(client, k)
                                                           for k in hidden))):
         live.objects[kind.name] += extra
     return live
+
+
+def _modified(touched: list[Change], live: LiveState) -> list[str]:
+    objects = _by_id(live)
+    problems: list[str] = []
+    for change in touched:
+        obj = objects.get((change.kind, change.live_id or ""))
+        if obj is None:
+            problems.append(f"{change.address} ({change.live_id}) no longer exists")
+        elif digest(obj) != change.live_digest:
+            problems.append(f"{change.address} ({change.live_id}) was modified")
+    return problems
 
 
 async def check_fresh(plan: Plan, client: StripeClient, exempt: Collection[int] = frozenset()) -> None:
@@ -63,11 +79,12 @@ async def check_fresh(plan: Plan, client: StripeClient, exempt: Collection[int] 
         raise StalePlanError([(f"the plan is for account {plan.account_id} ({plan.mode} mode), "
                               f"the key reaches {account.id}")])
     unstarted = [c for i, c in enumerate(plan.changes) if i not in exempt and c.steps]
-    checks = [c for c in unstarted if c.live_id and c.live_digest]
+    touched = [c for c in unstarted if c.live_id and c.live_digest]
     creates = [c for c in unstarted if created_params(c) is not None]
+    if not (touched or creates):
+        return
+    live = await _read(client, touched, creates)
     known = {c.live_id for c in plan.changes if c.live_id}
-    problems, live = await asyncio.gather(asyncio.gather(*(_check(client, c) for c in checks)),
-                                          _read(client, creates))
-    changed = [p for p in problems if p] + collisions(creates, plan.stack, live, known)
+    changed = _modified(touched, live) + collisions(creates, plan.stack, live, known)
     if changed:
         raise StalePlanError(changed)

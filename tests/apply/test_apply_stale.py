@@ -250,3 +250,43 @@ def test_replacements_are_not_refused_for_the_objects_they_replace(tmp_path):
     counts = census(emu)
     assert counts["prices"]["default:pro-monthly"] == 3
     assert counts["promotion_codes"]["default:spring-code"] == 3
+
+
+# -- how the account is read again -----------------------------------------------------------
+
+def _catalog(products: int, name: str, features: str) -> str:
+    lines = ["features:", "  sso: {name: SSO, lookup_key: sso}",
+             "  audit: {name: Audit log, lookup_key: audit}", "products:"]
+    lines += [f"  p{i}: {{name: {name} {i}}}" for i in range(1, products)]
+    lines += [f"  p0: {{name: {name} 0, features: [{features}]}}", "prices:",
+              "  p0-monthly: {product: p0, currency: usd, unit_amount: 900, nickname: "
+              f"{name}, recurring: {{interval: month}}}}"]
+    return "\n".join(lines) + "\n"
+
+
+def test_account_is_read_again_with_lists_not_a_get_per_object(tmp_path):
+    """A saved plan of 150 product updates, a price update and a detached feature is checked
+    with one paginated list per kind (two pages of products) and the one product's features,
+    whatever the number of changes; and a change made meanwhile is still found."""
+    emu = Emulator()
+    assert apply_plan(emu, plan_of(emu, load(write_manifest(
+        tmp_path / "v1", _catalog(150, "Old", "sso, audit"))))).ok
+    plan = plan_of(emu, load(write_manifest(tmp_path / "v2", _catalog(150, "New", "sso"))))
+    assert len(plan.pending) == 152 and {c.kind for c in plan.pending} == {
+        "products", "prices", "product_features"}
+    emu.reset_request_counts()
+    assert _refusal(emu, plan) is None
+    assert emu.request_counts() == {"GET /v1/account": 1, "GET /v1/products": 2,
+                                    "GET /v1/prices": 1, "GET /v1/products/{product}/features": 1}
+
+    _call(emu, "POST", "/v1/products/p42", {"description": "Edited by hand"})
+    price = next(c.live_id for c in plan.pending if c.kind == "prices")
+    _call(emu, "POST", f"/v1/prices/{price}", {"active": False})  # listed only on request
+    detached = next(c for c in plan.pending if c.kind == "product_features")
+    _call(emu, "DELETE", f"/v1/products/p0/features/{detached.live_id}")
+    refusal = _refusal(emu, plan)
+    assert refusal is not None
+    assert "products.p42 (p42) was modified" in refusal
+    assert f"prices.p0-monthly ({price}) was modified" in refusal
+    assert f"{detached.address} ({detached.live_id}) no longer exists" in refusal
+    assert refusal.count(" was modified") == 2, refusal
