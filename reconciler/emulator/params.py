@@ -17,7 +17,8 @@ Error codes, as Stripe answers them:
 Currencies are checked against the ISO list shipped with the reference. The reference types
 them as plain strings, so a *declared* parameter named ``currency`` or ``*_currency`` is one,
 and so is each key of a declared ``currency_options``; the keys of a map (``metadata``) are the
-caller's data, never parameter names, whatever they are called.
+caller's data, never parameter names, whatever they are called. Likewise a declared map named
+``metadata`` is held to Stripe's metadata limits (:mod:`.metadata`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from typing import Any
 
 from reconciler import reference
 
+from . import metadata
 from .errors import StripeError, invalid, missing_parameter, unknown_parameter
 from .forms import bracket
 
@@ -64,11 +66,14 @@ def _object(value: Any, props: Mapping[str, Spec], path: Path, explain: Explain)
 
 
 def _declared(name: str, spec: Spec) -> Spec:
-    """The spec of a declared parameter, marked as a currency (or keyed by one) by its name."""
+    """The spec of a declared parameter, marked as a currency (or keyed by one) or as metadata
+    by its name."""
     if name == "currency" or name.endswith("_currency"):
         return {**spec, "format": "currency"}
     if name == "currency_options":
         return {**spec, "keys": "currency"}
+    if name == "metadata":
+        return {**spec, "format": "metadata"}
     return spec
 
 
@@ -148,6 +153,8 @@ def _map(raw: Any, spec: Spec, path: Path, explain: Explain) -> dict:
         if spec.get("keys") == "currency":
             key = _currency(key, bracket((*path, key)))
         out[key] = _value(item, values, (*path, key), explain)
+    if spec.get("format") == "metadata":
+        metadata.check(out, bracket(path))
     return out
 
 

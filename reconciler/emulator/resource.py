@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from reconciler import reference
 
-from . import expansion, params, search
+from . import expansion, metadata, params, search
 from .errors import invalid, no_such
 from .forms import bracket
 from .shapes import blank, merge, object_spec, pair_decimals, shape
@@ -140,6 +140,8 @@ class Resource:
         for name, value in p.items():
             if name in self.fields:
                 new[name] = merge(new.get(name), value, self.fields[name])
+        if p.get("metadata"):
+            metadata.check(new["metadata"], "metadata")  # the merged keys count
         self.apply_update(ctx, new, p)
         if "updated" in self.fields:
             new["updated"] = ctx.now

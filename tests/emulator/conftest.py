@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 from emulator_helpers import Api
+from emulator_world import World
 
 from reconciler.emulator import Emulator
 
@@ -14,3 +15,8 @@ def emu() -> Emulator:
 @pytest.fixture
 def api(emu: Emulator) -> Api:
     return Api(emu)
+
+
+@pytest.fixture
+def world(api: Api) -> World:
+    return World(api)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
-from emulator_helpers import Api, error_of
+from emulator_helpers import error_of
 from emulator_world import EXPAND_ONLY, World
 
 from reconciler import reference
@@ -96,11 +96,6 @@ CREATE_PARAMS = [
     for name in reference.kind_facts(kind)["params"]["create"]
     if name != "expand"
 ]
-
-
-@pytest.fixture
-def world(api: Api) -> World:
-    return World(api)
 
 
 @pytest.mark.parametrize(("kind", "name"), CREATE_PARAMS, ids=[f"{k}.{n}" for k, n in CREATE_PARAMS])
