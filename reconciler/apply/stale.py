@@ -6,13 +6,15 @@ so checking a plan of thousands of changes costs a few requests per kind. Every 
 change touches must still be listed with the digest the plan recorded, and no object may have
 appeared that the plan's matching rules would match to an entry it creates (see
 :mod:`.collisions`). Changes this same plan already started (per its journal) are exempt:
-they differ because of us.
+they differ because of us. So are the objects of changes that refer to what a started change
+creates: the object they referred to was replaced, and replacing it may have changed them
+(deleting a coupon deactivates its promotion codes).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from reconciler.kinds import KINDS
@@ -22,6 +24,7 @@ from reconciler.plan.model import digest
 from reconciler.stripe import StripeClient
 
 from .collisions import collisions, created_params, parent_id
+from .executor import REF_IN_PATH
 
 
 class StalePlanError(Exception):
@@ -61,6 +64,23 @@ async def _read(client: StripeClient, touched: list[Change], creates: list[Chang
     return live
 
 
+def _refs(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        if set(value) == {"$ref"}:
+            yield value["$ref"]
+        for item in value.values():
+            yield from _refs(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _refs(item)
+
+
+def _refers_to(change: Change, addresses: set[str]) -> bool:
+    """Whether a step of ``change`` names the new object of one of ``addresses``."""
+    return any(ref in addresses for step in change.steps
+               for ref in [*_refs(step.params), *REF_IN_PATH.findall(step.path)])
+
+
 def _modified(touched: list[Change], live: LiveState) -> list[str]:
     objects = _by_id(live)
     problems: list[str] = []
@@ -79,7 +99,9 @@ async def check_fresh(plan: Plan, client: StripeClient, exempt: Collection[int] 
         raise StalePlanError([(f"the plan is for account {plan.account_id} ({plan.mode} mode), "
                               f"the key reaches {account.id}")])
     unstarted = [c for i, c in enumerate(plan.changes) if i not in exempt and c.steps]
-    touched = [c for c in unstarted if c.live_id and c.live_digest]
+    started = {c.address for i, c in enumerate(plan.changes) if i in exempt}
+    touched = [c for c in unstarted if c.live_id and c.live_digest
+               and not _refers_to(c, started)]
     creates = [c for c in unstarted if created_params(c) is not None]
     if not (touched or creates):
         return

@@ -31,9 +31,9 @@ from apply_helpers import (
     write_manifest,
 )
 
-from reconciler.apply import StalePlanError, check_fresh
+from reconciler.apply import Journal, StalePlanError, apply, check_fresh
 from reconciler.emulator import Emulator, serve_in_thread
-from reconciler.plan import OWNER_KEY, OWNER_STACK, Plan
+from reconciler.plan import OWNER_KEY, OWNER_STACK, Change, Plan
 
 REFUSED = "the account changed since the plan was made"
 
@@ -259,8 +259,8 @@ def _catalog(products: int, name: str, features: str) -> str:
              "  audit: {name: Audit log, lookup_key: audit}", "products:"]
     lines += [f"  p{i}: {{name: {name} {i}}}" for i in range(1, products)]
     lines += [f"  p0: {{name: {name} 0, features: [{features}]}}", "prices:",
-              "  p0-monthly: {product: p0, currency: usd, unit_amount: 900, nickname: "
-              f"{name}, recurring: {{interval: month}}}}"]
+              ("  p0-monthly: {product: p0, currency: usd, unit_amount: 900, nickname: "
+               f"{name}, recurring: {{interval: month}}}}")]
     return "\n".join(lines) + "\n"
 
 
@@ -290,3 +290,44 @@ def test_account_is_read_again_with_lists_not_a_get_per_object(tmp_path):
     assert f"prices.p0-monthly ({price}) was modified" in refusal
     assert f"{detached.address} ({detached.live_id}) no longer exists" in refusal
     assert refusal.count(" was modified") == 2, refusal
+
+
+# -- what a resumed plan did itself ------------------------------------------------------------
+
+class _Crash(Exception):
+    pass
+
+
+def test_resumed_plan_is_not_refused_for_what_its_own_replacement_did(tmp_path):
+    """The saved plan replaces a coupon (delete, create) and then its promotion code, which
+    refers to the new coupon. It crashes after the coupon. Deleting a coupon deactivates its
+    promotion codes (as Stripe does), so the code no longer has the plan's digest, because
+    of this plan: resuming is not refused, and converges."""
+    emu = Emulator()
+    assert apply_plan(emu, plan_of(emu, load(write_manifest(tmp_path / "v1", CATALOG)))).ok
+    manifest = load(write_manifest(tmp_path / "v2", CATALOG.replace("percent_off: 10",
+                                                                    "percent_off: 15")))
+    plan = plan_of(emu, manifest)
+    assert [(c.address, c.action.value) for c in plan.pending] == [
+        ("coupons.spring", "replace"), ("promotion_codes.spring-code", "replace")]
+    code = plan.pending[1].live_id
+    journal = tmp_path / "plan.json.journal"
+
+    def crash_before_the_code(event: str, change: Change, detail: str) -> None:
+        if event == "start" and change.kind == "promotion_codes":
+            raise _Crash
+
+    async def run(on_event=None):
+        async with client(emu) as c:
+            return await apply(plan, c, journal=Journal(journal, plan.fingerprint),
+                               on_event=on_event)
+
+    with pytest.raises(_Crash):
+        asyncio.run(run(crash_before_the_code))
+    _call(emu, "POST", f"/v1/promotion_codes/{code}", {"active": False})  # the coupon's deletion
+    started = frozenset(Journal(journal, plan.fingerprint).touched)
+    assert started == {plan.changes.index(plan.pending[0])}
+    assert _refusal(emu, plan, started) is None
+    assert "promotion_codes.spring-code" in (_refusal(emu, plan) or "")  # not started: modified
+    assert asyncio.run(run()).ok
+    assert not plan_of(emu, manifest).has_changes
