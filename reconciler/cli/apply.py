@@ -72,10 +72,12 @@ def _report(result: ApplyResult, secrets_out: str | None) -> None:
     for change, error in result.failed:
         click.echo(f"Error: {change.address}: {error}", err=True)
     click.echo(f"Apply stopped: {result.summary()} before the failure.", err=True)
-    for title, changes in (("Failed", [c for c, _ in result.failed]),
+    for title, changes in (("Applied", result.applied),
+                           ("Failed", [c for c, _ in result.failed]),
                            ("Not attempted", result.not_attempted)):
         if changes:
-            click.echo(f"{title} ({len(changes)}): " + ", ".join(c.address for c in changes),
+            in_order = sorted(changes, key=lambda c: (c.phase, c.address))  # not finish order
+            click.echo(f"{title} ({len(changes)}): " + ", ".join(c.address for c in in_order),
                        err=True)
     click.echo("Changes not listed as applied were not completed, though a failed request "
                "may still have reached Stripe. Fix the cause and run apply again: it resumes "

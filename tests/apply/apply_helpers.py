@@ -88,6 +88,15 @@ def plan_of(emu: Emulator, manifest: Manifest, **options: Any) -> Plan:
     return asyncio.run(work())
 
 
+def call(emu: Emulator, method: str, path: str, params: dict[str, Any] | None = None,
+         key: str = KEY) -> Any:
+    """One request to the emulator, as someone working by hand (or another tool) makes it."""
+    async def work() -> Any:
+        async with client(emu, key) as c:
+            return await c.request(method, path, params)
+    return asyncio.run(work())
+
+
 def apply_plan(emu: Emulator, plan: Plan, **kwargs: Any) -> ApplyResult:
     async def work() -> ApplyResult:
         async with client(emu) as c:

@@ -10,23 +10,25 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from apply_helpers import (
     apply_plan,
     assert_exactly_once,
     assert_no_duplicates,
+    call,
     census,
     changed_saas,
     client,
     example,
     expected_census,
     load,
+    objects,
     pending,
     plan_of,
     reconciler,
     show,
+    write_manifest,
 )
 
 from reconciler.apply import ApplyResult, apply
@@ -192,36 +194,55 @@ def test_cli_under_faults_completes_or_fails_cleanly_then_converges(tmp_path, se
     assert_exactly_once(emu, load(example("shop")))
 
 
+METER = """
+meters:
+  calls:
+    display_name: API calls
+    event_name: api_calls
+    default_aggregation: {formula: sum}
+"""
+
+
 def test_cli_failure_summary_is_exact(tmp_path):
-    """A write Stripe refuses (a product id taken out of band after nothing was planned):
-    exit 1, the error with Stripe's message, exact counts, failed and not-attempted lists."""
+    """A write Stripe refuses that the saved plan could not foresee (the meter a new price
+    reads was deactivated after planning; the plan does not touch the meter itself): exit 1,
+    the error with Stripe's message, exact counts, and what was applied, what failed and
+    what was not attempted, each by address."""
     emu = Emulator()
-    catalog = tmp_path / "catalog"
-    catalog.mkdir()
-    (catalog / "c.yaml").write_text(
-        "tax_rates:\n  vat: {display_name: VAT, percentage: 20, inclusive: false}\n"
-        "products:\n  pro: {name: Pro}\n"
-        "prices:\n  pro-monthly: {product: pro, currency: usd, unit_amount: 1500}\n"
-        "coupons:\n  spring: {percent_off: 10, duration: once}\n")
+    assert apply_plan(emu, plan_of(emu, load(write_manifest(tmp_path / "v1", METER)))).ok
+    catalog = write_manifest(tmp_path / "v2", METER + """
+tax_rates:
+  vat: {display_name: VAT, percentage: 20, inclusive: false}
+products:
+  pro: {name: Pro}
+coupons:
+  spring: {percent_off: 10, duration: once}
+prices:
+  pro-usage:
+    product: pro
+    currency: usd
+    unit_amount: 2
+    recurring: {interval: month, usage_type: metered, meter: calls}
+promotion_codes:
+  spring-code:
+    code: SPRING
+    promotion: {type: coupon, coupon: spring}
+""")
     plan_file = tmp_path / "plan.json"
     with serve_in_thread(emu) as base:
-        made = reconciler("plan", str(catalog), "-o", str(plan_file), cwd=tmp_path, base=base)
+        made = reconciler("plan", str(catalog.parent), "-o", str(plan_file), cwd=tmp_path,
+                          base=base)
         assert made.returncode == 0, show(made)
-        squat = reconciler("apply", str(_squatter(tmp_path)), "--auto-approve", "--stack",
-                           "other", cwd=tmp_path, base=base)
-        assert squat.returncode == 0, show(squat)
+        meter = objects(emu)["billing.meter"][0]["id"]
+        call(emu, "POST", f"/v1/billing/meters/{meter}/deactivate")  # after the review
         proc = reconciler("apply", str(plan_file), cwd=tmp_path, base=base)
     assert proc.returncode == 1, show(proc)
-    assert ("\nError: products.pro: Stripe rejected POST /v1/products: resource_already_exists "
-            "(param id): A product with id 'pro' already exists. [req_") in proc.stderr, show(proc)
-    assert SUMMARY.search(proc.stderr).groups() == ("1", "0", "0", "0"), show(proc)
-    assert "Failed (1): products.pro\n" in proc.stderr
-    assert "Not attempted (2): coupons.spring, prices.pro-monthly\n" in proc.stderr
+    assert ("\nError: prices.pro-usage: Stripe rejected POST /v1/prices: HTTP 400 "
+            "invalid_request_error (param recurring[meter]): The meter "
+            f"'{meter}' is deactivated and cannot be used for new prices. [req_"
+            ) in proc.stderr, show(proc)
+    assert SUMMARY.search(proc.stderr).groups() == ("3", "0", "0", "0"), show(proc)
+    assert "Applied (3): tax_rates.vat, products.pro, coupons.spring\n" in proc.stderr
+    assert "Failed (1): prices.pro-usage\n" in proc.stderr
+    assert "Not attempted (1): promotion_codes.spring-code\n" in proc.stderr
     assert "Apply complete" not in proc.stdout
-
-
-def _squatter(tmp_path: Path) -> Path:
-    other = tmp_path / "other"
-    other.mkdir()
-    (other / "o.yaml").write_text("products:\n  pro: {name: Someone else's pro}\n")
-    return other

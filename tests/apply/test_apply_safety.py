@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 import stat
@@ -16,11 +15,10 @@ from pathlib import Path
 
 import pytest
 from apply_helpers import (
-    KEY,
     LIVE_KEY,
     apply_plan,
     assert_exactly_once,
-    client,
+    call,
     example,
     load,
     objects,
@@ -50,12 +48,6 @@ coupons:
   spring: {name: Spring, percent_off: 10, duration: once}
 """
 
-
-def _call(emu: Emulator, method: str, path: str, params=None, key: str = KEY):
-    async def work():
-        async with client(emu, key) as c:
-            return await c.request(method, path, params)
-    return asyncio.run(work())
 
 
 # -- stale saved plans -----------------------------------------------------------------------
@@ -88,11 +80,11 @@ def test_saved_plan_refused_when_an_object_changed_since(tmp_path, outside):
             "coupon-deleted": "coupons.spring (spring) no longer exists",
         }[outside]
         if outside == "product-edited":
-            _call(emu, "POST", "/v1/products/pro", {"description": "Edited by hand"})
+            call(emu, "POST", "/v1/products/pro", {"description": "Edited by hand"})
         elif outside == "price-archived":
-            _call(emu, "POST", f"/v1/prices/{price_id}", {"active": False})
+            call(emu, "POST", f"/v1/prices/{price_id}", {"active": False})
         else:
-            _call(emu, "DELETE", "/v1/coupons/spring")
+            call(emu, "DELETE", "/v1/coupons/spring")
         writes = write_count(emu)
         before = objects(emu)
         proc = reconciler("apply", str(plan_file), cwd=tmp_path, base=base)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from typing import Any
 
 import pytest
 from apply_helpers import (
     apply_plan,
     assert_exactly_once,
+    call,
     census,
     client,
     example,
@@ -48,12 +48,6 @@ def _refusal(emu: Emulator, plan: Plan, exempt: frozenset[int] = frozenset()) ->
             return None
     return asyncio.run(work())
 
-
-def _call(emu: Emulator, method: str, path: str, params: dict[str, Any] | None = None) -> Any:
-    async def work() -> Any:
-        async with client(emu) as c:
-            return await c.request(method, path, params)
-    return asyncio.run(work())
 
 
 # -- through the command line ------------------------------------------------------------------
@@ -149,42 +143,42 @@ def _meanwhile(emu: Emulator, rule: str) -> tuple[str, str]:
     """Make, by hand, an object the plan's rules match to one entry the plan creates;
     returns (that entry's address, how the refusal names the object)."""
     if rule == "product id":
-        made = _call(emu, "POST", "/v1/products", {"id": "pro", "name": "By hand"})
+        made = call(emu, "POST", "/v1/products", {"id": "pro", "name": "By hand"})
         return "products.pro", f"{made['id']} now holds its id 'pro'"
     if rule == "coupon id":
-        made = _call(emu, "POST", "/v1/coupons", {"id": "spring", "percent_off": 5})
+        made = call(emu, "POST", "/v1/coupons", {"id": "spring", "percent_off": 5})
         return "coupons.spring", f"{made['id']} now holds its id 'spring'"
     if rule == "price lookup_key":
-        product = _call(emu, "POST", "/v1/products", {"name": "Other"})
-        made = _call(emu, "POST", "/v1/prices", {"product": product["id"], "currency": "usd",
+        product = call(emu, "POST", "/v1/products", {"name": "Other"})
+        made = call(emu, "POST", "/v1/prices", {"product": product["id"], "currency": "usd",
                                                  "unit_amount": 900, "lookup_key": "pro_monthly"})
         return "prices.pro-monthly", f"{made['id']} now holds its lookup_key 'pro_monthly'"
     if rule == "archived price lookup_key":
-        product = _call(emu, "POST", "/v1/products", {"name": "Other"})
-        made = _call(emu, "POST", "/v1/prices", {"product": product["id"], "currency": "usd",
+        product = call(emu, "POST", "/v1/products", {"name": "Other"})
+        made = call(emu, "POST", "/v1/prices", {"product": product["id"], "currency": "usd",
                                                  "unit_amount": 900, "lookup_key": "pro_monthly"})
-        _call(emu, "POST", f"/v1/prices/{made['id']}", {"active": False})
+        call(emu, "POST", f"/v1/prices/{made['id']}", {"active": False})
         return "prices.pro-monthly", f"{made['id']} now holds its lookup_key 'pro_monthly'"
     if rule == "feature lookup_key":
-        made = _call(emu, "POST", "/v1/entitlements/features",
+        made = call(emu, "POST", "/v1/entitlements/features",
                      {"name": "Single sign-on", "lookup_key": "sso"})
         return "features.sso", f"{made['id']} now holds its lookup_key 'sso'"
     if rule == "meter event_name":
-        made = _call(emu, "POST", "/v1/billing/meters", {
+        made = call(emu, "POST", "/v1/billing/meters", {
             "display_name": "Calls", "event_name": "api_calls",
             "default_aggregation": {"formula": "count"}})
         return "meters.calls", f"{made['id']} now holds its event_name 'api_calls'"
     if rule == "promotion code":
-        _call(emu, "POST", "/v1/coupons", {"id": "other", "percent_off": 5})
-        made = _call(emu, "POST", "/v1/promotion_codes", {
+        call(emu, "POST", "/v1/coupons", {"id": "other", "percent_off": 5})
+        made = call(emu, "POST", "/v1/promotion_codes", {
             "code": "spring", "promotion": {"type": "coupon", "coupon": "other"}})
         return "promotion_codes.spring-code", f"{made['id']} now holds its code 'SPRING'"
     if rule == "configuration name":
-        made = _call(emu, "POST", "/v1/payment_method_configurations", {"name": "Checkout"})
+        made = call(emu, "POST", "/v1/payment_method_configurations", {"name": "Checkout"})
         return ("payment_method_configurations.checkout",
                 f"{made['id']} now holds its name 'Checkout'")
     assert rule == "ownership tag"
-    made = _call(emu, "POST", "/v1/tax_rates", {
+    made = call(emu, "POST", "/v1/tax_rates", {
         "display_name": "VAT", "percentage": 20, "inclusive": False,
         "metadata": {OWNER_STACK: "default", OWNER_KEY: "vat"}})
     return "tax_rates.vat", f"{made['id']} now carries its ownership tag (stack 'default')"
@@ -225,7 +219,7 @@ def test_attaching_a_feature_refused_when_it_was_attached_meanwhile(tmp_path):
         """)))
     assert [c.address for c in plan.pending] == ["product_features.pro/sso"]
     feature = objects(emu)["entitlements.feature"][0]["id"]
-    attached = _call(emu, "POST", "/v1/products/pro/features", {"entitlement_feature": feature})
+    attached = call(emu, "POST", "/v1/products/pro/features", {"entitlement_feature": feature})
     refusal = _refusal(emu, plan)
     assert refusal is not None
     assert (f"product_features.pro/sso would be created, but {attached['id']} now attaches "
@@ -279,11 +273,11 @@ def test_account_is_read_again_with_lists_not_a_get_per_object(tmp_path):
     assert emu.request_counts() == {"GET /v1/account": 1, "GET /v1/products": 2,
                                     "GET /v1/prices": 1, "GET /v1/products/{product}/features": 1}
 
-    _call(emu, "POST", "/v1/products/p42", {"description": "Edited by hand"})
+    call(emu, "POST", "/v1/products/p42", {"description": "Edited by hand"})
     price = next(c.live_id for c in plan.pending if c.kind == "prices")
-    _call(emu, "POST", f"/v1/prices/{price}", {"active": False})  # listed only on request
+    call(emu, "POST", f"/v1/prices/{price}", {"active": False})  # listed only on request
     detached = next(c for c in plan.pending if c.kind == "product_features")
-    _call(emu, "DELETE", f"/v1/products/p0/features/{detached.live_id}")
+    call(emu, "DELETE", f"/v1/products/p0/features/{detached.live_id}")
     refusal = _refusal(emu, plan)
     assert refusal is not None
     assert "products.p42 (p42) was modified" in refusal
@@ -324,7 +318,7 @@ def test_resumed_plan_is_not_refused_for_what_its_own_replacement_did(tmp_path):
 
     with pytest.raises(_Crash):
         asyncio.run(run(crash_before_the_code))
-    _call(emu, "POST", f"/v1/promotion_codes/{code}", {"active": False})  # the coupon's deletion
+    call(emu, "POST", f"/v1/promotion_codes/{code}", {"active": False})  # the coupon's deletion
     started = frozenset(Journal(journal, plan.fingerprint).touched)
     assert started == {plan.changes.index(plan.pending[0])}
     assert _refusal(emu, plan, started) is None
