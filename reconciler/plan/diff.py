@@ -4,10 +4,12 @@ Only what the manifest states is compared, after bringing Stripe's representatio
 manifest's (the kind's ``normalize_live``): a field the manifest leaves out is Stripe's
 business, mappings compare by the keys the manifest gives, numbers compare by value
 (``"10.00"`` equals ``10``), and lists Stripe does not keep in order compare as sets.
-``metadata`` is the exception: it is managed whole, so a key removed from the manifest is
-removed from the object (the tool's own ownership tags are part of the desired metadata).
-A tag the tool wrote that the desired metadata leaves out (the record of a field Stripe does
-not show, such as a webhook endpoint's ``connect``) is kept: that field compares with it.
+``metadata`` is the exception: an entry that states it manages the whole map, so a key
+removed from the manifest is removed from the object; an entry that does not state it leaves
+the keys other systems set alone. The tool's own ownership tags are part of the desired
+metadata either way. A tag the tool wrote that the desired metadata leaves out (the record
+of a field Stripe does not show, such as a webhook endpoint's ``connect``) is kept: that
+field compares with it.
 """
 
 from __future__ import annotations
@@ -78,21 +80,23 @@ def _compare(path: str, new: Any, old: Any, kind: Kind, out: list[tuple[str, Any
         out.append((path, old, new))
 
 
-def _metadata(new: dict[str, Any], old: dict[str, Any]) -> list[tuple[str, Any, Any]]:
-    keys = sorted(set(new) | {k for k in old if decided(k)})
+def _metadata(new: dict[str, Any], old: dict[str, Any],
+              stated: bool) -> list[tuple[str, Any, Any]]:
+    keys = sorted(set(new) | {k for k in old if decided(k, stated)})
     return [(f"metadata.{k}", old.get(k), new.get(k)) for k in keys if new.get(k) != old.get(k)]
 
 
 def diff(kind: Kind, desired: dict[str, Any], live: dict[str, Any],
-         ignore: tuple[str, ...] = ()) -> list[FieldDiff]:
-    """The differences between desired params and a live object, field by field."""
+         ignore: tuple[str, ...] = (), *, metadata_stated: bool = True) -> list[FieldDiff]:
+    """The differences between desired params and a live object, field by field.
+    ``metadata_stated``: the entry states ``metadata``, so it manages the whole map."""
     view = {**kind.live_view(live), **recorded(kind, live)}
     found: list[tuple[str, Any, Any]] = []
     for name, value in desired.items():
         if name not in view and not kind.observable(name):
             continue  # a parameter Stripe never shows, and no tag recorded it
         if name == "metadata":
-            found += _metadata(value or {}, view.get("metadata") or {})
+            found += _metadata(value or {}, view.get("metadata") or {}, metadata_stated)
         else:
             _compare(name, value, view.get(name), kind, found)
     return [

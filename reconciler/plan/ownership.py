@@ -33,10 +33,14 @@ def tags(stack: str, key: str, prevent_destroy: bool = False) -> dict[str, str]:
             **({PREVENT_DESTROY: "true"} if prevent_destroy else {})}
 
 
-def decided(metadata_key: str) -> bool:
+def decided(metadata_key: str, stated: bool) -> bool:
     """Whether the desired metadata decides a live key, so that leaving it out removes it:
-    the user's own keys and the entry's tags do, the records of a create do not."""
-    return not metadata_key.startswith(TAG_PREFIX) or metadata_key in ENTRY_TAGS
+    the entry's tags always; the user's own keys when the entry states ``metadata`` (it then
+    manages the whole map; else the keys are other systems' business); the records of a
+    create never."""
+    if metadata_key.startswith(TAG_PREFIX):
+        return metadata_key in ENTRY_TAGS
+    return stated
 
 
 def protected(obj: dict[str, Any]) -> bool:

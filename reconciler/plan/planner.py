@@ -128,7 +128,8 @@ class _Planner:
         desired_live = dict(params)
         if "active" in kind.update_params and "active" not in desired_live:
             desired_live["active"] = True  # a managed object archived out of band comes back
-        diffs = diff(kind, desired_live, live, ignore)
+        diffs = diff(kind, desired_live, live, ignore,
+                     metadata_stated="metadata" in entry.spec)
         moves_key = prices and any(d.path == "lookup_key" for d in diffs)
         if moves_key and self.lookup_key_taken(entry.key, params.get("lookup_key"), live):
             return None

@@ -12,9 +12,9 @@ PRICE_LIVE = {
 }
 
 
-def paths(kind, desired, live, ignore=()):
+def paths(kind, desired, live, ignore=(), **options):
     return [(d.path, d.old, d.new, d.forces_replacement)
-            for d in diff(KINDS[kind], desired, live, ignore)]
+            for d in diff(KINDS[kind], desired, live, ignore, **options)]
 
 
 def test_only_stated_fields_compare():
@@ -33,9 +33,25 @@ def test_create_only_change_forces_replacement():
     ]
 
 
-def test_metadata_is_managed_whole():
+def test_stated_metadata_is_managed_whole():
     assert paths("prices", {"metadata": {"b": "2"}}, PRICE_LIVE) == [
         ("metadata.a", "1", None, False), ("metadata.b", None, "2", False)]
+
+
+TAGGED = {"a": "1", "reconciler_stack": "default", "reconciler_key": "old",
+          "reconciler_prevent_destroy": "true", "reconciler_connect": "true"}
+
+
+def test_unstated_metadata_is_left_alone_but_the_entry_tags_are_managed():
+    """The entry's tags (key, stack, prevent_destroy) follow the desired metadata; other
+    keys are left alone unless the entry states metadata; a create's records never go."""
+    live = dict(PRICE_LIVE, metadata=TAGGED)
+    tags = {"reconciler_stack": "default", "reconciler_key": "new"}
+    entry_tags = [("metadata.reconciler_key", "old", "new", False),
+                  ("metadata.reconciler_prevent_destroy", "true", None, False)]
+    assert paths("prices", {"metadata": tags}, live, metadata_stated=False) == entry_tags
+    assert paths("prices", {"metadata": tags}, live) == [
+        ("metadata.a", "1", None, False), *entry_tags]
 
 
 def test_decimal_strings_and_numbers_compare_by_value():

@@ -111,14 +111,42 @@ def test_update_in_place_names_only_the_changed_field(stripe, tmp_path):
 
 
 def test_metadata_key_removed_from_manifest_is_removed(stripe, tmp_path):
-    converge(stripe, manifest(tmp_path, BASE))
-    changed = manifest(tmp_path, BASE.replace("    metadata: {team: growth}\n", ""))
+    """An entry that states metadata manages the whole map."""
+    two = BASE.replace("metadata: {team: growth}", "metadata: {team: growth, tier: pro}")
+    converge(stripe, manifest(tmp_path, two))
+    changed = manifest(tmp_path, BASE.replace("metadata: {team: growth}", "metadata: {tier: pro}"))
     p = plan(stripe, changed)
     (change,) = p.pending
     assert [(d.path, d.old, d.new) for d in change.diffs] == [("metadata.team", "growth", None)]
     assert change.steps[0].params == {"metadata": {"team": ""}}
     converge(stripe, changed)
     assert "team" not in live(stripe, "/v1/prices")[0]["metadata"]
+    empty = manifest(tmp_path, BASE.replace("metadata: {team: growth}", "metadata: {}"))
+    (change,) = plan(stripe, empty).pending
+    assert [(d.path, d.old, d.new) for d in change.diffs] == [("metadata.tier", "pro", None)]
+
+
+def test_metadata_an_entry_does_not_state_is_left_to_other_systems(stripe, tmp_path):
+    """Diffs compare only what the manifest states: without `metadata`, the keys another
+    system sets stay, and only the tool's own tags are managed."""
+    converge(stripe, manifest(tmp_path, BASE))
+    (price,) = live(stripe, "/v1/prices")
+    stripe(lambda c: c.update("/v1/products", "pro", {"metadata": {"crm_id": "42"}}))
+    stripe(lambda c: c.update("/v1/prices", price["id"], {"metadata": {"sync": "ok"}}))
+    unstated = BASE.replace("    metadata: {team: growth}\n", "")
+    assert not plan(stripe, manifest(tmp_path, unstated)).has_changes
+    assert live(stripe, "/v1/products")[0]["metadata"]["crm_id"] == "42"
+    assert {"team": "growth", "sync": "ok"}.items() <= live(stripe, "/v1/prices")[0][
+        "metadata"].items()
+    guarded = unstated.replace("  pro:\n    name: Pro\n",
+                               "  pro:\n    name: Pro\n    prevent_destroy: true\n")
+    (tagging,) = plan(stripe, manifest(tmp_path, guarded)).pending
+    assert [(d.path, d.old, d.new) for d in tagging.diffs] == [
+        ("metadata.reconciler_prevent_destroy", None, "true")]
+    converge(stripe, manifest(tmp_path, guarded))
+    (untagging,) = plan(stripe, manifest(tmp_path, unstated)).pending
+    assert [(d.path, d.old, d.new) for d in untagging.diffs] == [
+        ("metadata.reconciler_prevent_destroy", "true", None)]
 
 
 def test_price_amount_change_replaces_and_moves_lookup_key_and_default(stripe, tmp_path):
