@@ -4,7 +4,10 @@ the emulator's request log (real time, ``time.monotonic``).
 
 The emulator stamps a request a little after the client took its token (building the request,
 the event loop's other tasks, the transport), and that delay varies by a millisecond or so
-from one request to the next, so windows are measured ``JITTER`` shorter than a second.
+from one request to the next (tens of milliseconds on a loaded machine), so windows are
+measured ``JITTER`` shorter than a second. A limiter that let a full bucket go on top of the
+rate would still put a quarter more in such a window; the exact invariant is checked on
+simulated time below.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from stripe_fakes import KEY, FakeTime, run
 from reconciler.emulator import Emulator
 from reconciler.stripe import StripeClient, TokenBucket
 
-JITTER = 0.01  # seconds
+JITTER = 0.05  # seconds
 
 
 def busiest_window(times: list[float], width: float) -> int:
