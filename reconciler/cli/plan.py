@@ -51,7 +51,9 @@ def save_plan(plan: Plan, path: str) -> None:
 
 
 def use_color() -> bool:
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    """Colour on a terminal, unless ``NO_COLOR`` is set to anything but the empty string
+    (https://no-color.org)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def render(plan: Plan, fmt: str, verbose: int) -> str:

@@ -62,14 +62,14 @@ def link_findings(kind, path, entry, target, key="k", target_key="t"):
 
 @pytest.mark.parametrize("code,coupon,expected", [
     ({"max_redemptions": 101}, {"max_redemptions": 100},
-     [(("max_redemptions",), "max_redemptions 101 is above the max_redemptions of coupons "
-                             "'t' (100)")]),
+     [(("max_redemptions",), ("max_redemptions 101 is above the max_redemptions of coupons "
+                             "'t' (100)"))]),
     ({"max_redemptions": 100}, {"max_redemptions": 100}, []),
     ({"max_redemptions": 101}, {}, []),
     ({}, {"max_redemptions": 1}, []),
     ({"expires_at": 1700000001}, {"redeem_by": 1700000000},
-     [(("expires_at",), "expires_at 1700000001 is after the redeem_by of coupons 't' "
-                        "(1700000000)")]),
+     [(("expires_at",), ("expires_at 1700000001 is after the redeem_by of coupons 't' "
+                        "(1700000000)"))]),
     ({"expires_at": 1700000000}, {"redeem_by": 1700000000}, []),
     ({"expires_at": 1700000001}, {"max_redemptions": 5}, []),
     # wrong types are the schema's to report, not compared here

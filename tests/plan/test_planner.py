@@ -378,6 +378,55 @@ def test_unmanaged_object_on_a_natural_key_is_a_conflict_unless_adopted(stripe, 
     assert plan(stripe, m).has_changes is False
 
 
+UNMANAGED = {  # a new entry, and the same object made elsewhere (no ownership tags)
+    "prices.pro-yearly": (
+        ("prices:\n  pro-yearly: {product: pro, currency: usd, unit_amount: 15000,"
+        " recurring: {interval: year}, lookup_key: pro_yearly}\n"),
+        "/v1/prices", {"product": "pro", "currency": "usd", "unit_amount": 15000,
+                       "recurring": {"interval": "year"}, "lookup_key": "pro_yearly"},
+        "lookup_key 'pro_yearly'"),
+    "features.audit": (
+        "features:\n  audit: {name: Audit log, lookup_key: audit}\n",
+        "/v1/entitlements/features", {"name": "Audit log", "lookup_key": "audit"},
+        "lookup_key 'audit'"),
+    "promotion_codes.summer-code": (
+        ("promotion_codes:\n  summer-code:\n"
+        "    {code: SUMMER, promotion: {type: coupon, coupon: spring}}\n"),
+        "/v1/promotion_codes", {"code": "summer", "promotion": {"type": "coupon",
+                                                               "coupon": "spring"}},
+        "code 'SUMMER'"),
+    "coupons.summer": (
+        "coupons:\n  summer: {percent_off: 5, duration: once}\n",
+        "/v1/coupons", {"id": "summer", "percent_off": 5, "duration": "once"},
+        "id 'summer'"),
+}
+
+
+@pytest.mark.parametrize("address", sorted(UNMANAGED))
+def test_a_new_entry_whose_natural_key_is_held_by_an_unmanaged_object(stripe, tmp_path,
+                                                                       address):
+    """Each natural key an entry can collide on: the plan fails naming the entry and the
+    object; --adopt adopts the object instead of creating a second one."""
+    extra, path, params, what = UNMANAGED[address]
+    converge(stripe, manifest(tmp_path, BASE))
+    made = stripe(lambda c: c.create(path, params))
+    (tmp_path / "extra.yaml").write_text(extra)
+    both = load_valid([tmp_path / "catalog.yaml", tmp_path / "extra.yaml"])
+    with pytest.raises(PlanError) as err:
+        plan(stripe, both)
+    assert err.value.problems == [
+        (f"{address}: {what} is held by {made['id']}, which reconciler does not manage; adopt "
+        "it with --adopt (or `reconciler import`), or change the manifest")]
+    (adopt,) = plan(stripe, both, adopt=True).pending
+    assert (adopt.address, adopt.action, adopt.live_id) == (address, Action.ADOPT, made["id"])
+    assert adopt.note == f"matched by {what}"
+    converge(stripe, both, adopt=True)
+    assert not plan(stripe, both).has_changes
+    key = address.split(".", 1)[1]
+    tagged = [o["id"] for o in live(stripe, path) if o["metadata"].get("reconciler_key") == key]
+    assert tagged == [made["id"]]  # adopted, and no second object created
+
+
 def test_object_owned_by_another_stack_is_never_taken(stripe, tmp_path):
     m = manifest(tmp_path, "coupons:\n  spring: {percent_off: 10}\n")
     converge(stripe, m, stack="billing")
@@ -444,9 +493,9 @@ def test_prevent_destroy_outlives_the_entry_and_refuses_its_removal(stripe, tmp_
         plan(stripe, without_vat, prune=True)
     (rate,) = live(stripe, "/v1/tax_rates")
     assert err.value.problems == [
-        f"tax_rates.vat: cannot remove {rate['id']}: it was applied with prevent_destroy "
+        (f"tax_rates.vat: cannot remove {rate['id']}: it was applied with prevent_destroy "
         "(metadata reconciler_prevent_destroy); to remove it, put the entry back without "
-        "prevent_destroy and apply, then delete it"]
+        "prevent_destroy and apply, then delete it")]
     (release,) = plan(stripe, manifest(tmp_path, BASE)).pending
     assert [(d.path, d.old, d.new) for d in release.diffs] == [
         ("metadata.reconciler_prevent_destroy", "true", None)]
