@@ -37,7 +37,7 @@ def main() -> None:
     from reconciler.plan import PlanOptions, make_plan
     from reconciler.stripe import StripeClient
 
-    from .run import KEY
+    from .common import KEY
 
     imports = _mb()
     url, directory = sys.argv[1], sys.argv[2]

@@ -11,6 +11,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import run
+from benchmarks.plan_bench import minimum
 
 
 def test_quick_run_prints_a_table_and_writes_json(tmp_path, capsys):
@@ -20,10 +21,25 @@ def test_quick_run_prints_a_table_and_writes_json(tmp_path, capsys):
     assert "| objects |" in printed and "targets:" in printed
     saved = json.loads(out.read_text())
     assert [s["n"] for s in saved["sizes"]] == [12, 30]
+    assert saved["machine"]["commit"]
     for size in results["sizes"]:
         plan = size["plan"]
-        assert plan["requests"] >= plan["minimum"] > 0
+        assert plan["requests"] >= plan["api_minimum"] > plan["minimum"] > 0
         assert plan["requests_429"] == 0
         assert size["plan_rss_mb"] > 0 and size["plan_cpu_s"] >= 0
-    applied = results["apply"]
-    assert applied["parallel"]["changes"] == applied["serial"]["changes"] > 0
+    [applied] = results["apply"]
+    labels = [r["label"] for r in applied["runs"]]
+    assert labels == ["cli default", "client at rate", "one at a time"]
+    assert len({r["changes"] for r in applied["runs"]}) == 1 and applied["runs"][0]["changes"] > 0
+    assert applied["runs"][0]["client_rate"] == 20  # the CLI's pace for a test key
+
+
+def test_the_issue_minimum_is_kept_apart_from_what_the_api_needs():
+    """sum(ceil(N/100)) as the issue states it; the API adds one list per empty kind, the
+    account read and one attachment list per product that states features."""
+    floor = minimum({"prices": 4000, "products": 1000, "coupons": 0}, featured=100)
+    assert floor["minimum"] == 40 + 10 + 0
+    assert floor["api_minimum"] == 40 + 10 + 1 + 1 + 100
+    assert floor["chain"] == floor["api_chain"] == 40
+    small = minimum({"prices": 40, "products": 10}, featured=1)
+    assert (small["chain"], small["api_chain"]) == (1, 2)
