@@ -4,9 +4,12 @@ The account holds examples/saas; the saved plan changes it into a variant with e
 change (replacements, updates, a moved default price, a replaced coupon and promotion code, a
 detached feature). The emulator, served in this process, adds latency so that the apply
 takes a while; the test kills the subprocess once the emulator has seen N writes, waits for
-requests still in flight to land, and runs again: the same saved plan (which resumes through
-its journal) or ``apply PATHS --auto-approve`` (a new plan). Either way the account converges
-and nothing was created twice.
+requests still in flight to land, and runs again. The apply killed is the saved plan (which
+keeps a journal) or ``apply PATHS --auto-approve`` (which plans the same changes and keeps no
+journal); the run after it is the same saved plan (which resumes through its journal) or
+``apply PATHS --auto-approve`` (a new plan from what is live). Either way the account
+converges and nothing was created twice: the emulator saw exactly one create per object the
+plan creates, whatever was killed and re-run.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import json
 import signal
 import subprocess
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -37,6 +41,7 @@ from apply_helpers import (
 
 from reconciler.cli.plan import save_plan
 from reconciler.emulator import Emulator, Faults, serve_in_thread
+from reconciler.kinds import KINDS
 from reconciler.plan import Action, Plan
 
 LATENCY_MS = 120
@@ -50,15 +55,24 @@ def _prepare(tmp_path: Path):
     plan = plan_of(emu, load(target), prune=True, force=True)
     plan_file = tmp_path / "plan.json"
     save_plan(plan, str(plan_file))
+    emu.reset_request_counts()  # what follows is the plan's work, and only that
     return emu, target, plan, plan_file
 
 
-def _kill_after_writes(base: str, cwd: Path, plan_file: Path, emu: Emulator,
+def apply_args(how: str, plan_file: Path, target: Path) -> list[str]:
+    """``apply`` of the saved plan, or of the manifests it was made from (same options)."""
+    if how == "saved-plan":
+        return ["apply", str(plan_file)]
+    assert how == "manifests"
+    return ["apply", str(target), "--auto-approve", "--prune", "--force"]
+
+
+def _kill_after_writes(base: str, cwd: Path, args: list[str], emu: Emulator,
                        writes: int, delay: float = 0.0) -> tuple[int, int]:
-    """Start ``apply PLAN`` and SIGKILL it ``delay`` seconds after the emulator has seen
+    """Start ``reconciler *args`` and SIGKILL it ``delay`` seconds after the emulator has seen
     ``writes`` more writes; returns (writes seen when killed, the process's return code)."""
     start = write_count(emu)
-    proc = subprocess.Popen(cli_command("apply", str(plan_file), base=base), cwd=cwd,
+    proc = subprocess.Popen(cli_command(*args, base=base), cwd=cwd,
                             env=cli_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
@@ -77,7 +91,25 @@ def _kill_after_writes(base: str, cwd: Path, plan_file: Path, emu: Emulator,
     return write_count(emu) - start, proc.returncode
 
 
-def _check_converged(emu: Emulator, target: Path, replaced: set[str]) -> None:
+def _creates(emu: Emulator) -> Counter[str]:
+    """Objects the emulator created, per kind: create requests it carried out (a replayed
+    one returned an object it had made before; a failed one made nothing)."""
+    paths = {kind.path: name for name, kind in KINDS.items()}
+    return Counter(paths[e.path] for e in emu.request_log()
+                   if e.method == "POST" and e.path in paths and e.status == 200
+                   and not e.replayed)
+
+
+def _check_converged(emu: Emulator, target: Path, plan: Plan) -> None:
+    """The next plan is empty, one object is in use per entry, and nothing was created twice:
+    the emulator made no more objects of a kind than the plan creates (a twin that a later
+    step deleted again counts too; a new plan may need fewer: once a coupon is re-created
+    under its id, its promotion code points at it again), and no entry has more objects
+    than its versions."""
+    replaced = {c.address for c in plan.pending if c.action is Action.REPLACE}
+    planned = Counter(c.kind for c in plan.pending if any(s.produces for s in c.steps))
+    created = _creates(emu)
+    assert created <= planned, created - planned
     manifest = load(target)
     again = plan_of(emu, manifest, prune=True)
     assert not again.has_changes, pending(again)
@@ -94,59 +126,66 @@ def _check_converged(emu: Emulator, target: Path, replaced: set[str]) -> None:
             assert n <= 1 + (address in replaced), f"{address}: {n} objects"
 
 
-def _run_crash(tmp_path: Path, writes: int, resume: str) -> None:
+def _run_crash(tmp_path: Path, writes: int, resume: str, killed: str = "saved-plan") -> None:
     emu, target, plan, plan_file = _prepare(tmp_path)
-    replaced = {c.address for c in plan.pending if c.action is Action.REPLACE}
     total = sum(len(c.steps) for c in plan.pending)
     assert writes < total
     with serve_in_thread(emu) as base:
         emu.set_faults(Faults(latency_ms=LATENCY_MS))
-        seen, code = _kill_after_writes(base, tmp_path, plan_file, emu, writes)
+        seen, code = _kill_after_writes(base, tmp_path, apply_args(killed, plan_file, target),
+                                        emu, writes)
         assert code == -signal.SIGKILL, "the apply finished before it was killed"
         assert seen >= writes
         emu.set_faults(Faults())
         journal = Path(f"{plan_file}.journal")
-        assert journal.exists() and journal.read_text().strip()
+        if killed == "manifests":
+            assert not journal.exists()  # an apply of manifests keeps none
+        else:
+            assert journal.read_text().strip()
         if resume == "saved-plan":
             records = [json.loads(line) for line in journal.read_text().splitlines()
                        if line.endswith("}")]
             saved = Plan.from_dict(json.loads(plan_file.read_text()))
             assert {r["plan"] for r in records} == {saved.fingerprint}
             assert {r["change"] for r in records} <= set(range(len(saved.changes)))
-            proc = reconciler("apply", str(plan_file), cwd=tmp_path, base=base)
-        else:
-            proc = reconciler("apply", str(target), "--auto-approve", "--prune", "--force",
-                              cwd=tmp_path, base=base)
+        proc = reconciler(*apply_args(resume, plan_file, target), cwd=tmp_path, base=base)
         assert proc.returncode == 0, show(proc)
         assert proc.stdout.splitlines()[-1].startswith("Apply complete"), show(proc)
-    _check_converged(emu, target, replaced)
+    _check_converged(emu, target, plan)
 
 
-@pytest.mark.parametrize("resume", [
-    "saved-plan", pytest.param("manifests", marks=pytest.mark.slow)])
-def test_killed_apply_then_rerun_converges(tmp_path, resume):
-    _run_crash(tmp_path, 5, resume)
+# (the apply killed, the apply run next): a killed apply of manifests leaves no journal, so
+# what follows it plans anew
+WAYS = [("saved-plan", "saved-plan"), ("saved-plan", "manifests"), ("manifests", "manifests")]
+
+
+@pytest.mark.parametrize(("killed", "resume"), [
+    WAYS[0], pytest.param(*WAYS[1], marks=pytest.mark.slow), WAYS[2]])
+def test_killed_apply_then_rerun_converges(tmp_path, killed, resume):
+    _run_crash(tmp_path, 5, resume, killed)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("resume", ["saved-plan", "manifests"])
+@pytest.mark.parametrize(("killed", "resume"), WAYS)
 @pytest.mark.parametrize("writes", [1, 3, 8, 10])
-def test_killed_apply_at_more_points_then_rerun_converges(tmp_path, writes, resume):
-    _run_crash(tmp_path, writes, resume)
+def test_killed_apply_at_more_points_then_rerun_converges(tmp_path, writes, killed, resume):
+    _run_crash(tmp_path, writes, resume, killed)
 
 
 @pytest.mark.slow
-def test_killed_twice_then_saved_plan_resumes(tmp_path):
-    """Two crashes in a row, each further along, then the saved plan finishes the job."""
+@pytest.mark.parametrize("killed", ["saved-plan", "manifests"])
+def test_killed_twice_then_rerun_converges(tmp_path, killed):
+    """Two crashes in a row, each further along, then the saved plan finishes the job; or
+    two crashed applies of the manifests, then a third one does."""
     emu, target, plan, plan_file = _prepare(tmp_path)
-    replaced = {c.address for c in plan.pending if c.action is Action.REPLACE}
+    args = apply_args(killed, plan_file, target)
     with serve_in_thread(emu) as base:
         emu.set_faults(Faults(latency_ms=LATENCY_MS))
-        first, _ = _kill_after_writes(base, tmp_path, plan_file, emu, 2)
+        first, _ = _kill_after_writes(base, tmp_path, args, emu, 2)
         emu.set_faults(Faults(latency_ms=LATENCY_MS))
-        _kill_after_writes(base, tmp_path, plan_file, emu, 4)
+        _kill_after_writes(base, tmp_path, args, emu, 4)
         emu.set_faults(Faults())
-        proc = reconciler("apply", str(plan_file), cwd=tmp_path, base=base)
+        proc = reconciler(*args, cwd=tmp_path, base=base)
         assert proc.returncode == 0, show(proc)
     assert first >= 2
-    _check_converged(emu, target, replaced)
+    _check_converged(emu, target, plan)

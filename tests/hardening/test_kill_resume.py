@@ -5,14 +5,16 @@ Reuses the crash acceptance test's machinery (``tests/apply/test_apply_crash.py`
 account holds examples/saas, a saved plan changes it into a variant with every sort of change
 (replacements, updates, a moved default price, a replaced coupon and its promotion code, a
 detached feature); the CLI applies it in a subprocess against the served emulator (120 ms of
-latency per request) and is killed once the emulator has seen N writes. Each run draws from
-its seed: N (anywhere from the first write to the last but one), whether the apply is killed
-right then, up to two latencies later (so the kill may cut a request in flight, or come after
-the apply finished: then it is an ordinary re-run), or twice in a row (the second time while
-resuming), and how it is finished (the saved
-plan, which resumes through its journal, or ``apply PATHS --auto-approve``, a new plan).
-Every run must converge (the next plan is empty) with exactly one object in use per entry,
-nothing created twice and nothing stored that no manifest asked for.
+latency per request) and is killed once the emulator has seen N writes. Runs kill by turns
+the saved plan's apply (which keeps a journal) and ``apply PATHS --auto-approve`` of the same
+manifests (which keeps none). Each run draws from its seed: N (anywhere from the first write
+to the last but one), whether the apply is killed right then, up to two latencies later (so
+the kill may cut a request in flight, or come after the apply finished: then it is an
+ordinary re-run), or twice in a row (the second time while resuming), and how it is finished
+(the saved plan, which resumes through its journal, or ``apply PATHS --auto-approve``, a new
+plan; after a killed apply of manifests, always the latter). Every run must converge (the
+next plan is empty) with exactly one object in use per entry, no more objects created than
+the plan creates, and nothing stored that no manifest asked for.
 
 Short mode: 3 runs; long mode (``--long``): 20.
 """
@@ -37,10 +39,10 @@ from test_apply_crash import (
     _kill_after_writes,
     _prepare,
     _run_crash,
+    apply_args,
 )
 
 from reconciler.emulator import Emulator, Faults, serve_in_thread
-from reconciler.plan import Action
 
 
 @cache
@@ -53,8 +55,9 @@ def _total_writes() -> int:
         return sum(len(c.steps) for c in plan.pending)
 
 
-def _draw(seed: int) -> tuple[list[tuple[int, float]], str]:
-    """(kill points, how to finish): each point is (writes seen, then seconds more)."""
+def _draw(seed: int) -> tuple[list[tuple[int, float]], str, str]:
+    """(kill points, the apply killed, how to finish): each point is (writes seen, then
+    seconds more)."""
     rnd = random.Random(seed)
     total = _total_writes()
     shape = rnd.random()
@@ -64,34 +67,27 @@ def _draw(seed: int) -> tuple[list[tuple[int, float]], str]:
         points = [(rnd.randint(1, total - 1), rnd.uniform(0.001, 2 * LATENCY_MS / 1000))]
     else:  # twice in a row, the second time while resuming
         points = [(rnd.randint(1, total // 2), 0.0), (rnd.randint(1, total // 2), 0.0)]
-    return points, rnd.choice(["saved-plan", "manifests"])
+    killed = ("saved-plan", "manifests")[seed % 2]  # by turns: the short mode has both
+    resume = rnd.choice(["saved-plan", "manifests"]) if killed == "saved-plan" else "manifests"
+    return points, killed, resume
 
 
-def _kill_at(base: str, cwd: Path, plan_file: Path, emu: Emulator, writes: int,
-             delay: float) -> int:
-    """SIGKILL ``apply PLAN`` ``delay`` seconds after the ``writes``-th write; returns the
-    process's return code (0: it finished first)."""
-    return _kill_after_writes(base, cwd, plan_file, emu, writes, delay)[1]
-
-
-def _kill_then_finish(tmp_path: Path, points: list[tuple[int, float]], resume: str) -> int:
+def _kill_then_finish(tmp_path: Path, points: list[tuple[int, float]], killed: str,
+                      resume: str) -> int:
     """Killed at each point in turn (the later ones while resuming, if they get that far),
     then finished; returns how many kills landed."""
     emu, target, plan, plan_file = _prepare(tmp_path)
-    replaced = {c.address for c in plan.pending if c.action is Action.REPLACE}
     landed = 0
     with serve_in_thread(emu) as base:
         for writes, delay in points:
             emu.set_faults(Faults(latency_ms=LATENCY_MS))
-            landed += _kill_at(base, tmp_path, plan_file, emu, writes, delay) == -signal.SIGKILL
+            code = _kill_after_writes(base, tmp_path, apply_args(killed, plan_file, target),
+                                      emu, writes, delay)[1]
+            landed += code == -signal.SIGKILL
         emu.set_faults(Faults())
-        if resume == "saved-plan":
-            proc = reconciler("apply", str(plan_file), cwd=tmp_path, base=base)
-        else:
-            proc = reconciler("apply", str(target), "--auto-approve", "--prune", "--force",
-                              cwd=tmp_path, base=base)
+        proc = reconciler(*apply_args(resume, plan_file, target), cwd=tmp_path, base=base)
         assert proc.returncode == 0, show(proc)
-    _check_converged(emu, target, replaced)
+    _check_converged(emu, target, plan)
     return landed
 
 
@@ -99,18 +95,19 @@ def _kill_then_finish(tmp_path: Path, points: list[tuple[int, float]], resume: s
 @pytest.mark.parametrize("run", range(runs(3, 20)))
 def test_killed_at_a_random_point_then_resumed_converges(tmp_path: Path, run: int) -> None:
     seed = 9000 + run
-    points, resume = _draw(seed)
+    points, killed, resume = _draw(seed)
     if points == [(points[0][0], 0.0)]:
-        _run_crash(tmp_path, points[0][0], resume)  # asserts the kill landed mid-apply
+        _run_crash(tmp_path, points[0][0], resume, killed)  # asserts the kill landed mid-apply
         landed = 1
     else:
-        landed = _kill_then_finish(tmp_path, points, resume)
+        landed = _kill_then_finish(tmp_path, points, killed, resume)
         if len(points) == 2:
             assert landed >= 1, "the first apply finished before it was killed"
     record("kill-resume", runs=1, kills=landed, converged=1, duplicates=0,
            delayed_kills=sum(delay > 0 for _, delay in points),
            finished_before_kill=len(points) - landed,
-           **{f"resumed_by_{resume.replace('-', '_')}": 1})
+           **{f"killed_{killed.replace('-', '_')}": 1,
+              f"resumed_by_{resume.replace('-', '_')}": 1})
 
 
 # -- regressions the kill-and-resume runs found --------------------------------------------------
