@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
 from reconciler.apply import ApplyResult, Journal, check_fresh
 from reconciler.apply import apply as apply_plan
+from reconciler.apply.executor import Event
 from reconciler.plan import Change, Plan, PlanOptions
 
 from .context import Settings, command_settings, global_options, run
@@ -22,22 +25,30 @@ SECRET_HELP = ("Stripe shows a webhook endpoint's signing secret only once; reve
                "Dashboard (Developers > Webhooks > the endpoint > Signing secret)")
 
 
-def _progress(total: int):
-    done = [0]
-    tty = sys.stderr.isatty()
+def _lines(name: str, change: Change, detail: str) -> None:
+    """Progress for logs (CI): a line when a change starts, and one when it ends."""
+    if name == "start":
+        click.echo(f"  {change.action.value} {change.address}...", err=True)
+        return
+    state = {"done": "done", "skipped": "already applied by an earlier run"}.get(
+        name, f"FAILED: {detail}")
+    click.echo(f"  {change.address}: {state}", err=True)
 
-    def event(name: str, change: Change, detail: str) -> None:
-        if name == "start":
-            if not tty:
-                click.echo(f"  {change.action.value} {change.address}...", err=True)
-            return
-        done[0] += 1
-        state = {"done": "done", "skipped": "already applied by an earlier run"}.get(
-            name, f"FAILED: {detail}")
-        prefix = f"[{done[0]}/{total}]" if tty else " "
-        click.echo(f"{prefix} {change.address}: {state}", err=True)
 
-    return event
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Event]:
+    """Progress on stderr (stdout ends with the summary, for scripts): on a terminal one bar
+    redrawn in place, naming the change that finished last (the report after it names what
+    failed); elsewhere, such as CI logs, where a redrawn line is noise, plain lines."""
+    if not sys.stderr.isatty():
+        yield _lines
+        return
+    with click.progressbar(length=total, label="Applying", file=sys.stderr, show_pos=True,
+                           item_show_func=lambda address: address) as bar:
+        def advance(name: str, change: Change, detail: str) -> None:
+            if name != "start":
+                bar.update(1, change.address)
+        yield advance
 
 
 def secret_name(key: str) -> str:
@@ -156,8 +167,9 @@ def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_
         async with settings.client() as client:
             if journal is not None:
                 await check_fresh(plan, client, exempt=journal.touched)
-            return await apply_plan(plan, client, allow_live=settings.live,
-                                    parallelism=parallelism, journal=journal,
-                                    on_event=_progress(len(plan.pending)))
+            with _progress(len(plan.pending)) as on_event:
+                return await apply_plan(plan, client, allow_live=settings.live,
+                                        parallelism=parallelism, journal=journal,
+                                        on_event=on_event)
 
     _report(run(work), secrets_out)

@@ -2,7 +2,8 @@
 
 - without ``--auto-approve`` and without a terminal, apply refuses and writes nothing;
 - on a terminal (a pseudo-terminal here) only ``yes`` applies; anything else cancels;
-- progress goes to stderr, and the final line on stdout has exact counts of every action.
+- progress goes to stderr (a bar on a terminal, plain lines elsewhere), and the final line
+  on stdout has exact counts of every action.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import importlib
 import io
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -102,6 +104,12 @@ def test_only_yes_applies_on_a_terminal(tmp_path, answers):
     assert code == 0, out
     assert "Apply complete: 15 created, 0 updated, 0 replaced, 0 archived/deleted." in out
     assert len(objects(emu)["product"]) == 3
+    # progress on the terminal is one bar redrawn in place (\r), not a line per change
+    terminal, _ = out.split("\n--- stdout\n")
+    bar = terminal[terminal.index("Applying"):].split("\n")[0]
+    assert bar.count("\r") >= 2 and bar.count("Applying") >= 2, bar
+    assert re.search(r"Applying\s+\[#+\]\s+15/15\s+prices\.", bar), bar
+    assert not re.search(r"(done|\.\.\.)\r?$", terminal, re.MULTILINE), terminal
 
 
 A = """
