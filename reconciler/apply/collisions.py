@@ -45,8 +45,9 @@ def _in_use(obj: dict[str, Any]) -> bool:
 
 
 def collisions(changes: list[Change], stack: str, live: LiveState,
-               known: set[str]) -> list[str]:
-    """What now matches each create of ``changes``; ``known`` are the ids the plan touches."""
+               known: set[tuple[str, str]]) -> list[str]:
+    """What now matches each create of ``changes``; ``known`` are the objects the plan
+    touches, as (kind, id): a product and a coupon may share an id."""
     problems: list[str] = []
     for change in changes:
         params = created_params(change)
@@ -62,8 +63,8 @@ def collisions(changes: list[Change], stack: str, live: LiveState,
                                     "now attaches that feature to that product")
             continue
         replacing = change.action is Action.REPLACE
-        candidates = [o for o in live.objects.get(kind.name, []) if o["id"] not in known
-                      and (_in_use(o) or not replacing)]
+        candidates = [o for o in live.objects.get(kind.name, [])
+                      if (kind.name, o["id"]) not in known and (_in_use(o) or not replacing)]
         problems += _matches(kind, change, params, stack, candidates)
     return problems
 

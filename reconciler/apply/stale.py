@@ -65,6 +65,7 @@ async def _read(client: StripeClient, touched: list[Change], creates: list[Chang
 
 
 def _refs(value: Any) -> Iterator[str]:
+    """The addresses a step's params name with ``{"$ref": ...}`` placeholders."""
     if isinstance(value, dict):
         if set(value) == {"$ref"}:
             yield value["$ref"]
@@ -106,7 +107,7 @@ async def check_fresh(plan: Plan, client: StripeClient, exempt: Collection[int] 
     if not (touched or creates):
         return
     live = await _read(client, touched, creates)
-    known = {c.live_id for c in plan.changes if c.live_id}
+    known = {(c.kind, c.live_id) for c in plan.changes if c.live_id}
     changed = _modified(touched, live) + collisions(creates, plan.stack, live, known)
     if changed:
         raise StalePlanError(changed)

@@ -226,6 +226,25 @@ def test_attaching_a_feature_refused_when_it_was_attached_meanwhile(tmp_path):
             "that feature to that product") in refusal
 
 
+def test_an_object_the_plan_touches_hides_no_other_kind_with_its_id(tmp_path):
+    """The plan updates product `spring` and creates coupon `spring`; a coupon `spring` made
+    meanwhile is refused although the plan touches an object with that id."""
+    emu = Emulator()
+    assert apply_plan(emu, plan_of(emu, load(write_manifest(
+        tmp_path / "v1", "products:\n  spring: {name: Spring}\n")))).ok
+    plan = plan_of(emu, load(write_manifest(tmp_path / "v2", """
+        products:
+          spring: {name: Spring range}
+        coupons:
+          spring: {percent_off: 10, duration: once}
+        """)))
+    assert [(c.address, c.action.value) for c in plan.pending] == [
+        ("products.spring", "update"), ("coupons.spring", "create")]
+    call(emu, "POST", "/v1/coupons", {"id": "spring", "percent_off": 5})
+    assert "coupons.spring would be created, but spring now holds its id 'spring'" in (
+        _refusal(emu, plan) or "")
+
+
 def test_replacements_are_not_refused_for_the_objects_they_replace(tmp_path):
     """A replacement creates a new object with the tag, lookup key or code of the one it
     replaces, and earlier replacements left archived objects with the same tag and code:
