@@ -9,6 +9,12 @@ name existing products; ``currency_options`` only on amount coupons. ``applies_t
 Promotion codes: ``promotion[coupon]`` must exist; ``code`` (A-Z, a-z, 0-9 and ``-``) is
 generated when omitted and is unique among active codes, case-insensitively, also when a code
 is reactivated; ``expires_at`` and ``max_redemptions`` may not exceed the coupon's.
+
+Deleting a coupon deactivates its promotion codes ("a promotion code is only active if the
+coupon is also valid"); they stay retrievable and listed, since promotion codes have no DELETE.
+A code belongs to the coupon *object* it was made for, not to its id: a coupon created later
+under the same id is another coupon, so the old codes stay out of use. Stripe reactivates a code
+only "when the coupon is still valid and the promotion code is otherwise redeemable".
 """
 
 from __future__ import annotations
@@ -81,9 +87,22 @@ class Coupon(Resource):
         self._check_options(p, amount_coupon=obj["amount_off"] is not None)
 
     def present(self, ctx: Context, out: Obj) -> None:
-        expired = out["redeem_by"] is not None and out["redeem_by"] <= ctx.now
-        used_up = out["max_redemptions"] is not None and out["times_redeemed"] >= out["max_redemptions"]
-        out["valid"] = not (expired or used_up)
+        out["valid"] = _valid(ctx, out)
+
+    def after_delete(self, ctx: Context, obj: Obj) -> None:
+        """Deleting a coupon means it can't be redeemed any more, and a code is only active
+        while its coupon is valid: the coupon's codes (in this account) become inactive."""
+        for record in ctx.bucket.records(PromotionCode.object):
+            promo = record["object"]
+            if promo["active"] and promo["promotion"]["coupon"] == obj["id"]:
+                ctx.save(PromotionCode.object, {**promo, "active": False})
+
+
+def _valid(ctx: Context, coupon: Obj) -> bool:
+    """Stripe's read-only ``valid``: false once ``redeem_by`` passed or redemptions ran out."""
+    expired = coupon["redeem_by"] is not None and coupon["redeem_by"] <= ctx.now
+    limit = coupon["max_redemptions"]
+    return not (expired or (limit is not None and coupon["times_redeemed"] >= limit))
 
 
 class PromotionCode(Resource):
@@ -120,7 +139,26 @@ class PromotionCode(Resource):
 
     def check_update(self, ctx: Context, obj: Obj, p: dict[str, Any]) -> None:
         if p.get("active") is True and not obj["active"]:
+            self._check_coupon_redeemable(ctx, obj)
             self._check_code_free(ctx, obj["code"], obj["id"])
+
+    def _check_coupon_redeemable(self, ctx: Context, promo: Obj) -> None:
+        """Refuse reactivating a code whose coupon was deleted or is no longer valid.
+
+        The code's coupon is the one that existed when the code was made: store sequence
+        numbers only grow, so a coupon stored after the code (re-created under the same id)
+        is not its coupon. Stripe's exact wording for this refusal was not found in its
+        documentation; the message is a Stripe-like ``invalid_request_error`` on ``active``.
+        """
+        coupon_id = promo["promotion"]["coupon"]
+        coupon = ctx.bucket.get(Coupon.object, coupon_id)
+        own = ctx.bucket.get(self.object, promo["id"])
+        if coupon is None or own is None or coupon["seq"] > own["seq"]:
+            raise rule(f"This promotion code cannot be reactivated: its coupon '{coupon_id}' "
+                       "has been deleted.", "active")
+        if not _valid(ctx, coupon["object"]):
+            raise rule(f"This promotion code cannot be reactivated: its coupon '{coupon_id}' "
+                       "is no longer valid.", "active")
 
     def _holder(self, ctx: Context, code: str, exclude: str | None) -> Obj | None:
         for record in ctx.bucket.records(self.object):
