@@ -1,9 +1,12 @@
 """Turning a live Stripe object into a manifest entry.
 
 Only what a manifest may state is kept (the kind's parameters, shaped like the parameter
-spec); Stripe's defaults, nulls, empty containers, read-only fields and the tool's ownership
-tags are dropped; a ``*_decimal`` twin of an integer amount is dropped; ids of other objects
-become their manifest keys.
+spec); Stripe's defaults, nulls, empty containers, read-only fields and the tool's tags are
+dropped; a ``*_decimal`` twin of an integer amount is dropped; ids of other objects become
+their manifest keys. The tags are not the user's metadata but say what the entry said: an
+object made with ``prevent_destroy`` gets the option back, and a create-only field Stripe
+never shows (a webhook endpoint's ``connect``) is read from its record, so that the plan of
+the export is empty.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from reconciler.kinds import Identity, Kind
-from reconciler.plan.ownership import OWNER_KEY, OWNER_STACK
+from reconciler.plan.ownership import TAG_PREFIX, protected, recorded
 
 KeyOf = Mapping[str, Mapping[str, str]]  # kind -> live id -> manifest key
 
@@ -70,16 +73,18 @@ def _reference_keys(kind: Kind, fields: dict[str, Any], key_of: KeyOf) -> None:
 
 def to_entry(kind: Kind, obj: dict[str, Any], key: str, key_of: KeyOf) -> dict[str, Any]:
     """The manifest fields describing ``obj``."""
-    view = kind.live_view(obj)
+    view = {**kind.live_view(obj), **recorded(kind, obj)}
     fields: dict[str, Any] = {}
     for name, spec in kind.manifest_params.items():
-        if name in view:  # what Stripe shows, or what normalize_live derives (disabled)
+        if name in view:  # what Stripe shows, normalize_live derives (disabled) or a tag records
             fields[name] = _shape(view[name], spec)
     fields = _without_decimal_twins({k: v for k, v in fields.items() if v is not None})
     metadata = {k: v for k, v in (fields.pop("metadata", None) or {}).items()
-                if k not in (OWNER_KEY, OWNER_STACK)}
+                if not k.startswith(TAG_PREFIX)}
     if metadata:
         fields["metadata"] = metadata
+    if protected(obj):
+        fields["prevent_destroy"] = True
     if kind.identity is Identity.ID:
         fields.pop("id", None)
         if obj["id"] != key:
@@ -91,6 +96,6 @@ def to_entry(kind: Kind, obj: dict[str, Any], key: str, key_of: KeyOf) -> dict[s
         options.pop(view.get("currency"), None)
         if not options:
             del fields["currency_options"]
-    _drop_defaults(fields, kind.defaults)
+    _drop_defaults(fields, {**kind.defaults, **kind.recorded})
     _reference_keys(kind, fields, key_of)
     return dict(sorted(fields.items()))

@@ -8,6 +8,10 @@
 - ``--kinds`` exports the kinds asked for and everything they reference, however indirectly,
   so the output validates; ``--include-archived`` adds the archived objects (``active:
   false``). Both through the command line.
+- The tool's tags are not user metadata: an object reconciler created comes back as the entry
+  it was made from, its options (``prevent_destroy``) and the create-only fields Stripe never
+  shows (a webhook endpoint's ``connect``) read from its tags, so the plan of the export is
+  empty.
 """
 
 from __future__ import annotations
@@ -18,11 +22,22 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
-from export_helpers import cli, exported_entries, messy_emulator, messy_state, run, shown
+import yaml
+from export_helpers import (
+    cli,
+    exported_entries,
+    load_checked,
+    messy_emulator,
+    messy_state,
+    run,
+    shown,
+)
 
+from reconciler.apply import apply
+from reconciler.emulator import Emulator
 from reconciler.export import export, read_account
 from reconciler.kinds import KINDS, MANIFEST_KINDS
-from reconciler.plan import OWNER_KEY, OWNER_STACK
+from reconciler.plan import OWNER_KEY, OWNER_STACK, PlanOptions, make_plan
 
 
 def nodes(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
@@ -174,3 +189,37 @@ def test_include_archived_on_the_command_line(tmp_path):
                  state=state)
     assert result.exit_code == 0, shown(result)
     assert archived(taxes) == {"tax_rates.gst-10"}
+
+
+MADE_BY_RECONCILER = """\
+products:
+  pro: {name: Pro, metadata: {tier: "2"}, prevent_destroy: true}
+  team: {name: Team}
+webhook_endpoints:
+  hooks:
+    url: https://example.com/hooks
+    enabled_events: [invoice.paid]
+    connect: true
+    prevent_destroy: true
+  billing:
+    url: https://example.com/billing
+    enabled_events: [invoice.paid]
+"""
+
+
+def test_objects_reconciler_made_export_as_their_entries(tmp_path):
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    (catalog / "catalog.yaml").write_text(MADE_BY_RECONCILER)
+    manifest = load_checked(catalog)
+    emu = Emulator()
+    made = run(emu, lambda c: make_plan(manifest, c, PlanOptions()))
+    result = run(emu, lambda c: apply(made, c))
+    assert result.ok, [(c.address, str(e)) for c, e in result.failed]
+    out = tmp_path / "exported"
+
+    run(emu, lambda c: export(c, out, kinds=["products", "webhook_endpoints"]))
+    assert exported_entries(out) == yaml.safe_load(MADE_BY_RECONCILER)
+    plan = run(emu, lambda c: make_plan(load_checked(out), c, PlanOptions()))
+    assert not plan.has_changes, [(c.address, c.diffs) for c in plan.pending]
+    assert not plan.warnings
