@@ -22,7 +22,7 @@ from reconciler.kinds import KINDS, MANIFEST_KINDS
 from reconciler.manifests import Manifest
 from reconciler.plan import Action, Change, FieldDiff, LiveState, PlanOptions, build_plan
 from reconciler.plan.desired import is_ref
-from reconciler.plan.ownership import OWNER_KEY, OWNER_STACK, owner
+from reconciler.plan.ownership import TAG_PREFIX, owner
 
 from .baseline import Baseline
 
@@ -109,7 +109,9 @@ def _category(change: Change, live: dict[str, Any] | None, missing: set[str]) ->
 
 
 def _diffs(change: Change, category: str, live: dict[str, Any] | None) -> tuple[FieldDiff, ...]:
-    """What a person needs to see: the fields that differ, not the plan's mechanics."""
+    """What a person needs to see: the fields that differ, not the plan's mechanics. The
+    tool's tags of an untagged object are what adopting it writes, whichever survived; on a
+    managed object a tag that differs (``prevent_destroy`` set or cleared by hand) is drift."""
     if change.kind == "product_features":
         attached = change.action is Action.DELETE
         return (FieldDiff("attached", attached, not attached),)
@@ -117,13 +119,13 @@ def _diffs(change: Change, category: str, live: dict[str, Any] | None) -> tuple[
         return ()  # the whole object: its fields say nothing new
     diffs = tuple(d for d in change.diffs
                   if not is_ref(d.new)  # follows from another entry's drift, reported there
-                  and not (category == "untagged" and d.path in _TAG_PATHS))
+                  and not (category == "untagged" and d.path.startswith(_TAGS)))
     if live is not None and live.get("status") == "inactive":  # meters: no `active` field
         diffs = (FieldDiff("status", "inactive", "active"), *diffs)
     return diffs
 
 
-_TAG_PATHS = {f"metadata.{OWNER_KEY}", f"metadata.{OWNER_STACK}"}
+_TAGS = f"metadata.{TAG_PREFIX}"
 
 
 def _label(obj: dict[str, Any]) -> str | None:

@@ -21,6 +21,8 @@ WORDS = {
     "-": "archive or delete",
 }
 TAG_PATHS = {f"metadata.{OWNER_KEY}", f"metadata.{OWNER_STACK}"}
+"""The owner tags, news only when an object is adopted. The prevent_destroy tag is not among
+them: adding or removing the option is an update of its own, and the tag is all it changes."""
 
 
 def legend(used) -> str:

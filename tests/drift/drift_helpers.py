@@ -25,6 +25,7 @@ from reconciler.emulator import Emulator
 from reconciler.kinds import KINDS
 from reconciler.manifests import Manifest, load_valid
 from reconciler.plan import PlanOptions, make_plan, read_for
+from reconciler.plan.ownership import TAG_PREFIX
 from reconciler.stripe import StripeClient
 
 T = TypeVar("T")
@@ -89,6 +90,7 @@ shipping_rates:
   standard:
     display_name: Standard
     fixed_amount: {amount: 500, currency: usd}
+    prevent_destroy: true
 payment_method_configurations:
   checkout:
     name: Checkout
@@ -164,7 +166,10 @@ async def detach(client: StripeClient, product: str, lookup_key: str) -> None:
 
 
 async def untag(client: StripeClient, kind: str, key: str) -> None:
-    await edit(client, kind, key, metadata={"reconciler_key": "", "reconciler_stack": ""})
+    """Clear every tag of the tool, as a person taking the object out of its hands would."""
+    obj = await find(client, kind, key=key)
+    tags = {name: "" for name in obj.get("metadata") or {} if name.startswith(TAG_PREFIX)}
+    await client.update(KINDS[kind].path, obj["id"], {"metadata": tags})
 
 
 # -- every sort of drift at once (golden files, the browser) ---------------------------------

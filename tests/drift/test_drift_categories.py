@@ -90,9 +90,13 @@ CASES = {
     "product feature attached": (
         _attach_extra,
         [("changed", "product_features.pro/beta", ["attached"])]),
-    "ownership tags removed": (
+    "ownership tags removed": (  # prevent_destroy's too: adopting writes them all again
         lambda c: untag(c, "shipping_rates", "standard"),
         [("untagged", "shipping_rates.standard", [])]),
+    "prevent_destroy tag removed": (  # still managed, no longer protected
+        lambda c: edit(c, "shipping_rates", "standard",
+                       metadata={"reconciler_prevent_destroy": ""}),
+        [("changed", "shipping_rates.standard", ["metadata.reconciler_prevent_destroy"])]),
     "ownership tags removed, then edited": (
         _untag_and_rename,
         [("untagged", "coupons.spring", ["name"])]),
