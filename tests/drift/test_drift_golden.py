@@ -61,7 +61,7 @@ def test_the_json_report_is_the_data_behind_the_others(tmp_path):
                  "--format", "json", state=state)
     data = json.loads(result.stdout)
     assert data["format_version"] == "1" and data["drift"] is True
-    assert data["counts"] == {"changed": 2, "missing": 2, "archived": 2, "untagged": 1,
+    assert data["counts"] == {"changed": 2, "missing": 2, "archived": 3, "untagged": 1,
                               "orphaned": 1, "unmanaged": 1}
     categories = {(i["category"], i["kind"], i["key"] or i["live_id"]): i
                   for i in data["items"]}

@@ -97,7 +97,7 @@ def test_the_browser_dom_has_the_summary_and_one_section_per_kind(report, tmp_pa
     outline.feed(run.stdout)
     compared = sorted(KINDS)  # the catalog uses every kind, and products state features
     assert outline.sections == ["summary", *(f"kind-{k}" for k in compared), "coverage"]
-    assert outline.verdict == ("Drift: 3 changed, 2 missing, 3 archived, 1 untagged, "
+    assert outline.verdict == ("Drift: 3 changed, 2 missing, 4 archived, 1 untagged, "
                                "1 orphaned, 2 unmanaged.")
-    assert outline.rows >= 12 + 1 + len(KINDS)  # items, coverage rows, headers
+    assert outline.rows >= 13 + 1 + len(KINDS)  # items, coverage rows, headers
     assert "https://example.org/new|hook" in run.stdout
