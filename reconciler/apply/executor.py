@@ -25,7 +25,7 @@ from reconciler.stripe import NotFoundError, StripeClient, StripeError, register
 
 from .journal import Journal
 
-REF_IN_PATH = re.compile(r"\{ref:([^}]+)\}")
+_REF_IN_PATH = re.compile(r"\{ref:([^}]+)\}")
 
 Event = Callable[[str, Change, str], None]
 """Progress callback: (event, change, detail); events are "start", "done", "failed", and
@@ -94,7 +94,7 @@ class _Run:
         return value
 
     def path(self, step: Step, own: str | None) -> str:
-        path = REF_IN_PATH.sub(lambda m: self.ids[m.group(1)], step.path)
+        path = _REF_IN_PATH.sub(lambda m: self.ids[m.group(1)], step.path)
         return path.replace(SELF, own or "")
 
     async def run_change(self, index: int, change: Change) -> None:

@@ -6,15 +6,15 @@ so checking a plan of thousands of changes costs a few requests per kind. Every 
 change touches must still be listed with the digest the plan recorded, and no object may have
 appeared that the plan's matching rules would match to an entry it creates (see
 :mod:`.collisions`). Changes this same plan already started (per its journal) are exempt:
-they differ because of us. So are the objects of changes that refer to what a started change
-creates: the object they referred to was replaced, and replacing it may have changed them
-(deleting a coupon deactivates its promotion codes).
+they differ because of us. So are objects that refer to an object a started change deletes:
+the deletion changed them (deleting a coupon deactivates its promotion codes, and the code
+then embeds a deleted coupon), whether the plan replaces them for it or archives them.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from typing import Any
 
 from reconciler.kinds import KINDS
@@ -24,7 +24,6 @@ from reconciler.plan.model import digest
 from reconciler.stripe import StripeClient
 
 from .collisions import collisions, created_params, parent_id
-from .executor import REF_IN_PATH
 
 
 class StalePlanError(Exception):
@@ -64,32 +63,27 @@ async def _read(client: StripeClient, touched: list[Change], creates: list[Chang
     return live
 
 
-def _refs(value: Any) -> Iterator[str]:
-    """The addresses a step's params name with ``{"$ref": ...}`` placeholders."""
-    if isinstance(value, dict):
-        if set(value) == {"$ref"}:
-            yield value["$ref"]
-        for item in value.values():
-            yield from _refs(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _refs(item)
+def _deleted(changes: list[Change]) -> set[tuple[str, str]]:
+    """The objects, as (kind, id), that ``changes`` delete."""
+    return {(c.kind, c.live_id) for c in changes
+            if c.live_id and any(step.method == "DELETE" for step in c.steps)}
 
 
-def _refers_to(change: Change, addresses: set[str]) -> bool:
-    """Whether a step of ``change`` names the new object of one of ``addresses``."""
-    return any(ref in addresses for step in change.steps
-               for ref in [*_refs(step.params), *REF_IN_PATH.findall(step.path)])
+def _refers_to(kind: str, obj: dict[str, Any], objects: set[tuple[str, str]]) -> bool:
+    """Whether a reference of the live ``obj`` names one of ``objects``."""
+    return any((ref.kind, value) in objects for ref in KINDS[kind].references
+               for _, value in ref.values(obj))
 
 
-def _modified(touched: list[Change], live: LiveState) -> list[str]:
+def _modified(touched: list[Change], live: LiveState, deleted: set[tuple[str, str]]
+              ) -> list[str]:
     objects = _by_id(live)
     problems: list[str] = []
     for change in touched:
         obj = objects.get((change.kind, change.live_id or ""))
         if obj is None:
             problems.append(f"{change.address} ({change.live_id}) no longer exists")
-        elif digest(obj) != change.live_digest:
+        elif digest(obj) != change.live_digest and not _refers_to(change.kind, obj, deleted):
             problems.append(f"{change.address} ({change.live_id}) was modified")
     return problems
 
@@ -100,14 +94,13 @@ async def check_fresh(plan: Plan, client: StripeClient, exempt: Collection[int] 
         raise StalePlanError([(f"the plan is for account {plan.account_id} ({plan.mode} mode), "
                               f"the key reaches {account.id}")])
     unstarted = [c for i, c in enumerate(plan.changes) if i not in exempt and c.steps]
-    started = {c.address for i, c in enumerate(plan.changes) if i in exempt}
-    touched = [c for c in unstarted if c.live_id and c.live_digest
-               and not _refers_to(c, started)]
+    deleted = _deleted([c for i, c in enumerate(plan.changes) if i in exempt])
+    touched = [c for c in unstarted if c.live_id and c.live_digest]
     creates = [c for c in unstarted if created_params(c) is not None]
     if not (touched or creates):
         return
     live = await _read(client, touched, creates)
     known = {(c.kind, c.live_id) for c in plan.changes if c.live_id}
-    changed = _modified(touched, live) + collisions(creates, plan.stack, live, known)
+    changed = _modified(touched, live, deleted) + collisions(creates, plan.stack, live, known)
     if changed:
         raise StalePlanError(changed)

@@ -3,6 +3,11 @@
 Never one GET per object: a catalog of N objects of a kind costs ceil(N/100) requests.
 Product features are the exception Stripe imposes (they are listed per product), and are
 read only for the products the manifests manage.
+
+Promotion codes are listed with their coupon expanded: a code belongs to the coupon object it
+was made for, which Stripe embeds even once deleted, and only that object (its ``created``, its
+``valid``) tells it from a coupon re-created under the same id. The code keeps the coupon's id,
+as every other layer expects; the embedded coupon is kept beside it (``own_coupons``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ class LiveState:
     livemode: bool
     objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by kind name
     attachments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by product id
+    own_coupons: dict[str, dict[str, Any]] = field(default_factory=dict)  # by promotion code id
 
     def fingerprint(self) -> str:
         """Identifies everything read, to tell later whether the account changed."""
@@ -37,10 +43,20 @@ class LiveState:
         })
 
 
-async def list_kind(client: StripeClient, kind: Kind, parent_id: str | None = None
-                    ) -> list[dict[str, Any]]:
+async def list_kind(client: StripeClient, kind: Kind, parent_id: str | None = None,
+                    more: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Every object of ``kind`` (under a parent), with its ``list_expand`` and ``more``."""
     path = kind.path.replace("{product}", parent_id) if parent_id else kind.path
-    return [obj async for obj in client.list_all(path, expand=kind.list_expand)]
+    return [obj async for obj in client.list_all(path, expand=kind.list_expand + more)]
+
+
+async def _list_codes(client: StripeClient) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Promotion codes, each with its coupon's id, and the coupon objects they embed."""
+    codes = await list_kind(client, KINDS["promotion_codes"], more=("data.promotion.coupon",))
+    own = {code["id"]: code["promotion"]["coupon"] for code in codes}
+    for code in codes:
+        code["promotion"]["coupon"] = own[code["id"]]["id"]
+    return codes, own
 
 
 async def read_live(client: StripeClient, kinds: Iterable[str],
@@ -52,6 +68,7 @@ async def read_live(client: StripeClient, kinds: Iterable[str],
     wanted = set(products_with_features)
     features = KINDS["product_features"]
     attachments: dict[str, list[dict[str, Any]]] = {}
+    own_coupons: dict[str, dict[str, Any]] = {}
     # A few attachment lists at a time: queued all at once, they would hold the client's
     # rate limiter and concurrency bound (both first come, first served) and stall the
     # longest paginated list, which is what the plan waits for.
@@ -62,6 +79,10 @@ async def read_live(client: StripeClient, kinds: Iterable[str],
             return await read
 
     async def read(name: str) -> list[dict[str, Any]]:
+        if name == "promotion_codes":
+            codes, own = await _list_codes(client)
+            own_coupons.update(own)
+            return codes
         objects = await list_kind(client, KINDS[name])
         if name == "products":
             ids = [p["id"] for p in objects if p["id"] in wanted]
@@ -73,6 +94,7 @@ async def read_live(client: StripeClient, kinds: Iterable[str],
     account, *lists = await asyncio.gather(client.account(), *(read(name) for name in names))
     state = LiveState(account.id, account.livemode, dict(zip(names, lists)))
     state.attachments = attachments
+    state.own_coupons = own_coupons
     return state
 
 

@@ -80,6 +80,7 @@ class _Planner:
         self.matches: dict[str, Matches] = {}
         self.warnings: list[str] = []
         self.defaults = DefaultPrices(manifest, live, self.matches, options.prune)
+        self.outlived = recreated.outlived_codes(live)
 
     def resolve(self, kind: str, key: str) -> Any:
         return self.ids.get((kind, key), ref(kind, key))
@@ -130,6 +131,8 @@ class _Planner:
             desired_live["active"] = True  # a managed object archived out of band comes back
         diffs = diff(kind, desired_live, live, ignore,
                      metadata_stated="metadata" in entry.spec)
+        if (kind.name, live["id"]) in self.outlived:
+            diffs = recreated.with_deleted_coupon(diffs, live)
         moves_key = prices and any(d.path == "lookup_key" for d in diffs)
         if moves_key and self.lookup_key_taken(entry.key, params.get("lookup_key"), live):
             return None

@@ -103,9 +103,9 @@ def _creates(emu: Emulator) -> Counter[str]:
 def _check_converged(emu: Emulator, target: Path, plan: Plan) -> None:
     """The next plan is empty, one object is in use per entry, and nothing was created twice:
     the emulator made no more objects of a kind than the plan creates (a twin that a later
-    step deleted again counts too; a new plan may need fewer: once a coupon is re-created
-    under its id, its promotion code points at it again), and no entry has more objects
-    than its versions."""
+    step deleted again counts too; a new plan may need fewer: what the killed run created is
+    matched, not created again; a promotion code whose coupon it already re-created is
+    re-created, as the saved plan would), and no entry has more objects than its versions."""
     replaced = {c.address for c in plan.pending if c.action is Action.REPLACE}
     planned = Counter(c.kind for c in plan.pending if any(s.produces for s in c.steps))
     created = _creates(emu)

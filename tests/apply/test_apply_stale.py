@@ -311,19 +311,15 @@ class _Crash(Exception):
     pass
 
 
-def test_resumed_plan_is_not_refused_for_what_its_own_replacement_did(tmp_path):
-    """The saved plan replaces a coupon (delete, create) and then its promotion code, which
-    refers to the new coupon. It crashes after the coupon. Deleting a coupon deactivates its
-    promotion codes (as Stripe does), so the code no longer has the plan's digest, because
-    of this plan: resuming is not refused, and converges."""
+def _resume_after_the_coupon(tmp_path, v2: str) -> None:
+    """Apply CATALOG, then a plan to ``v2`` that replaces the coupon and then does something
+    to its promotion code; crash before the code; resume the saved plan."""
     emu = Emulator()
     assert apply_plan(emu, plan_of(emu, load(write_manifest(tmp_path / "v1", CATALOG)))).ok
-    manifest = load(write_manifest(tmp_path / "v2", CATALOG.replace("percent_off: 10",
-                                                                    "percent_off: 15")))
-    plan = plan_of(emu, manifest)
-    assert [(c.address, c.action.value) for c in plan.pending] == [
-        ("coupons.spring", "replace"), ("promotion_codes.spring-code", "replace")]
-    code = plan.pending[1].live_id
+    manifest = load(write_manifest(tmp_path / "v2", v2))
+    plan = plan_of(emu, manifest, prune=True)
+    code = next(c for c in plan.pending if c.kind == "promotion_codes")
+    assert plan.pending[0].address == "coupons.spring" and code.live_id
     journal = tmp_path / "plan.json.journal"
 
     def crash_before_the_code(event: str, change: Change, detail: str) -> None:
@@ -337,10 +333,30 @@ def test_resumed_plan_is_not_refused_for_what_its_own_replacement_did(tmp_path):
 
     with pytest.raises(_Crash):
         asyncio.run(run(crash_before_the_code))
-    call(emu, "POST", f"/v1/promotion_codes/{code}", {"active": False})  # the coupon's deletion
+    assert call(emu, "GET", f"/v1/promotion_codes/{code.live_id}")["active"] is False
     started = frozenset(Journal(journal, plan.fingerprint).touched)
     assert started == {plan.changes.index(plan.pending[0])}
     assert _refusal(emu, plan, started) is None
-    assert "promotion_codes.spring-code" in (_refusal(emu, plan) or "")  # not started: modified
+    assert f"{code.address} ({code.live_id}) was modified" in (_refusal(emu, plan) or "")
     assert asyncio.run(run()).ok
-    assert not plan_of(emu, manifest).has_changes
+    assert not plan_of(emu, manifest, prune=True).has_changes
+
+
+def test_resumed_plan_is_not_refused_for_what_its_own_replacement_did(tmp_path):
+    """The saved plan replaces a coupon (delete, create) and then its promotion code, which
+    refers to the new coupon. It crashes after the coupon. Deleting a coupon deactivates its
+    promotion codes (as Stripe does), so the code no longer has the plan's digest, because
+    of this plan: resuming is not refused, and converges."""
+    v2 = CATALOG.replace("percent_off: 10", "percent_off: 15")
+    _resume_after_the_coupon(tmp_path, v2)
+
+
+def test_resumed_plan_is_not_refused_for_a_code_it_archives_after_deleting_its_coupon(tmp_path):
+    """The same when the code left the manifests (pruned: archived, in the removal phase,
+    after the coupon's replacement) and its change names the coupon nowhere: its object
+    refers to the coupon the started change deleted."""
+    v2 = CATALOG.replace("percent_off: 10", "percent_off: 15").replace(
+        "promotion_codes:\n  spring-code:\n    code: SPRING\n"
+        "    promotion: {type: coupon, coupon: spring}\n", "")
+    assert "promotion_codes" not in v2
+    _resume_after_the_coupon(tmp_path, v2)

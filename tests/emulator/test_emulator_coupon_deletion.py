@@ -3,7 +3,9 @@
 Deleting a coupon "means that new customers can't redeem the coupon", and "a promotion code is
 only active if the coupon is also valid": the codes go inactive but stay (they have no DELETE).
 A code belongs to the coupon object, not its id, so re-creating the id brings no code back, and
-a code is reactivated only "when the coupon is still valid".
+a code is reactivated only "when the coupon is still valid". Expanded, a code's coupon is
+the one it was made for, deleted or not: what tells a planner that the coupon now under that id
+is another one, also when both were created in the same second.
 """
 
 from __future__ import annotations
@@ -75,6 +77,43 @@ def test_a_coupon_recreated_under_the_same_id_does_not_bring_old_codes_back(api:
     # a code of the new coupon deactivates and reactivates as before
     api.ok(api.post(f"/v1/promotion_codes/{new['id']}", {"active": False}))
     assert api.ok(api.post(f"/v1/promotion_codes/{new['id']}", {"active": True}))["active"] is True
+
+
+def own_coupon(api: Api, code_id: str, *more: str) -> dict[str, Any]:
+    """The coupon a code embeds, read once alone and once through the list."""
+    expand = ["promotion.coupon", *more]
+    alone = api.ok(api.get(f"/v1/promotion_codes/{code_id}", {"expand": expand}))
+    listed = api.ok(api.get("/v1/promotion_codes", {"expand": [f"data.{e}" for e in expand]}))
+    (same,) = [p for p in listed["data"] if p["id"] == code_id]
+    assert same == alone
+    return alone["promotion"]["coupon"]
+
+
+def test_a_code_embeds_the_coupon_it_was_made_for_also_once_deleted_and_recreated() -> None:
+    now = [1_800_000_000.0]
+    api = Api(Emulator(wall_clock=lambda: now[0]))
+    product = api.create("/v1/products", name="Mug")["id"]
+    api.create("/v1/coupons", id="spring", percent_off=10, applies_to={"products": [product]})
+    old = promo(api, "spring", code="SPRING")
+    assert own_coupon(api, old["id"])["valid"] is True
+    api.ok(api.post("/v1/coupons/spring", {"name": "Spring sale"}))  # a live coupon, not a copy
+    assert own_coupon(api, old["id"])["name"] == "Spring sale"
+
+    api.ok(api.delete("/v1/coupons/spring"))
+    gone = own_coupon(api, old["id"], "promotion.coupon.applies_to")
+    assert (gone["id"], gone["percent_off"], gone["name"], gone["valid"]) == (
+        "spring", 10, "Spring sale", False)
+    assert gone["applies_to"] == {"products": [product]}
+    # re-created in the same second: same id and created, and still not the old code's coupon
+    current = api.create("/v1/coupons", id="spring", percent_off=15)
+    new = promo(api, "spring", code="SPRING")
+    assert current["created"] == gone["created"]
+    assert own_coupon(api, old["id"]) == {k: v for k, v in gone.items() if k != "applies_to"}
+    assert own_coupon(api, new["id"]) == {**current, "valid": True}
+    # the code itself shows the id, as before, and what it keeps is never shown
+    shown = api.ok(api.post(f"/v1/promotion_codes/{old['id']}", {"metadata": {"k": "v"}}))
+    assert shown["promotion"] == {"type": "coupon", "coupon": "spring"}
+    assert set(shown) == set(new)
 
 
 def test_a_code_is_not_reactivated_once_its_coupon_is_no_longer_valid() -> None:

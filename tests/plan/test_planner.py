@@ -7,6 +7,7 @@ import textwrap
 import pytest
 
 from reconciler.apply import apply
+from reconciler.emulator import Emulator
 from reconciler.manifests import load_valid
 from reconciler.plan import Action, PlanError, PlanOptions, make_plan
 from reconciler.render import text
@@ -193,21 +194,17 @@ def _forcing(change):
     return [(d.path, d.old, d.new) for d in change.diffs if d.forces_replacement]
 
 
-@pytest.mark.parametrize("deactivated", [True, False], ids=["code-deactivated", "code-active"])
-def test_coupon_deleted_outside_reconciler_comes_back_with_new_promotion_codes(
-        stripe, tmp_path, deactivated):
+def test_coupon_deleted_outside_reconciler_comes_back_with_new_promotion_codes(stripe, tmp_path):
     """Stripe takes a deleted coupon's promotion codes out of use for good ("a promotion code
     is only active if the coupon is also valid", and only a code whose coupon is still valid
     can be reactivated), so the re-created coupon gets new ones. The plan says why, and
-    archives the old code first, which frees its code string.
-    ``deactivated``: the code is deactivated with its coupon, as Stripe does (the emulator
-    leaves it active, so the test deactivates it); either way the plan is the same."""
+    archives the old code first, which frees its code string."""
     m = manifest(tmp_path, BASE)
     converge(stripe, m)
     (old,) = live(stripe, "/v1/promotion_codes")
     stripe(lambda c: c.request("DELETE", "/v1/coupons/spring"))
-    if deactivated:
-        stripe(lambda c: c.request("POST", f"/v1/promotion_codes/{old['id']}", {"active": False}))
+    (deactivated,) = live(stripe, "/v1/promotion_codes")
+    assert deactivated["active"] is False  # with its coupon, as Stripe does
 
     p = plan(stripe, m)
     kinds = by_address(p)
@@ -232,6 +229,81 @@ def test_coupon_deleted_outside_reconciler_comes_back_with_new_promotion_codes(
     assert (new["code"], new["promotion"]["coupon"]) == ("SPRING", "spring")
     assert codes[old["id"]]["active"] is False
     assert [c["id"] for c in live(stripe, "/v1/coupons")] == ["spring"]
+
+
+class _Crash(Exception):
+    pass
+
+
+def _ticking() -> Emulator:
+    """An emulator whose clock moves a second per request: no two objects share ``created``."""
+    now = [1_800_000_000.0]
+
+    def clock() -> float:
+        now[0] += 1
+        return now[0]
+    return Emulator(wall_clock=clock)
+
+
+def _frozen() -> Emulator:
+    """An emulator whose clock stands still: every object has the same ``created``."""
+    return Emulator(wall_clock=lambda: 1_800_000_000.0)
+
+
+@pytest.mark.parametrize("emulator", [_frozen(), _ticking()], ids=["same-second", "seconds-apart"])
+def test_promotion_code_of_a_coupon_already_recreated_is_recreated_not_reactivated(
+        stripe, tmp_path):
+    """An apply cut short after replacing a coupon (deleted, then created again under its id)
+    leaves its promotion code inactive and bound to the deleted coupon, which Stripe will not
+    reactivate. The next plan keeps the coupon and re-creates the code, saying why: the code
+    embeds its own coupon, which is not the one now live (a later ``created``, or, within
+    one second, a deleted coupon is no longer ``valid``)."""
+    converge(stripe, manifest(tmp_path, BASE))
+    (old,) = live(stripe, "/v1/promotion_codes")
+    changed = manifest(tmp_path, BASE.replace("percent_off: 10", "percent_off: 15"))
+
+    def crash_before_the_code(event, change, detail):
+        if event == "start" and change.kind == "promotion_codes":
+            raise _Crash
+
+    first = plan(stripe, changed)
+    with pytest.raises(_Crash):
+        stripe(lambda c: apply(first, c, on_event=crash_before_the_code))
+    (coupon,) = live(stripe, "/v1/coupons")
+    assert coupon["percent_off"] == 15
+    (code,) = live(stripe, "/v1/promotion_codes")
+    assert code["active"] is False and code["promotion"]["coupon"] == "spring"
+
+    p = plan(stripe, changed)
+    (change,) = p.pending
+    assert (change.address, change.action, change.live_id) == (
+        "promotion_codes.spring-code", Action.REPLACE, old["id"])
+    assert [(d.path, d.old, d.new, d.forces_replacement) for d in change.diffs] == [
+        ("active", False, True, False), ("promotion.coupon", "spring", "spring", True)]
+    assert change.note == (
+        "the coupon 'spring' it was made for was deleted; the coupon now under that id is "
+        "another one; this promotion code went out of use with the deleted one, so it is "
+        "re-created once the old one is archived, which frees its code 'SPRING'")
+    assert f"# {change.note}" in text.render(p)
+    converge(stripe, changed)
+    codes = {c["id"]: c for c in live(stripe, "/v1/promotion_codes")}
+    (new,) = [c for c in codes.values() if c["active"]]
+    assert new["code"] == "SPRING" and codes[old["id"]]["active"] is False
+
+
+@pytest.mark.parametrize("emulator", [_frozen(), _ticking()], ids=["same-second", "seconds-apart"])
+def test_promotion_code_deactivated_by_hand_is_reactivated(stripe, tmp_path):
+    """A code whose own coupon is live comes back in place: only a code of a deleted coupon
+    is re-created."""
+    m = manifest(tmp_path, BASE)
+    converge(stripe, m)
+    (code,) = live(stripe, "/v1/promotion_codes")
+    stripe(lambda c: c.update("/v1/promotion_codes", code["id"], {"active": False}))
+    (change,) = plan(stripe, m).pending
+    assert (change.action, [(d.path, d.old, d.new) for d in change.diffs]) == (
+        Action.UPDATE, [("active", False, True)])
+    converge(stripe, m)
+    assert [c["id"] for c in live(stripe, "/v1/promotion_codes", active="true")] == [code["id"]]
 
 
 def test_webhook_api_version_change_recreates_with_a_warning(stripe, tmp_path):

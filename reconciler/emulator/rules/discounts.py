@@ -15,6 +15,11 @@ coupon is also valid"); they stay retrievable and listed, since promotion codes 
 A code belongs to the coupon *object* it was made for, not to its id: a coupon created later
 under the same id is another coupon, so the old codes stay out of use. Stripe reactivates a code
 only "when the coupon is still valid and the promotion code is otherwise redeemable".
+
+Stripe keeps deleted objects, and a code's coupon expands (``promotion.coupon``) to a full coupon
+object, never to a deleted stub (its SDK types say so). The emulator forgets a deleted coupon,
+so each of its codes keeps the coupon's last state, shown as no longer ``valid``: expanding an
+old code's coupon shows the deleted coupon (its ``created``), not one re-created under its id.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ..errors import conflict, invalid, missing_parameter, rule
-from ..resource import Context, Filter, Obj, Resource
+from ..resource import Context, Filter, Obj, Paths, Resource
 
 _UPPER = string.ascii_uppercase + string.digits
 _CODE = re.compile(r"[A-Za-z0-9-]+\Z")
@@ -91,11 +96,17 @@ class Coupon(Resource):
 
     def after_delete(self, ctx: Context, obj: Obj) -> None:
         """Deleting a coupon means it can't be redeemed any more, and a code is only active
-        while its coupon is valid: the coupon's codes (in this account) become inactive."""
+        while its coupon is valid: the coupon's codes (in this account) become inactive, and
+        keep the deleted coupon as theirs. Codes that already keep one with this id belong to
+        an earlier coupon deleted before."""
         for record in ctx.bucket.records(PromotionCode.object):
             promo = record["object"]
-            if promo["active"] and promo["promotion"]["coupon"] == obj["id"]:
-                ctx.save(PromotionCode.object, {**promo, "active": False})
+            if promo["promotion"]["coupon"] == obj["id"] and _DELETED not in promo:
+                ctx.save(PromotionCode.object, {**promo, "active": False, _DELETED: obj})
+
+
+_DELETED = "_deleted_coupon"
+"""Where a promotion code keeps its coupon once that is deleted (never rendered as such)."""
 
 
 def _valid(ctx: Context, coupon: Obj) -> bool:
@@ -143,22 +154,29 @@ class PromotionCode(Resource):
             self._check_code_free(ctx, obj["code"], obj["id"])
 
     def _check_coupon_redeemable(self, ctx: Context, promo: Obj) -> None:
-        """Refuse reactivating a code whose coupon was deleted or is no longer valid.
-
-        The code's coupon is the one that existed when the code was made: store sequence
-        numbers only grow, so a coupon stored after the code (re-created under the same id)
-        is not its coupon. Stripe's exact wording for this refusal was not found in its
-        documentation; the message is a Stripe-like ``invalid_request_error`` on ``active``.
-        """
+        """Refuse reactivating a code whose coupon was deleted or is no longer valid. Stripe's
+        exact wording for this refusal was not found in its documentation; the message is a
+        Stripe-like ``invalid_request_error`` on ``active``."""
         coupon_id = promo["promotion"]["coupon"]
-        coupon = ctx.bucket.get(Coupon.object, coupon_id)
-        own = ctx.bucket.get(self.object, promo["id"])
-        if coupon is None or own is None or coupon["seq"] > own["seq"]:
+        if _DELETED in promo:
             raise rule(f"This promotion code cannot be reactivated: its coupon '{coupon_id}' "
                        "has been deleted.", "active")
-        if not _valid(ctx, coupon["object"]):
+        if not _valid(ctx, ctx.require(Coupon.object, coupon_id, "promotion[coupon]")):
             raise rule(f"This promotion code cannot be reactivated: its coupon '{coupon_id}' "
                        "is no longer valid.", "active")
+
+    def render(self, ctx: Context, obj: Obj, expand: Paths, creating: bool = False) -> Obj:
+        """The code as a response; a deleted coupon it keeps is what ``promotion.coupon``
+        expands to (``promotion.coupon.applies_to`` and the like expand within it)."""
+        deleted = obj.get(_DELETED)
+        own = [p for p in expand if p.split(".")[:2] == ["promotion", "coupon"]]
+        rest = [p for p in expand if deleted is None or p not in own]
+        out = super().render(ctx, {k: v for k, v in obj.items() if k != _DELETED}, rest, creating)
+        if deleted is not None and own:
+            inner = [p.split(".", 2)[2] for p in own if p.count(".") > 1]
+            coupon = ctx.registry[Coupon.object].render(ctx, deleted, inner)
+            out["promotion"]["coupon"] = {**coupon, "valid": False}
+        return out
 
     def _holder(self, ctx: Context, code: str, exclude: str | None) -> Obj | None:
         for record in ctx.bucket.records(self.object):
