@@ -4,10 +4,9 @@ When the plan was made, no live object matched an entry it creates. If one does 
 the plan is applied (another apply of the same manifests, a hand-made object, or this very
 plan applied before on a runner whose journal is gone, after Stripe forgot its idempotency
 keys), creating the entry anyway leaves two objects with one identity, or fails on a taken
-id after other objects were already written. The rules are the planner's (plan/match.py):
-an entry matches the object tagged with its stack and key, or the holder of its natural key
-(product or coupon id, lookup key, event name, promotion code, configuration name), whoever
-owns it; a product feature matches the attachment of the same feature to the same product.
+id after other objects were already written. The rules are the planner's
+(:func:`reconciler.plan.match.matched_by`); a product feature matches the attachment of the
+same feature to the same product.
 
 A replacement creates the entry's new object beside the one it replaces, and older objects
 of the same entry (archived by earlier replacements) legitimately share its tag and
@@ -21,7 +20,7 @@ from typing import Any
 
 from reconciler.kinds import KINDS, Kind
 from reconciler.plan import Action, Change, LiveState
-from reconciler.plan.ownership import owner
+from reconciler.plan.match import in_use, matched_by
 
 
 def created_params(change: Change) -> dict[str, Any] | None:
@@ -38,10 +37,6 @@ def parent_id(change: Change) -> str | None:
         return None
     segment = change.steps[0].path.split("/")[3]
     return None if segment.startswith("{") else segment
-
-
-def _in_use(obj: dict[str, Any]) -> bool:
-    return obj.get("active", True) is not False and obj.get("status") != "inactive"
 
 
 def collisions(changes: list[Change], stack: str, live: LiveState,
@@ -64,7 +59,7 @@ def collisions(changes: list[Change], stack: str, live: LiveState,
             continue
         replacing = change.action is Action.REPLACE
         candidates = [o for o in live.objects.get(kind.name, [])
-                      if (kind.name, o["id"]) not in known and (_in_use(o) or not replacing)]
+                      if (kind.name, o["id"]) not in known and (in_use(o) or not replacing)]
         problems += _matches(kind, change, params, stack, candidates)
     return problems
 
@@ -72,13 +67,13 @@ def collisions(changes: list[Change], stack: str, live: LiveState,
 def _matches(kind: Kind, change: Change, params: dict[str, Any], stack: str,
              candidates: list[dict[str, Any]]) -> list[str]:
     problems: list[str] = []
-    natural = kind.natural_value(change.key, params)
-    stated = params.get(kind.natural_key) if kind.natural_key else None
     for obj in candidates:
-        if kind.has_metadata and owner(obj) == (stack, change.key):
+        how = matched_by(kind, change.key, params, stack, obj)
+        if how == "tag":
             problems.append(f"{change.address} would be created, but {obj['id']} now carries "
                             f"its ownership tag (stack '{stack}')")
-        elif natural is not None and kind.natural_value("", obj) == natural:
+        elif how == "natural key":
+            stated = params.get(kind.natural_key or "") or kind.natural_value(change.key, params)
             problems.append(f"{change.address} would be created, but {obj['id']} now holds "
-                            f"its {kind.natural_key} '{stated or natural}'")
+                            f"its {kind.natural_key} '{stated}'")
     return problems

@@ -18,9 +18,9 @@ match and the others are ``superseded``, to be removed whatever ``--prune`` says
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from reconciler.kinds import Identity, Kind
 from reconciler.manifests import Entry
@@ -47,19 +47,38 @@ def _natural(kind: Kind, obj: dict[str, Any]) -> str | None:
     return str(value).casefold() if kind.natural_key_casefold else str(value)
 
 
-def _active(obj: dict[str, Any]) -> bool:
+def _tagged(kind: Kind, obj: dict[str, Any], stack: str) -> str | None:
+    """The manifest key ``stack`` tagged ``obj`` with (kinds without metadata carry none)."""
+    obj_stack, obj_key = owner(obj)
+    return obj_key if kind.has_metadata and obj_stack == stack else None
+
+
+def in_use(obj: dict[str, Any]) -> bool:
+    """Not archived (``active: false``) nor deactivated (a meter's ``status``)."""
     return obj.get("active", True) is not False and obj.get("status") != "inactive"
 
 
-def _prefer_active(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    active = [o for o in objects if _active(o)]
+def matched_by(kind: Kind, key: str, spec: Mapping[str, Any], stack: str,
+               obj: dict[str, Any]) -> Literal["tag", "natural key"] | None:
+    """What would match the live ``obj`` to the entry ``key`` (stating ``spec``, or the
+    parameters it is created with) in a plan of ``stack``: this stack's tag with its key, or
+    its natural key, whoever holds it (then a conflict or an adoption); None if nothing.
+    The rules :func:`match_kind` applies, for one object."""
+    if _tagged(kind, obj, stack) == key:
+        return "tag"
+    value = kind.natural_value(key, spec)
+    return "natural key" if value is not None and _natural(kind, obj) == value else None
+
+
+def _preferin_use(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    active = [o for o in objects if in_use(o)]
     return active or objects
 
 
 def _newest_first(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Active before archived, then Stripe's list order (newest first, also within one
     second of ``created``); ``sorted`` is stable."""
-    return sorted(objects, key=lambda o: not _active(o))
+    return sorted(objects, key=lambda o: not in_use(o))
 
 
 SameContent = Callable[[Entry, dict[str, Any]], bool]
@@ -74,9 +93,8 @@ def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, An
     owned: dict[str, list[dict[str, Any]]] = defaultdict(list)
     natural: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for obj in objects:
-        obj_stack, obj_key = owner(obj)
-        if kind.has_metadata and obj_stack == stack and obj_key:
-            owned[obj_key].append(obj)
+        if tagged := _tagged(kind, obj, stack):
+            owned[tagged].append(obj)
         value = _natural(kind, obj)
         if value is not None:
             natural[value].append(obj)
@@ -116,7 +134,7 @@ def _match_label(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, 
     claimed = {kind.natural_value(k, e.spec) for k, e in entries.items()}
     free: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for obj in objects:
-        if _active(obj) and obj["id"] not in taken and _natural(kind, obj) not in claimed:
+        if in_use(obj) and obj["id"] not in taken and _natural(kind, obj) not in claimed:
             free[obj.get(kind.label)].append(obj)
     waiting: dict[Any, list[str]] = defaultdict(list)
     for key, entry in entries.items():
@@ -144,7 +162,7 @@ def _match_content(kind: Kind, entries: dict[str, Entry], objects: list[dict[str
     oldest_first = {o["id"]: i for i, o in enumerate(reversed(objects))}
     candidates = {
         key: [o for o in objects if owner(o)[0] is None and o["id"] not in taken
-              and _active(o) is (entry.spec.get("active") is not False)
+              and in_use(o) is (entry.spec.get("active") is not False)
               and same_content(entry, o)]
         for key, entry in entries.items()
         if kind.natural_value(key, entry.spec) is None and kind.has_metadata}
@@ -180,12 +198,12 @@ def _match_entry(kind: Kind, key: str, entry: Entry, owned: dict[str, list[dict[
     address = f"{kind.name}.{key}"
     mine = _newest_first(owned.get(key, []))
     if mine:
-        result.superseded += [o for o in mine[1:] if _active(o)]
+        result.superseded += [o for o in mine[1:] if in_use(o)]
         return mine[0]
     value = kind.natural_value(key, entry.spec)
     if kind.identity is Identity.NAME and value is None:
         value = "\0default"
-    candidates = _prefer_active(natural.get(value, [])) if value is not None else []
+    candidates = _preferin_use(natural.get(value, [])) if value is not None else []
     if not candidates:
         return None
     what = (f"{kind.natural_key} '{entry.spec.get(kind.natural_key or 'id', key)}'"
