@@ -31,6 +31,12 @@ Event = Callable[[str, Change, str], None]
 """Progress callback: (event, change, detail); events are "start", "done", "failed", and
 "skipped" for a change an earlier run of the same saved plan finished."""
 
+SecretSink = Callable[[str, str], None]
+"""Keeps a signing secret, (manifest key, secret), the moment its create returns it: before
+the journal records the create as finished, after which a re-run would not ask again. If it
+raises OSError the change fails, unfinished, and the same saved plan run again replays the
+create, secret included."""
+
 
 class LiveModeError(Exception):
     """A live-mode plan without the explicit permission to change a live account."""
@@ -40,7 +46,7 @@ class LiveModeError(Exception):
 class ApplyResult:
     applied: list[Change] = field(default_factory=list)
     already_applied: list[Change] = field(default_factory=list)  # finished by an earlier run
-    failed: list[tuple[Change, StripeError]] = field(default_factory=list)
+    failed: list[tuple[Change, StripeError | OSError]] = field(default_factory=list)
     not_attempted: list[Change] = field(default_factory=list)
     created: dict[str, str] = field(default_factory=dict)  # address -> new object id
     secrets: dict[str, str] = field(default_factory=dict, repr=False)  # manifest key -> whsec
@@ -72,12 +78,13 @@ def idempotency_key(plan: Plan, index: int, step: int) -> str:
 
 class _Run:
     def __init__(self, plan: Plan, client: StripeClient, parallelism: int,
-                 journal: Journal | None, on_event: Event | None):
+                 journal: Journal | None, on_event: Event | None, on_secret: SecretSink | None):
         self.plan = plan
         self.client = client
         self.limit = asyncio.Semaphore(parallelism)
         self.journal = journal
         self.on_event = on_event or (lambda *_: None)
+        self.on_secret = on_secret or (lambda *_: None)
         self.ids: dict[str, str] = dict(journal.produced if journal else {})
         self.result = ApplyResult()
         self.stopped = False
@@ -111,7 +118,7 @@ class _Run:
             try:
                 for number, step in enumerate(change.steps):
                     own = await self.run_step(index, number, change, step, own)
-            except StripeError as exc:
+            except (StripeError, OSError) as exc:  # OSError: a secret or the journal unwritten
                 self.stopped = True
                 self.result.failed.append((change, exc))
                 self.on_event("failed", change, str(exc))
@@ -146,7 +153,8 @@ class _Run:
                 self.result.created[change.address] = own
                 if isinstance(response.get("secret"), str):
                     register_secret(response["secret"])
-                    self.result.secrets[change.key] = response["secret"]
+                    self.on_secret(change.key, response["secret"])
+                    self.result.secrets[change.key] = response["secret"]  # kept, if asked
         if self.journal:
             self.journal.finished(index, number, change.address if step.produces else None, own)
         return own
@@ -154,7 +162,8 @@ class _Run:
 
 async def apply(plan: Plan, client: StripeClient, *, allow_live: bool = False,
                 parallelism: int = 8, journal: Journal | None = None,
-                on_event: Event | None = None) -> ApplyResult:
+                on_event: Event | None = None, on_secret: SecretSink | None = None
+                ) -> ApplyResult:
     """Carry out ``plan`` against the account ``client`` reaches.
 
     Refuses a live-mode plan unless ``allow_live``. Never raises for a failed change: the
@@ -162,7 +171,7 @@ async def apply(plan: Plan, client: StripeClient, *, allow_live: bool = False,
     """
     if plan.livemode and not allow_live:
         raise LiveModeError("this plan changes a LIVE account; pass --live to allow it")
-    run = _Run(plan, client, max(1, parallelism), journal, on_event)
+    run = _Run(plan, client, max(1, parallelism), journal, on_event, on_secret)
     pending = [(i, c) for i, c in enumerate(plan.changes) if c.action is not Action.NOOP]
     for phase in sorted({c.phase for _, c in pending}):
         batch = [(i, c) for i, c in pending if c.phase == phase]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +13,7 @@ import click
 from reconciler.apply import ApplyResult, Journal, check_fresh
 from reconciler.apply import apply as apply_plan
 from reconciler.apply.executor import Event
+from reconciler.apply.secrets import SecretsFile, secret_name
 from reconciler.plan import Change, Plan, PlanOptions
 
 from .context import Settings, command_settings, global_options, run
@@ -51,29 +50,35 @@ def _progress(total: int) -> Iterator[Event]:
         yield advance
 
 
-def secret_name(key: str) -> str:
-    return "STRIPE_WEBHOOK_SECRET_" + re.sub(r"[^A-Za-z0-9]", "_", key).upper()
+def _issued_earlier(result: ApplyResult) -> list[str]:
+    """The webhook endpoint entries an earlier run of this saved plan created: this run
+    skipped them, so their secrets are wherever that run put them."""
+    return sorted(c.key for c in result.already_applied if c.kind == "webhook_endpoints"
+                  and any(step.produces for step in c.steps))
 
 
-def write_secrets(path: str, secrets: dict[str, str]) -> None:
-    """KEY=VALUE lines in a file only its owner can read (created 0600, never widened)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    with os.fdopen(fd, "a", encoding="utf-8") as fh:
-        for key, secret in sorted(secrets.items()):
-            fh.write(f"{secret_name(key)}={secret}\n")
-    os.chmod(path, 0o600)
+def _report_secrets(result: ApplyResult, secrets_out: str | None) -> None:
+    earlier = _issued_earlier(result)
+    if not secrets_out:
+        for key in sorted([*result.secrets, *earlier]):
+            click.echo(f"webhook_endpoints.{key}: a new signing secret was issued and is "
+                       f"not shown. {SECRET_HELP}, or pass --secrets-out FILE.", err=True)
+        return
+    if result.secrets:
+        click.echo(f"Webhook signing secrets written to {secrets_out} "
+                   f"({', '.join(secret_name(k) for k in sorted(result.secrets))}).", err=True)
+    saved = SecretsFile(secrets_out).names() if earlier else set()
+    for key in earlier:
+        if secret_name(key) in saved:
+            click.echo(f"webhook_endpoints.{key}: created by an earlier run, which wrote its "
+                       f"signing secret to {secrets_out} ({secret_name(key)}).", err=True)
+        else:
+            click.echo(f"webhook_endpoints.{key}: created by an earlier run; its signing "
+                       f"secret is not in {secrets_out}. {SECRET_HELP}.", err=True)
 
 
 def _report(result: ApplyResult, secrets_out: str | None) -> None:
-    if result.secrets:
-        if secrets_out:
-            write_secrets(secrets_out, result.secrets)
-            click.echo(f"Webhook signing secrets written to {secrets_out} "
-                       f"({', '.join(secret_name(k) for k in sorted(result.secrets))}).", err=True)
-        else:
-            for key in sorted(result.secrets):
-                click.echo(f"webhook_endpoints.{key}: a new signing secret was issued and is "
-                           f"not shown. {SECRET_HELP}, or pass --secrets-out FILE.", err=True)
+    _report_secrets(result, secrets_out)
     if result.ok:
         click.echo(f"Apply complete: {result.summary()}.")
         append_step_summary(f"**reconciler apply**: complete: {result.summary()}.\n")
@@ -130,7 +135,8 @@ def _is_saved_plan(paths: tuple[str, ...]) -> bool:
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
               help="Independent changes sent at once (all within the client's rate limit).")
 @click.option("--secrets-out", type=click.Path(dir_okay=False),
-              help="Append new webhook signing secrets to FILE (mode 0600) as KEY=VALUE lines.")
+              help="Save new webhook signing secrets to FILE (mode 0600) as KEY=VALUE lines, "
+              "each as soon as Stripe returns it; other lines in FILE are kept.")
 @global_options
 @click.pass_context
 def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_threshold,
@@ -162,6 +168,7 @@ def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_
     _guard_live(plan, settings)
     if journal is None:
         _confirm(auto_approve)
+    on_secret = SecretsFile(secrets_out).save if secrets_out else None
 
     async def work() -> ApplyResult:
         async with settings.client() as client:
@@ -170,6 +177,6 @@ def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_
             with _progress(len(plan.pending)) as on_event:
                 return await apply_plan(plan, client, allow_live=settings.live,
                                         parallelism=parallelism, journal=journal,
-                                        on_event=on_event)
+                                        on_event=on_event, on_secret=on_secret)
 
     _report(run(work), secrets_out)
