@@ -19,8 +19,11 @@ from reconciler.manifests import Manifest, ManifestError, Variables, load_valid,
 from reconciler.plan import PlanError
 from reconciler.stripe import StripeClient, StripeError, install_filter
 
+from .types import Finite
+
 T = TypeVar("T")
 EMULATOR_KEY = "sk_test_emulator"
+MIN_RATE = 0.1  # one request every 10 s; slower would look like a hang
 DEFAULT_EMULATOR_STATE = ".reconciler/emulator-state.json"
 
 
@@ -63,7 +66,7 @@ class Settings:
 def global_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
         click.option("--rate-limit", metavar="N", envvar="RECONCILER_RATE_LIMIT",
-                     type=click.FloatRange(min=0, min_open=True),
+                     type=Finite(min=MIN_RATE),
                      help="Requests per second to Stripe (default: 20 with a test key, 80 "
                      "with a live key, below Stripe's 25 and 100; raise it only if your "
                      "account's limit is higher). [env: RECONCILER_RATE_LIMIT]"),

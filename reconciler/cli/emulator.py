@@ -6,25 +6,14 @@ or SIGTERM. Faults given here can be changed later through ``POST /_emulator/fau
 
 from __future__ import annotations
 
-import math
 import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Any
 
 import click
 
-
-class _Finite(click.FloatRange):
-    """A range of finite numbers: ``float()`` also reads ``nan`` and ``inf``, and nan passes
-    any range check, but neither is a setting (it would crash a request or wait forever)."""
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        number = super().convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number.", param, ctx)
-        return number
+from .types import Finite
 
 
 @click.group()
@@ -39,15 +28,15 @@ def emulator() -> None:
               help="Port to listen on (0 picks a free one).")
 @click.option("--state", "state", type=click.Path(dir_okay=False, path_type=Path),
               help="JSON state file, shared with other processes; in memory without it.")
-@click.option("--latency-ms", default=0.0, type=_Finite(min=0), show_default=True,
+@click.option("--latency-ms", default=0.0, type=Finite(min=0), show_default=True,
               help="Delay added to every request.")
-@click.option("--rate-limit", type=_Finite(min=0, min_open=True),
+@click.option("--rate-limit", type=Finite(min=0, min_open=True),
               help="Requests per second; excess requests get 429 rate_limit.")
-@click.option("--retry-after", default=1.0, type=_Finite(min=0), show_default=True,
+@click.option("--retry-after", default=1.0, type=Finite(min=0), show_default=True,
               help="Seconds the 429s of --rate-limit ask clients to wait (Retry-After).")
-@click.option("--fail-rate", default=0.0, type=_Finite(0, 1), show_default=True,
+@click.option("--fail-rate", default=0.0, type=Finite(0, 1), show_default=True,
               help="Share of requests answered 500 api_error.")
-@click.option("--drop-rate", default=0.0, type=_Finite(0, 1), show_default=True,
+@click.option("--drop-rate", default=0.0, type=Finite(0, 1), show_default=True,
               help="Share of writes stored and then answered by a dropped connection.")
 @click.option("--seed", default=0, type=int, show_default=True,
               help="Seed of the fault sequence: same seed, same requests, same faults.")

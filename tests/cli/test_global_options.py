@@ -50,10 +50,11 @@ def test_rate_limit_after_the_subcommand(built: list[dict[str, Any]]) -> None:
     assert built[0]["rate_limit"] == 9.0
 
 
-@pytest.mark.parametrize("value", ["0", "-1", "fast"])
+@pytest.mark.parametrize("value", ["0", "-1", "fast", "nan", "inf", "1e-9"])
 def test_bad_rate_limit_is_a_usage_error(built: list[dict[str, Any]], value: str) -> None:
     result = CliRunner().invoke(main, ["--rate-limit", value, "--api-key", KEY, "plan",
                                        SAAS])
     assert result.exit_code == 1
     assert "--rate-limit" in result.output
+    assert isinstance(result.exception, SystemExit)  # a usage error, not a crash
     assert built == []
