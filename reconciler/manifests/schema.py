@@ -15,6 +15,8 @@ from typing import Any
 from reconciler import reference
 from reconciler.kinds import ENTRY_OPTIONS, MANIFEST_KINDS, Kind
 
+from .tags import METADATA_MAX_KEYS, TAG_PREFIX
+
 SCHEMA_ID = "urn:reconciler:manifest:v1"
 MANIFEST_KEY_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 DECIMAL_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
@@ -137,9 +139,11 @@ def manifest_schema() -> dict[str, Any]:
                 "enum": list(reference.currencies()),
             },
             "metadata": {
-                "description": "Up to 50 string keys (40 characters) and values (500).",
+                "description": f"Up to {METADATA_MAX_KEYS} string keys (40 characters) and "
+                "values (500), counting the tags reconciler adds (2 or more); keys starting "
+                f"with {TAG_PREFIX} are reserved for those tags.",
                 "type": "object",
-                "maxProperties": 50,
+                "maxProperties": METADATA_MAX_KEYS,
                 "propertyNames": {"maxLength": 40},
                 "additionalProperties": {"type": "string", "maxLength": 500},
             },

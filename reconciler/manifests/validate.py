@@ -1,4 +1,5 @@
-"""Offline validation: schema, per-kind rules, ignore_changes paths, references and uniqueness.
+"""Offline validation: schema, per-kind rules, metadata room for the tool's tags (tags.py),
+ignore_changes paths, references and uniqueness.
 
 Schema errors from jsonschema are rewritten into messages a person can act on (with "did you
 mean" hints) and placed at the file:line:column of the offending key or value. Every problem
@@ -26,6 +27,7 @@ from .fieldpaths import first_miss
 from .hints import hint, type_hint
 from .model import Entry, Manifest, Path
 from .schema import manifest_schema
+from .tags import metadata_findings
 
 _TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string",
                "integer": "an integer", "number": "a number", "boolean": "true or false",
@@ -201,6 +203,12 @@ def _semantic_issues(manifest: Manifest) -> Iterator[Issue]:
             yield _issue(entry, path, message)
 
 
+def _metadata_issues(manifest: Manifest) -> Iterator[Issue]:
+    for entry in manifest:
+        for path, message in metadata_findings(MANIFEST_KINDS[entry.kind], entry.fields):
+            yield _issue(entry, path, message)
+
+
 def _reference_issues(manifest: Manifest) -> Iterator[Issue]:
     for entry in manifest:
         for ref in MANIFEST_KINDS[entry.kind].references:
@@ -259,5 +267,5 @@ def _uniqueness_issues(manifest: Manifest) -> Iterator[Issue]:
 def validate(manifest: Manifest) -> list[Issue]:
     """Every problem in the merged manifests, sorted by location."""
     return sorted({*_schema_issues(manifest), *_semantic_issues(manifest),
-                   *_ignore_changes_issues(manifest), *_reference_issues(manifest),
-                   *_uniqueness_issues(manifest)})
+                   *_metadata_issues(manifest), *_ignore_changes_issues(manifest),
+                   *_reference_issues(manifest), *_uniqueness_issues(manifest)})
