@@ -6,9 +6,10 @@ code, configuration name). A natural-key match that this stack does not own is a
 or an adoption when the user asked for one; an object owned by another stack is never taken.
 Kinds without metadata (meters, payment method configurations) cannot carry ownership, so
 they match by natural key alone and are never pruned. A meter whose permanent event name
-changed in the manifest therefore matches nothing: its label (the kind's ``label``, a
-meter's display name) links it to the one meter that name left behind, so the plan shows
-the change (refused) instead of creating a second meter beside it.
+changed in the manifest therefore matches nothing; its label (the kind's ``label``, a
+meter's display name) finds the one meter that name may have left behind, but only to
+explain the plan's refusal: that meter may as well be another stack's or hand-made, and
+nothing on it can say otherwise, so it is never matched (nor deactivated).
 
 Several objects tagged with one manifest key are what an interrupted replacement leaves
 (the new object exists, the old one was not yet removed): the newest active one is the
@@ -37,7 +38,7 @@ class Matches:
     conflicts: list[str] = field(default_factory=list)
     conflicted: set[str] = field(default_factory=set)  # manifest keys with a conflict
     evidence: dict[str, str] = field(default_factory=dict)  # adopted key -> why it matched
-    by_label: set[str] = field(default_factory=set)  # keys linked by label: evidence says
+    by_label: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> namesake
 
 
 def _natural(kind: Kind, obj: dict[str, Any]) -> str | None:
@@ -126,10 +127,10 @@ def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, An
 
 def _match_label(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, Any]],
                  taken: set[str], result: Matches) -> None:
-    """Link an entry that matched nothing to the one active object with its label that no
-    entry's natural key claims: the natural key was changed in the manifest. A heuristic
-    (these kinds carry no tags): a label shared by several such entries or objects links
-    nothing."""
+    """Find, for an entry that matched nothing, the one active object with its label that no
+    entry's natural key claims: perhaps the natural key was changed in the manifest, perhaps
+    it is an unrelated object. Not a match (these kinds carry no tags to tell): the planner
+    only names it. A label shared by several such entries or objects finds nothing."""
     assert kind.label is not None
     claimed = {kind.natural_value(k, e.spec) for k, e in entries.items()}
     free: dict[Any, list[dict[str, Any]]] = defaultdict(list)
@@ -144,9 +145,7 @@ def _match_label(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, 
         found = free.get(label, [])
         if label is None or len(keys) != 1 or len(found) != 1:
             continue
-        result.live[keys[0]] = found[0]
-        result.by_label.add(keys[0])
-        result.evidence[keys[0]] = f"{kind.label} '{label}'"
+        result.by_label[keys[0]] = found[0]
         taken.add(found[0]["id"])
 
 

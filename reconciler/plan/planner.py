@@ -118,7 +118,7 @@ class _Planner:
         prices = kind.name == "prices"
         then = self.defaults.after_new(entry.key, self.resolve) if prices else []
         if live is None:
-            if entry.key in found.conflicted:
+            if entry.key in found.conflicted or not self.namesake_allows(kind, entry, found):
                 return None
             fields = tuple(FieldDiff(p, None, v) for p, v in _flatten(params))
             return Change(kind.name, entry.key, Action.CREATE, ("create",), None, fields,
@@ -139,8 +139,7 @@ class _Planner:
         common = {"live_id": live["id"], "live_digest": digest(live), "phase": phase}
         replacing = [d for d in diffs if d.forces_replacement]
         if replacing:
-            common["note"] = (recreated.why(kind, live, diffs, self.manifest, self.changes)
-                              or self.by_label(kind, entry.key, found))
+            common["note"] = recreated.why(kind, live, diffs, self.manifest, self.changes)
             if prices:
                 then = self.defaults.after_new(entry.key, self.resolve, replaced=live)
                 if self.defaults.must_wait(entry.key, live):
@@ -210,15 +209,31 @@ class _Planner:
                       steps=tuple(steps.replace(kind, live["id"], params, then)),
                       warnings=warnings, **common)
 
-    def by_label(self, kind: Kind, key: str, found: Matches) -> str:
-        """Why an entry was linked to an object its natural key does not name."""
-        if key not in found.by_label:
-            return ""
+    def namesake_allows(self, kind: Kind, entry: Entry, found: Matches) -> bool:
+        """Whether a new entry may be created beside the live object with its label (a meter
+        with its display name, see match.py): refused, with the reason, unless forced; and
+        when forced, the namesake is left alone, as nothing says it was this entry's."""
+        namesake = found.by_label.get(entry.key)
+        if namesake is None:
+            return True
         what = kind.stripe_object.rsplit(".", 1)[-1]
-        message = (f"matched by {found.evidence[key]}, as no live {what} has its "
-                   f"{kind.natural_key}; if that is another {what}, give the entry another "
-                   f"{kind.label}")
-        return message
+        natural, label = kind.natural_key, kind.label
+        assert natural is not None and label is not None
+        found_it = (f"{kind.name}.{entry.key}: no live {what} has {natural} "
+                    f"'{entry.spec.get(natural)}', but {namesake['id']} has the "
+                    f"{label} '{namesake.get(label)}' with {natural} '{namesake.get(natural)}'")
+        if self.options.force:
+            self.warnings.append(
+                f"{found_it}; a new {what} is created and {namesake['id']} stays active: "
+                f"reconciler cannot tell whether it was this entry's ({what}s carry no "
+                "metadata); if it was, deactivate it yourself")
+            return True
+        self.problems.append(
+            f"{found_it}; a {what}'s {natural} is permanent: if {namesake['id']} is this "
+            f"entry's, put its {natural} back, or deactivate it yourself and plan again; if "
+            f"it is another {what}, give the entry another {label}. --force creates the new "
+            f"{what} and leaves {namesake['id']} active")
+        return False
 
     def plan_removals(self) -> list[Change]:
         removals: list[Change] = []

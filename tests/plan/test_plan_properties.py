@@ -314,7 +314,7 @@ def _choices(doc: dict[str, dict[str, Any]]) -> list[tuple[str, str, tuple, Any,
                 add(kind, key, ("lookup_key",), TOKEN.map(lambda t: f"renamed_{t}"))
             elif kind == "meters":
                 add(kind, key, ("display_name",), NAME)
-                # permanent: the display name links the entry to its meter, and it is refused
+                # permanent: the plan refuses, naming the meter with the entry's display name
                 add(kind, key, ("event_name",), TOKEN.map(lambda t: f"renamed_{t}"))
                 add(kind, key, ("default_aggregation", "formula"),
                     st.sampled_from(["sum", "count", "last"]))
@@ -528,7 +528,9 @@ def check_mutation(doc: dict[str, dict[str, Any]], m: Mutation) -> None:
         assert kind.replacement is Replacement.REFUSE, outcome.problems
         assert kind.forces_replacement(m.dotted, old_value, m.value), outcome.problems
         assert outcome.problems == [outcome.problems[0]]
-        assert outcome.problems[0].startswith(f"{address}: cannot change {m.dotted}: ")
+        refusal = (f"{address}: no live meter has event_name " if m.dotted == "event_name"
+                   else f"{address}: cannot change {m.dotted}: ")
+        assert outcome.problems[0].startswith(refusal), outcome.problems
         return
     plan, _ = outcome
     mine = [c for c in plan.pending if c.address == address]

@@ -388,35 +388,37 @@ def test_meter_replacement_is_refused_unless_forced(stripe, tmp_path):
     assert change.steps[0].path.endswith("/deactivate")
 
 
-def test_meter_event_name_change_is_refused_not_planned_as_a_second_meter(stripe, tmp_path):
-    """Meters carry no tags and match by event name: a new event name found nothing and
-    created a second meter, leaving the old one active and unmanaged. The display name links
-    the entry to the meter the old name left behind."""
+def test_meter_event_name_change_is_refused_naming_the_meter_it_left_behind(stripe, tmp_path):
+    """Meters carry no tags and match by event name: a new event name finds nothing. The
+    display name finds the meter the old name may have left behind, only to say so: the plan
+    refuses, and --force creates the new meter and leaves the old one active."""
     converge(stripe, manifest(tmp_path, BASE))
     (old,) = live(stripe, "/v1/billing/meters")
     renamed = manifest(tmp_path, BASE.replace("event_name: api_call", "event_name: api_request"))
     with pytest.raises(PlanError) as err:
         plan(stripe, renamed)
     (problem,) = err.value.problems
-    assert problem.startswith("meters.calls: cannot change event_name: meter event names ")
-    assert problem.endswith("(matched by display_name 'API calls', as no live meter has its "
-                            "event_name; if that is another meter, give the entry another "
-                            "display_name)")
+    assert problem == (
+        f"meters.calls: no live meter has event_name 'api_request', but {old['id']} has the "
+        "display_name 'API calls' with event_name 'api_call'; a meter's event_name is "
+        f"permanent: if {old['id']} is this entry's, put its event_name back, or deactivate "
+        "it yourself and plan again; if it is another meter, give the entry another "
+        f"display_name. --force creates the new meter and leaves {old['id']} active")
     forced = plan(stripe, renamed, force=True)
     (change,) = forced.pending
-    assert (change.action, change.live_id) == (Action.REPLACE, old["id"])
-    assert [(d.path, d.old, d.new, d.forces_replacement) for d in change.diffs] == [
-        ("event_name", "api_call", "api_request", True)]
-    assert [s.note for s in change.steps] == [f"deactivate billing.meter {old['id']}",
-                                              "create billing.meter"]
+    assert (change.action, change.live_id) == (Action.CREATE, None)
+    assert [s.note for s in change.steps] == ["create billing.meter"]
+    assert any(w.startswith("meters.calls: ") and f"{old['id']} stays active" in w
+               and "deactivate it yourself" in w for w in forced.warnings)
     converge(stripe, renamed, force=True)
     meters = {m["event_name"]: m["status"] for m in live(stripe, "/v1/billing/meters")}
-    assert meters == {"api_call": "inactive", "api_request": "active"}
+    assert meters == {"api_call": "active", "api_request": "active"}
 
 
-def test_meter_display_name_links_only_one_meter_to_one_entry(stripe, tmp_path):
-    """The link is a heuristic: a display name two live meters share (or one that an
-    inactive meter has) links nothing, and the entry is created."""
+def test_meter_made_by_hand_with_a_new_entrys_display_name_is_never_deactivated(
+        stripe, tmp_path):
+    """A display name is no ownership: a hand-made meter that shares it (one live meter, or
+    one left active when another is deactivated) is named, never deactivated, even forced."""
     for event in ("made_elsewhere", "made_by_hand"):
         stripe(lambda c, e=event: c.create("/v1/billing/meters", {
             "display_name": "API calls", "event_name": e,
@@ -424,15 +426,16 @@ def test_meter_display_name_links_only_one_meter_to_one_entry(stripe, tmp_path):
     m = manifest(tmp_path, BASE)
     assert by_address(plan(stripe, m))["meters.calls"].action is Action.CREATE
     first, second = live(stripe, "/v1/billing/meters")
-
-    def deactivate(meter):
-        stripe(lambda c: c.request("POST", f"/v1/billing/meters/{meter['id']}/deactivate"))
-
-    deactivate(first)
-    linked = by_address(plan(stripe, m, force=True))["meters.calls"]
-    assert (linked.action, linked.live_id) == (Action.REPLACE, second["id"])
-    deactivate(second)
-    assert by_address(plan(stripe, m))["meters.calls"].action is Action.CREATE
+    stripe(lambda c: c.request("POST", f"/v1/billing/meters/{first['id']}/deactivate"))
+    with pytest.raises(PlanError) as err:
+        plan(stripe, m)
+    assert f"but {second['id']} has the display_name 'API calls'" in str(err.value)
+    forced = by_address(plan(stripe, m, force=True))
+    assert [c.action for c in forced.values()] == [Action.CREATE] * len(forced)
+    converge(stripe, m, force=True)
+    meters = {m["event_name"]: m["status"] for m in live(stripe, "/v1/billing/meters")}
+    assert meters == {first["event_name"]: "inactive", second["event_name"]: "active",
+                      "api_call": "active"}
 
 
 def test_unmanaged_object_on_a_natural_key_is_a_conflict_unless_adopted(stripe, tmp_path):
