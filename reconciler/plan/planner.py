@@ -257,6 +257,8 @@ class _Planner:
                         f"{name}.{owner(obj)[1]}: cannot remove {obj['id']}: it was applied "
                         f"with prevent_destroy (metadata {PREVENT_DESTROY}); to remove it, put "
                         "the entry back without prevent_destroy and apply, then delete it")
+                    if not self.options.strict:  # drift lists it as orphaned
+                        removals.append(self.removal(kind, obj, phase, refused=True))
                 else:
                     removals.append(self.removal(kind, obj, phase))
         if leftovers:
@@ -269,7 +271,9 @@ class _Planner:
         return kind.name == "prices" and self.defaults.retired(obj)
 
     def removal(self, kind: Kind, obj: dict[str, Any], phase: int,
-                successor: dict[str, Any] | None = None) -> Change:
+                successor: dict[str, Any] | None = None, *, refused: bool = False) -> Change:
+        """Archive or delete ``obj``; ``refused``: reported (drift), not planned, so the
+        change has no steps, as a refused replacement has none."""
         removal = kind.removal
         if removal is Removal.DELETE_OR_ARCHIVE:
             has_prices = any(p.get("product") == obj["id"]
@@ -278,6 +282,9 @@ class _Planner:
         action = Action.DELETE if removal is Removal.DELETE else Action.ARCHIVE
         key = owner(obj)[1] or obj["id"]
         diffs = (FieldDiff("active", True, False),) if action is Action.ARCHIVE else ()
+        if refused:
+            return Change(kind.name, key, action, ("delete",), obj["id"], diffs,
+                          live_digest=digest(obj), phase=phase)
         before: list[Step] = []
         if kind.name == "prices":
             before, problems = self.defaults.release(obj, key, successor)

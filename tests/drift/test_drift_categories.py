@@ -160,6 +160,24 @@ def test_an_orphan_is_an_owned_object_no_manifest_describes(tmp_path):
     assert "orphaned" not in other_stack.stdout.split("Drift:")[0]
 
 
+def test_a_protected_orphan_is_drift_not_only_a_warning(tmp_path):
+    """An entry applied with prevent_destroy and then deleted leaves its object tagged
+    protected: prune refuses to remove it, and drift still lists it as orphaned (exit 2)."""
+    protected = CATALOG.replace("    percent_off: 5\n    duration: forever\n",
+                                "    percent_off: 5\n    duration: forever\n"
+                                "    prevent_destroy: true\n")
+    assert protected != CATALOG
+    emu, _, _ = converged(tmp_path, protected)
+    smaller = write_catalog(tmp_path / "smaller", CATALOG.replace(
+        "  loyal:\n    percent_off: 5\n    duration: forever\n", ""))
+    state = save_state(emu, tmp_path / "state.json")
+    result = cli("drift", str(smaller), state=state)
+    assert result.exit_code == 2, shown(result)
+    assert "coupons.loyal (loyal)\n" in result.stdout
+    assert "cannot remove loyal: it was applied with prevent_destroy" in result.stdout
+    assert result.stdout.endswith("1 orphaned.\n")
+
+
 def test_unmanaged_objects_and_coverage_on_request(tmp_path):
     emu, manifest, path = converged(tmp_path)
     async def by_hand(c):
