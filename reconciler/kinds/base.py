@@ -246,11 +246,6 @@ class Kind:
                 return False
         return True
 
-    @property
-    def retrieve_expand(self) -> tuple[str, ...]:
-        """``expand[]`` for a single-object GET, matching what lists return with list_expand."""
-        return tuple(e.removeprefix("data.") for e in self.list_expand)
-
     def live_view(self, obj: dict[str, Any]) -> dict[str, Any]:
         """A live object in manifest terms (see ``normalize_live``)."""
         return self.normalize_live(obj) if self.normalize_live else obj
