@@ -1,8 +1,13 @@
 """Adoption only: the part of a plan that tags matching live objects as managed.
 
 `reconciler import` uses it to bring an existing account under management without changing
-anything else: each adopted object gets the stack's ownership tags and nothing more, so the
-next plan shows what still differs from the manifests.
+anything else: each adopted object gets the tags its entry decides (ownership, and
+``prevent_destroy`` when the entry states it, so prune cannot remove the object before the
+next apply) and nothing more, so the next plan shows what still differs from the manifests.
+The tags are the adoption's own diffs, computed by the planner's one rule for an entry's
+tags. The records of a create (a webhook endpoint's ``connect``) are not written: Stripe
+does not show those fields, and an object reconciler did not create is not known to have
+been created with the entry's value; the plan says so.
 """
 
 from __future__ import annotations
@@ -12,8 +17,8 @@ from dataclasses import replace
 
 from reconciler.kinds import KINDS
 
-from .model import Action, FieldDiff, Plan
-from .ownership import tags
+from .model import Action, Plan
+from .ownership import TAG_PREFIX
 from .steps import update
 
 
@@ -24,8 +29,7 @@ def adoption_plan(plan: Plan, kinds: Iterable[str] | None = None) -> Plan:
         if change.action is not Action.ADOPT or (wanted and change.kind not in wanted):
             continue
         assert change.live_id is not None  # an adoption always has its live object
-        labels = tags(plan.stack, change.key)
-        diffs = [FieldDiff(f"metadata.{k}", None, v) for k, v in labels.items()]
+        diffs = [d for d in change.diffs if d.path.startswith(f"metadata.{TAG_PREFIX}")]
         step = update(KINDS[change.kind], change.live_id, {}, diffs)
         changes.append(replace(change, diffs=tuple(diffs), steps=(step,)))
     return replace(plan, changes=tuple(changes), warnings=plan.warnings)

@@ -80,6 +80,21 @@ def test_import_tags_the_matches_and_then_plan_is_empty(tmp_path):
     assert again.exit_code == 0 and "0 object(s) to import." in again.stdout, shown(again)
 
 
+def test_import_writes_every_tag_the_entry_decides(tmp_path):
+    """An entry with prevent_destroy is imported protected (until the next apply, prune could
+    remove it otherwise), and the next plan is empty."""
+    state, out, _ = exported(tmp_path)
+    products = out / "products.yaml"
+    text = products.read_text()
+    products.write_text(text.replace("  pro:\n", "  pro:\n    prevent_destroy: true\n", 1))
+    result = cli("import", str(out), state=state)
+    assert result.exit_code == 0, shown(result)
+    (pro,) = [o for o in stored(state)["product"] if o["id"] == "pro"]
+    assert pro["metadata"]["reconciler_prevent_destroy"] == "true"
+    plan = cli("plan", str(out), "--detailed-exitcode", state=state)
+    assert plan.exit_code == 0, shown(plan)
+
+
 def test_kinds_filters_what_is_imported(tmp_path):
     state, out, taggable = exported(tmp_path)
     result = cli("import", str(out), "--kinds", "tax_rates,coupons", state=state)
