@@ -1,5 +1,7 @@
 """YAML reading: positions, duplicate keys, bounded aliases."""
 
+import gc
+
 from reconciler.manifests.errors import Location
 from reconciler.manifests.interpolate import Variables
 from reconciler.manifests.yamlsource import parse
@@ -89,3 +91,15 @@ def test_missing_variable_is_an_error_at_its_value():
 def test_default_values():
     assert read("a: ${MISSING:-7}\n").value == {"a": 7}
     assert read("a: ${SET:-7}\n", SET="x").value == {"a": "x"}
+
+
+def test_the_garbage_collector_is_left_as_it_was():
+    assert gc.isenabled()
+    read("a: [1, 2\n")  # a syntax error: the pure-Python composer raises inside
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        read("a: 1\n")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
