@@ -49,6 +49,13 @@ class DefaultPrices:
     def products(self) -> Matches:
         return self.matches.get("products") or Matches()
 
+    @property
+    def in_use(self) -> set[str]:
+        """Ids of the prices that are some live product's default: of two prices tagged
+        with one key, the one in use is kept (see match.py)."""
+        return {p["default_price"] for p in self.live.objects.get("products", [])
+                if isinstance(p.get("default_price"), str)}
+
     def after_new(self, key: str, resolve: Resolver,
                   replaced: dict[str, Any] | None = None) -> list[Step]:
         """Steps to run once a new price for entry ``key`` exists: it becomes the default

@@ -12,14 +12,17 @@ explain the plan's refusal: that meter may as well be another stack's or hand-ma
 nothing on it can say otherwise, so it is never matched (nor deactivated).
 
 Several objects tagged with one manifest key are what an interrupted replacement leaves
-(the new object exists, the old one was not yet removed): the newest active one is the
-match and the others are ``superseded``, to be removed whatever ``--prune`` says.
+(the new object exists, the old one was not yet removed), or a copy made with the tags:
+one is the match and the other active ones are ``superseded``, to be removed whatever
+``--prune`` says. The match is the one with the entry's fields (the replacement, so it is
+finished, not repeated), else the one in use (a product's default price), else the oldest:
+the copy is what goes, and ``kept`` says why.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -39,6 +42,7 @@ class Matches:
     conflicted: set[str] = field(default_factory=set)  # manifest keys with a conflict
     evidence: dict[str, str] = field(default_factory=dict)  # adopted key -> why it matched
     by_label: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> namesake
+    kept: dict[str, str] = field(default_factory=dict)  # key with superseded twins -> why
 
 
 def _natural(kind: Kind, obj: dict[str, Any]) -> str | None:
@@ -76,20 +80,33 @@ def _preferin_use(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return active or objects
 
 
-def _newest_first(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Active before archived, then Stripe's list order (newest first, also within one
-    second of ``created``); ``sorted`` is stable."""
-    return sorted(objects, key=lambda o: not in_use(o))
-
-
 SameContent = Callable[[Entry, dict[str, Any]], bool]
 
 
+def _keep(objects: list[dict[str, Any]], entry: Entry, same_content: SameContent | None,
+          used: Collection[str]) -> tuple[dict[str, Any], str]:
+    """The one of several objects tagged with one key that stays the match, and why (see
+    the module's docstring). ``objects`` are in Stripe's list order, newest first, also
+    within one second of ``created``."""
+    reasons = ((lambda o: not in_use(o), "the active one"),
+               (lambda o: not (same_content and same_content(entry, o)),
+                "it has the entry's fields"),
+               (lambda o: o["id"] not in used, "it is in use (a product's default price)"))
+    newest_first = [o["id"] for o in objects]
+    ranked = sorted(objects, key=lambda o: (
+        *(rank(o) for rank, _ in reasons), o.get("created") or 0, -newest_first.index(o["id"])))
+    kept, runner_up = ranked[0], ranked[1]
+    why = next((why for rank, why in reasons if rank(kept) != rank(runner_up)), "the oldest")
+    return kept, why
+
+
 def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, Any]],
-               stack: str, adopt: bool, same_content: SameContent | None = None) -> Matches:
+               stack: str, adopt: bool, same_content: SameContent | None = None,
+               used: Collection[str] = ()) -> Matches:
     """Match every entry of one kind. With ``adopt``, an entry that has no natural key to
     go by (a tax rate, a webhook endpoint, a price without lookup key) adopts the one
-    unmanaged object whose fields equal everything the entry states."""
+    unmanaged object whose fields equal everything the entry states. ``used``: the ids
+    other live objects point to, which a twin in use keeps."""
     result = Matches()
     owned: dict[str, list[dict[str, Any]]] = defaultdict(list)
     natural: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -106,6 +123,10 @@ def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, An
     unmatched: dict[str, Entry] = {}
     for key, entry in entries.items():
         before = len(result.conflicts)
+        if len(owned.get(key, [])) > 1:
+            kept, result.kept[key] = _keep(owned[key], entry, same_content, used)
+            result.superseded += [o for o in owned[key] if o is not kept and in_use(o)]
+            owned[key] = [kept]
         match = _match_entry(kind, key, entry, owned, natural, entries, stack, adopt, result)
         if len(result.conflicts) > before:
             result.conflicted.add(key)
@@ -195,10 +216,8 @@ def _match_entry(kind: Kind, key: str, entry: Entry, owned: dict[str, list[dict[
                  natural: dict[str, list[dict[str, Any]]], entries: dict[str, Entry],
                  stack: str, adopt: bool, result: Matches) -> dict[str, Any] | None:
     address = f"{kind.name}.{key}"
-    mine = _newest_first(owned.get(key, []))
-    if mine:
-        result.superseded += [o for o in mine[1:] if in_use(o)]
-        return mine[0]
+    if owned.get(key):
+        return owned[key][0]  # the one kept of several: see match_kind
     value = kind.natural_value(key, entry.spec)
     if kind.identity is Identity.NAME and value is None:
         value = "\0default"

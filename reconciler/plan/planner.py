@@ -8,7 +8,7 @@ placeholder the applier resolves). Safety rules (conflicts, refused replacements
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler import __version__
@@ -93,7 +93,8 @@ class _Planner:
                 continue
             entries = self.manifest.entries[name]
             found = match_kind(kind, entries, self.live.objects.get(name, []),
-                               self.options.stack, self.options.adopt, self.same_content(kind))
+                               self.options.stack, self.options.adopt, self.same_content(kind),
+                               self.defaults.in_use)
             self.matches[name] = found
             self.problems += found.conflicts
             for entry in entries.values():
@@ -245,8 +246,7 @@ class _Planner:
             phase = len(KINDS) + index
             for obj in found.superseded:
                 if not self.retired(kind, obj):
-                    successor = found.live.get(owner(obj)[1] or "")
-                    removals.append(self.removal(kind, obj, phase, successor))
+                    removals += self.duplicate(kind, obj, found, phase)
             for obj in found.orphans:
                 if obj.get("active") is False or self.retired(kind, obj):
                     continue
@@ -266,6 +266,27 @@ class _Planner:
                                  "are no longer in the manifests; plan with --prune to remove "
                                  "them")
         return removals
+
+    def duplicate(self, kind: Kind, obj: dict[str, Any], found: Matches,
+                  phase: int) -> list[Change]:
+        """The removal of a twin of an entry's match (see match.py), saying which one is
+        kept and why; refused when the twin or the entry is protected."""
+        key = owner(obj)[1] or ""
+        kept = found.live[key]
+        note = f"a duplicate of {kept['id']}, which is kept: {found.kept[key]}"
+        entry = self.manifest.entries[kind.name].get(key)
+        guard = ("it was applied with prevent_destroy" if protected(obj) else
+                 "the entry has prevent_destroy" if entry and entry.options.get(
+                     "prevent_destroy") else "")
+        if not guard:
+            return [replace(self.removal(kind, obj, phase, kept), note=note)]
+        self.problems.append(
+            f"{kind.name}.{key}: cannot remove {obj['id']}, {note}; {guard}. Remove the "
+            "reconciler_key tag from the one that should not be this entry's, or archive "
+            "it yourself")
+        if self.options.strict:
+            return []
+        return [replace(self.removal(kind, obj, phase, refused=True), note=note)]
 
     def retired(self, kind: Kind, obj: dict[str, Any]) -> bool:
         return kind.name == "prices" and self.defaults.retired(obj)

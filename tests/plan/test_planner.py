@@ -633,6 +633,57 @@ def test_interrupted_replacement_is_finished_not_repeated(stripe, tmp_path):
     assert len(live(stripe, "/v1/prices")) == 1
 
 
+def _copy(stripe, path, obj, fields):
+    """A second live object with ``obj``'s fields and tags: the copy is the newer one."""
+    return stripe(lambda c: c.create(path, {f: obj[f] for f in (*fields, "metadata")}))
+
+
+def test_a_tagged_copy_is_archived_and_the_original_kept(stripe, tmp_path):
+    """Two objects tagged with one key and the same fields: the oldest is kept, and the
+    removal of the copy says which one is kept and why."""
+    converge(stripe, manifest(tmp_path, BASE))
+    (original,) = live(stripe, "/v1/tax_rates")
+    copy = _copy(stripe, "/v1/tax_rates", original, ("display_name", "percentage", "inclusive"))
+    (change,) = plan(stripe, manifest(tmp_path, BASE)).pending
+    assert (change.action, change.live_id) == (Action.ARCHIVE, copy["id"])
+    assert change.note == f"a duplicate of {original['id']}, which is kept: the oldest"
+
+
+def test_of_two_tagged_prices_the_products_default_is_kept(stripe, tmp_path):
+    text = BASE.replace("    lookup_key: pro_monthly\n", "").replace(
+        "    default_price: pro-monthly\n", "")
+    converge(stripe, manifest(tmp_path, text))
+    (first,) = live(stripe, "/v1/prices")
+    second = _copy(stripe, "/v1/prices", first,
+                   ("product", "currency", "unit_amount", "recurring", "nickname"))
+    stripe(lambda c: c.update("/v1/products", "pro", {"default_price": second["id"]}))
+    p = plan(stripe, manifest(tmp_path, text))
+    archive = by_address(p)["prices.pro-monthly"]
+    assert (archive.action, archive.live_id) == (Action.ARCHIVE, first["id"])
+    assert archive.note.endswith("is kept: it is in use (a product's default price)")
+
+
+@pytest.mark.parametrize("protect", ["entry", "tag"])
+def test_a_protected_duplicate_is_not_archived(stripe, tmp_path, protect):
+    """Twins are removed without --prune, but never one that prevent_destroy protects."""
+    text = BASE.replace("    inclusive: false\n", "    inclusive: false\n"
+                        "    prevent_destroy: true\n") if protect == "entry" else BASE
+    converge(stripe, manifest(tmp_path, text))
+    (original,) = live(stripe, "/v1/tax_rates")
+    copy = _copy(stripe, "/v1/tax_rates", original, ("display_name", "percentage", "inclusive"))
+    tag = "" if protect == "entry" else "true"  # the copy of a protected entry's is untagged
+    stripe(lambda c: c.update("/v1/tax_rates", copy["id"], {
+        "metadata": {"reconciler_prevent_destroy": tag}}))
+    with pytest.raises(PlanError) as err:
+        plan(stripe, manifest(tmp_path, text))
+    (problem,) = err.value.problems
+    assert problem.startswith(f"tax_rates.vat: cannot remove {copy['id']}, a duplicate of "
+                              f"{original['id']}, which is kept: ")
+    assert problem.split("; ")[1].startswith(
+        "it was applied with prevent_destroy" if protect == "tag"
+        else "the entry has prevent_destroy")
+
+
 def test_feature_attachments_follow_the_product_list(stripe, tmp_path):
     converge(stripe, manifest(tmp_path, BASE))
     more = BASE.replace("features:\n  sso: {name: SSO, lookup_key: sso}\n",
