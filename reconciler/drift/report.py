@@ -20,9 +20,9 @@ from typing import Any
 
 from reconciler.kinds import KINDS, MANIFEST_KINDS
 from reconciler.manifests import Manifest
+from reconciler.ownership import TAG_PREFIX, owner
 from reconciler.plan import Action, Change, FieldDiff, LiveState, PlanOptions, build_plan
 from reconciler.plan.desired import is_ref
-from reconciler.plan.ownership import TAG_PREFIX, owner
 
 from .baseline import Baseline
 

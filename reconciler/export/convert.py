@@ -16,7 +16,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from reconciler.kinds import Identity, Kind
-from reconciler.plan.ownership import TAG_PREFIX, protected, recorded
+from reconciler.ownership import TAG_PREFIX, protected, recorded
 
 KeyOf = Mapping[str, Mapping[str, str]]  # kind -> live id -> manifest key
 

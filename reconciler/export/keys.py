@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from reconciler.manifests.schema import MANIFEST_KEY_PATTERN
-from reconciler.plan.ownership import owner
+from reconciler.ownership import owner
 
 _KEY = re.compile(MANIFEST_KEY_PATTERN)
 _GENERATED_PRODUCT_ID = re.compile(r"prod_[A-Za-z0-9]{14}\Z")  # Stripe's; the name reads better

@@ -168,7 +168,7 @@ class Kind:
     # to the live object that natural key left behind, so the change is not a silent create
     label: str | None = None
     # create-only parameters Stripe never shows, with the value Stripe gives when one is left
-    # out: a tag records each at create (plan/ownership.py), and the plan compares with it
+    # out: a tag records each at create (reconciler/ownership.py), and the plan compares with it
     recorded: Mapping[str, Any] = field(default_factory=dict)
 
     @property

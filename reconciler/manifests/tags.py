@@ -6,9 +6,7 @@ user key with the tags' prefix would pass for a tag (``reconciler_prevent_destro
 an object whose entry never asked for it; ``reconciler_key`` fakes ownership), so the prefix
 is reconciler's alone.
 
-The tags are built by ``reconciler/plan/ownership.py``; this package cannot import it, since
-``reconciler.plan`` imports ``reconciler.manifests``. Their names are restated here, and
-tests/manifests/test_metadata_budget.py fails when the two disagree.
+The tag names come from ``reconciler/ownership.py``, the one place that builds them.
 """
 
 from __future__ import annotations
@@ -17,8 +15,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reconciler.kinds import Finding, Kind
+from reconciler.ownership import OWNER_KEY, OWNER_STACK, PREVENT_DESTROY, TAG_PREFIX, record_tag
 
-TAG_PREFIX = "reconciler_"
 METADATA_MAX_KEYS = 50
 """Stripe's limit on the keys of one object's metadata, the tool's tags included."""
 
@@ -28,9 +26,8 @@ def tag_names(kind: Kind, prevent_destroy: bool) -> list[str]:
     when set, and a record of each create-only field Stripe never shows (kept from create)."""
     if not kind.has_metadata:
         return []
-    return [f"{TAG_PREFIX}key", f"{TAG_PREFIX}stack",
-            *([f"{TAG_PREFIX}prevent_destroy"] if prevent_destroy else []),
-            *(f"{TAG_PREFIX}{name}" for name in sorted(kind.recorded))]
+    return [OWNER_KEY, OWNER_STACK, *([PREVENT_DESTROY] if prevent_destroy else []),
+            *(record_tag(name) for name in sorted(kind.recorded))]
 
 
 def metadata_findings(kind: Kind, fields: Mapping[str, Any]) -> Iterator[Finding]:

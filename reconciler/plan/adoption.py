@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from reconciler.kinds import KINDS
+from reconciler.ownership import TAG_PREFIX
 
 from .model import Action, Plan
-from .ownership import TAG_PREFIX
 from .steps import update
 
 

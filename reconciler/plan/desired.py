@@ -13,8 +13,7 @@ from typing import Any
 
 from reconciler.kinds import Identity, Kind, Path
 from reconciler.manifests import Entry
-
-from .ownership import records, tags
+from reconciler.ownership import records, tags
 
 Resolver = Callable[[str, str], Any]
 """(kind, manifest key) -> live id, or a ``{"$ref": ...}`` placeholder."""

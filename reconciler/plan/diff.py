@@ -18,8 +18,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from reconciler.kinds import Kind
+from reconciler.ownership import decided, recorded
 from reconciler.plan.model import FieldDiff
-from reconciler.plan.ownership import decided, recorded
 
 
 def _number(value: Any) -> Decimal | None:

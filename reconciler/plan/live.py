@@ -19,10 +19,10 @@ from typing import Any
 
 from reconciler.kinds import KINDS, MANIFEST_KINDS, Kind
 from reconciler.manifests import Manifest
+from reconciler.ownership import owner
 from reconciler.stripe import StripeClient
 
 from .model import digest
-from .ownership import owner
 
 
 @dataclass

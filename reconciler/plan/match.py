@@ -28,8 +28,7 @@ from typing import Any, Literal
 
 from reconciler.kinds import Identity, Kind
 from reconciler.manifests import Entry
-
-from .ownership import owner
+from reconciler.ownership import owner
 
 
 @dataclass

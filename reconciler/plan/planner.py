@@ -14,6 +14,14 @@ from typing import Any
 from reconciler import __version__
 from reconciler.kinds import KINDS, MANIFEST_KINDS, Identity, Kind, Removal, Replacement
 from reconciler.manifests import Entry, Manifest
+from reconciler.ownership import (
+    DEFAULT_STACK,
+    PREVENT_DESTROY,
+    owner,
+    protected,
+    record_tag,
+    unrecorded,
+)
 from reconciler.reference import API_VERSION
 from reconciler.stripe import StripeClient
 
@@ -26,7 +34,6 @@ from .guards import check_guards
 from .live import LiveState, read_for
 from .match import Matches, match_kind
 from .model import Action, Change, FieldDiff, Plan, Step, digest
-from .ownership import DEFAULT_STACK, PREVENT_DESTROY, owner, protected, record_tag, unrecorded
 
 
 class PlanError(Exception):

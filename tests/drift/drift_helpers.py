@@ -24,8 +24,8 @@ from reconciler.drift import DriftReport, detect
 from reconciler.emulator import Emulator
 from reconciler.kinds import KINDS
 from reconciler.manifests import Manifest, load_valid
+from reconciler.ownership import TAG_PREFIX
 from reconciler.plan import PlanOptions, make_plan, read_for
-from reconciler.plan.ownership import TAG_PREFIX
 from reconciler.stripe import StripeClient
 
 T = TypeVar("T")

@@ -2,7 +2,7 @@
 
 A product with 48 keys and ``prevent_destroy: true`` used to validate, then fail at apply with
 Stripe's "Metadata can have up to 50 keys, but you've set 51". These tests hold validate to the
-tags the planner really writes (plan/ownership.py, plan/desired.py) and to the emulator's
+tags the planner really writes (reconciler/ownership.py, plan/desired.py) and to the emulator's
 copy of Stripe's limit, so a new tag that validate does not count fails here.
 """
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import pytest
 
+from reconciler import ownership
 from reconciler.emulator import metadata as stripe_metadata
 from reconciler.emulator.errors import StripeError
 from reconciler.kinds import MANIFEST_KINDS
 from reconciler.manifests import Variables, load, validate
 from reconciler.manifests.schema import manifest_schema
 from reconciler.manifests.tags import METADATA_MAX_KEYS, TAG_PREFIX, tag_names
-from reconciler.plan import ownership
 from reconciler.plan.desired import create_params, desired, ref
 
 ENTRIES = {  # kind -> an otherwise valid entry, as YAML lines under its key
