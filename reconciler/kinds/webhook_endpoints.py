@@ -26,7 +26,8 @@ def _normalize(live: dict[str, Any]) -> dict[str, Any]:
 KIND = Kind(
     name="webhook_endpoints",
     stripe_object="webhook_endpoint",
-    summary="Webhook endpoints: api_version and connect force re-creation and a new secret.",
+    summary=("Webhook endpoints: api_version and connect force re-creation and a new secret; "
+             "an entry that leaves connect out keeps what the endpoint has."),
     identity=Identity.METADATA,
     removal=Removal.DELETE,
     replacement=Replacement.CREATE_THEN_DELETE,
