@@ -8,11 +8,13 @@ import asyncio
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +57,28 @@ def reconciler(*args: str, cwd: Path, base: str | None = None, key: str | None =
     return subprocess.run(cli_command(*args, base=base, key=key), cwd=cwd, env=cli_env(),
                           input=input if input is not None else "", capture_output=True,
                           text=True, timeout=timeout, check=False)
+
+
+def kill_when(ready: Callable[[], bool], *args: str, cwd: Path, base: str,
+              delay: float = 0.0, what: str = "the moment to kill it") -> int:
+    """Start ``reconciler *args`` and SIGKILL it ``delay`` seconds after ``ready()`` holds;
+    returns its return code. Fails if it ends first or ``ready`` never holds (60 s)."""
+    proc = subprocess.Popen(cli_command(*args, base=base), cwd=cwd, env=cli_env(),
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    try:
+        while not ready() and proc.poll() is None:
+            assert time.monotonic() < deadline, f"never reached {what}"
+            time.sleep(0.002)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
 
 
 def show(proc: subprocess.CompletedProcess) -> str:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import time
 from collections import Counter
 from pathlib import Path
@@ -27,10 +26,9 @@ from apply_helpers import (
     assert_no_duplicates,
     census,
     changed_saas,
-    cli_command,
-    cli_env,
     example,
     expected_census,
+    kill_when,
     load,
     pending,
     plan_of,
@@ -72,23 +70,10 @@ def _kill_after_writes(base: str, cwd: Path, args: list[str], emu: Emulator,
     """Start ``reconciler *args`` and SIGKILL it ``delay`` seconds after the emulator has seen
     ``writes`` more writes; returns (writes seen when killed, the process's return code)."""
     start = write_count(emu)
-    proc = subprocess.Popen(cli_command(*args, base=base), cwd=cwd,
-                            env=cli_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    try:
-        while write_count(emu) - start < writes and proc.poll() is None:
-            assert time.monotonic() < deadline, "the apply never got that far"
-            time.sleep(0.002)
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    code = kill_when(lambda: write_count(emu) - start >= writes, *args, cwd=cwd, base=base,
+                     delay=delay, what=f"{writes} writes")
     time.sleep(3 * LATENCY_MS / 1000)  # requests already sent land (or not) before re-running
-    return write_count(emu) - start, proc.returncode
+    return write_count(emu) - start, code
 
 
 def _creates(emu: Emulator) -> Counter[str]:

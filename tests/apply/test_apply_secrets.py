@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import stat
-import subprocess
 import time
 from pathlib import Path
 
 from apply_helpers import (
     apply_plan,
-    cli_command,
-    cli_env,
     example,
+    kill_when,
     load,
     objects,
     plan_of,
@@ -64,22 +61,8 @@ def test_secrets_are_in_the_file_when_apply_is_killed_after_the_creates(tmp_path
                           base=base)
         assert made.returncode == 0, show(made)
         emu.set_faults(Faults(latency_ms=LATENCY_MS))
-        proc = subprocess.Popen(cli_command("apply", "plan.json", "--secrets-out", str(out),
-                                            base=base),
-                                cwd=tmp_path, env=cli_env(), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        try:
-            deadline = time.monotonic() + 60
-            while not HOOKS <= _finished(journal) and proc.poll() is None:
-                assert time.monotonic() < deadline, "the webhook endpoints were never created"
-                time.sleep(0.002)
-            assert proc.poll() is None, "the apply finished before it was killed"
-            proc.send_signal(signal.SIGKILL)
-            proc.communicate(timeout=30)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        kill_when(lambda: HOOKS <= _finished(journal), "apply", "plan.json", "--secrets-out",
+                  str(out), cwd=tmp_path, base=base, what="both webhook creates")
         time.sleep(3 * LATENCY_MS / 1000)  # requests already sent land before re-running
         emu.set_faults(Faults())
         secrets = _secrets(emu)
