@@ -13,13 +13,12 @@ then embeds a deleted coupon), whether the plan replaces them for it or archives
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Collection
 from typing import Any
 
 from reconciler.kinds import KINDS
 from reconciler.plan import Action, Change, LiveState, Plan, read_live
-from reconciler.plan.live import INACTIVE_LISTS, list_inactive
+from reconciler.plan.live import HIDES_ARCHIVED, add_archived
 from reconciler.plan.model import digest
 from reconciler.stripe import StripeClient
 
@@ -54,12 +53,10 @@ async def _read(client: StripeClient, touched: list[Change], creates: list[Chang
         kinds.add("products")
     live = await read_live(client, [k for k in KINDS if k in kinds], products)
     seen = _by_id(live)
-    hidden = [KINDS[k] for k in INACTIVE_LISTS
-              if any(c.kind == k and c.action is Action.CREATE for c in creates)
-              or any(c.kind == k and (k, c.live_id) not in seen for c in touched)]
-    for kind, extra in zip(hidden, await asyncio.gather(*(list_inactive(client, k)
-                                                          for k in hidden))):
-        live.objects[kind.name] += extra
+    await add_archived(client, live, [
+        kind for kind in HIDES_ARCHIVED
+        if any(c.kind == kind.name and c.action is Action.CREATE for c in creates)
+        or any(c.kind == kind.name and (kind.name, c.live_id) not in seen for c in touched)])
     return live
 
 

@@ -16,7 +16,7 @@ import yaml
 
 from reconciler.kinds import KINDS, MANIFEST_KINDS
 from reconciler.manifests.schema import render as render_schema
-from reconciler.plan.live import INACTIVE_LISTS, list_inactive, list_kind
+from reconciler.plan.live import list_inactive, list_kind
 from reconciler.stripe import StripeClient
 
 from .convert import to_entry
@@ -29,7 +29,7 @@ HEADER = ("# yaml-language-server: $schema={schema}\n"
 async def _list(client: StripeClient, kind: str, include_archived: bool) -> list[dict[str, Any]]:
     spec = KINDS[kind]
     objects = await list_kind(client, spec)
-    if include_archived and kind in INACTIVE_LISTS:
+    if include_archived and spec.archived_filter:
         objects += await list_inactive(client, spec)
     return objects
 

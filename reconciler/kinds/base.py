@@ -155,6 +155,8 @@ class Kind:
     constraints: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # dotted path -> schema
     checks: tuple[Check, ...] = ()
     list_expand: tuple[str, ...] = ()  # fields Stripe returns only when expanded
+    # the list filter that shows archived objects, for kinds whose list leaves them out
+    archived_filter: Mapping[str, str] = field(default_factory=dict)
     parent: str | None = None  # sub-resources live under a parent kind's object
     replacement_note: str = ""
     unordered: frozenset[str] = frozenset()  # list fields whose order Stripe does not keep

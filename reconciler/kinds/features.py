@@ -13,6 +13,7 @@ KIND = Kind(
     identity=Identity.LOOKUP_KEY,
     natural_key="lookup_key",
     removal=Removal.ARCHIVE,
+    archived_filter={"archived": "true"},
     replacement=Replacement.REFUSE,
     replacement_note="a feature's lookup_key is its identity; a new lookup_key is a new feature",
     constraints={"lookup_key": {"maxLength": 80}, "name": {"maxLength": 80}},

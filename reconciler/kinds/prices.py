@@ -128,6 +128,7 @@ KIND = Kind(
     constraints={"lookup_key": {"maxLength": 200}},
     checks=(_billing_scheme, _tiers, _metered),
     list_expand=("data.tiers", "data.currency_options"),
+    archived_filter={"active": "false"},
     normalize_live=_normalize,
     replaces_when=_tax_behavior_is_one_way,
     defaults={"billing_scheme": "per_unit", "tax_behavior": "unspecified",

@@ -99,13 +99,20 @@ async def read_live(client: StripeClient, kinds: Iterable[str],
 
 
 
-INACTIVE_LISTS = {"prices": {"active": "false"}, "features": {"archived": "true"}}
-"""Kinds whose list leaves archived objects out unless asked, and how to ask."""
+HIDES_ARCHIVED = [kind for kind in KINDS.values() if kind.archived_filter]
+"""Kinds whose list leaves archived objects out unless asked (``archived_filter``)."""
 
 
 async def list_inactive(client: StripeClient, kind: Kind) -> list[dict[str, Any]]:
-    return [obj async for obj in client.list_all(kind.path, INACTIVE_LISTS[kind.name],
+    return [obj async for obj in client.list_all(kind.path, kind.archived_filter,
                                                  expand=kind.list_expand)]
+
+
+async def add_archived(client: StripeClient, state: LiveState, kinds: list[Kind]) -> None:
+    """Read the archived objects of ``kinds`` into ``state`` (one more list each)."""
+    lists = await asyncio.gather(*(list_inactive(client, kind) for kind in kinds))
+    for kind, extra in zip(kinds, lists):
+        state.objects[kind.name] += extra
 
 
 def _unseen(kind: Kind, manifest: Manifest, objects: list[dict[str, Any]]) -> bool:
@@ -134,9 +141,7 @@ async def read_for(manifest: Manifest, client: StripeClient) -> LiveState:
     with_features = [value for e in manifest.entries["products"].values()
                      if "features" in e.spec and (value := products.natural_value(e.key, e.spec))]
     state = await read_live(client, MANIFEST_KINDS, with_features)
-    hidden = [KINDS[k] for k in INACTIVE_LISTS if _unseen(KINDS[k], manifest, state.objects[k])
-              or (k == "prices" and _priceless_orphans(manifest, state.objects))]
-    for kind, extra in zip(hidden, await asyncio.gather(*(list_inactive(client, k)
-                                                          for k in hidden))):
-        state.objects[kind.name] += extra
+    await add_archived(client, state, [
+        kind for kind in HIDES_ARCHIVED if _unseen(kind, manifest, state.objects[kind.name])
+        or (kind.name == "prices" and _priceless_orphans(manifest, state.objects))])
     return state
