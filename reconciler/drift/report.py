@@ -20,7 +20,7 @@ from typing import Any
 
 from reconciler.kinds import KINDS, MANIFEST_KINDS
 from reconciler.manifests import Manifest
-from reconciler.ownership import TAG_PREFIX, owner
+from reconciler.ownership import TAG_PREFIX
 from reconciler.plan import Action, Change, FieldDiff, LiveState, PlanOptions, build_plan
 from reconciler.plan.desired import is_ref
 
@@ -135,18 +135,21 @@ def _label(obj: dict[str, Any]) -> str | None:
     return None
 
 
-def _unmanaged(live: LiveState, matched: set[str], stack: str
+def _unmanaged(live: LiveState, matched: set[str], reported: set[str]
                ) -> tuple[list[DriftItem], dict[str, tuple[int, int]]]:
+    """The live objects no entry matches, and the coverage per kind: (matched by an entry,
+    current). An orphaned object still carries this stack's tags, but no entry describes
+    it: it is not managed, and is reported as orphaned, not again as unmanaged."""
     items, coverage = [], {}
     for kind, objects in live.objects.items():
         built_in = MANIFEST_KINDS[kind].built_in
         current = [o for o in objects if o.get("active", True) is not False
                    and o.get("status") != "inactive" and not (built_in and built_in(o))
                    or o["id"] in matched]
-        managed = [o for o in current if o["id"] in matched or owner(o)[0] == stack]
+        managed = [o for o in current if o["id"] in matched]
         coverage[kind] = (len(managed), len(current))
         items += [DriftItem("unmanaged", kind, None, o["id"], label=_label(o))
-                  for o in current if o not in managed]
+                  for o in current if o not in managed and o["id"] not in reported]
     return items, coverage
 
 
@@ -175,8 +178,9 @@ def detect(manifest: Manifest, live: LiveState, *, stack: str, include_unmanaged
                                accepted, accepted_paths))
     coverage: dict[str, tuple[int, int]] = {}
     if include_unmanaged:
-        matched = {c.live_id for c in plan.changes if c.live_id}
-        unmanaged, coverage = _unmanaged(live, matched, stack)
+        matched = {c.live_id for c in plan.changes if c.live_id and not c.action.removes}
+        reported = {i.live_id for i in items if i.live_id}
+        unmanaged, coverage = _unmanaged(live, matched, reported)
         items += [replace(i, accepted=baseline.accepts_object(f"unmanaged:{i.kind}:{i.live_id}"))
                   for i in unmanaged]
     apply_notes = {w if w.startswith(c.address) else f"{c.address}: {w}"

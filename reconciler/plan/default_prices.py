@@ -5,8 +5,8 @@ Stripe refuses to archive a price that is some product's default. So the relatio
 field of the product change alone: a new or replacing price points its products at itself
 once it exists, a price replaced under a product that states no default takes the product
 along, an old default is released before it is archived (or the plan says why it cannot
-be), and a default price goes out of use with its archived product instead of being
-archived itself.
+be), a pruned product's default is unset so that the price is archived with it, and a
+default price goes out of use with a product archived outside this stack's reach.
 """
 
 from __future__ import annotations
@@ -112,13 +112,13 @@ class DefaultPrices:
         return changes
 
     def retired(self, price: dict[str, Any]) -> bool:
-        """A product's default price cannot be archived, and a product being (or already)
-        archived keeps its default price: the price goes out of use with its product."""
+        """Whether ``price`` is left to go out of use with its archived product: the
+        default price of a product that no entry describes and this plan does not prune
+        (else ``release`` unsets the default and the price is archived)."""
         matched = {o["id"] for o in self.products.live.values()}
-        pruned = {o["id"] for o in self.products.orphans} if self.prune else set()
         products = self._default_of(price)
         return bool(products) and all(
-            p["id"] not in matched and (p.get("active") is False or p["id"] in pruned)
+            p["id"] not in matched and p.get("active") is False and p["id"] not in self._pruned
             for p in products)
 
     def release(self, price: dict[str, Any], key: str,
@@ -127,14 +127,19 @@ class DefaultPrices:
 
         Stripe refuses to archive a product's default price: the product is pointed at
         another price first (the one its manifest states, by ``settle`` or the new default's
-        own change; or the price that superseded this one), or the plan says why it cannot
-        be.
+        own change; or the price that superseded this one), its default is unset when the
+        product is pruned too, or the plan says why it cannot be.
         """
         stated = self._stating_default()
         release: list[Step] = []
         problems: list[str] = []
         for product in self._default_of(price):
             if product["id"] in stated:
+                continue
+            if product["id"] in self._pruned:  # the product goes too: it needs no default
+                release.append(Step(
+                    "POST", steps.object_path(_PRODUCTS, product["id"]), {"default_price": ""},
+                    note=f"unset the default price of {product['id']}, which is pruned"))
                 continue
             if successor is not None:
                 release.append(Step(
@@ -147,6 +152,12 @@ class DefaultPrices:
                 f"product {product['id']}, and Stripe does not archive a product's default "
                 "price; state another default_price for the product, or keep the price")
         return release, problems
+
+    @property
+    def _pruned(self) -> set[str]:
+        """Ids of the products this stack owns that no entry describes, when pruning: the
+        plan archives (or deletes) them, or they are archived already."""
+        return {o["id"] for o in self.products.orphans} if self.prune else set()
 
     def _default_of(self, price: dict[str, Any]) -> list[dict[str, Any]]:
         """The live products whose default price ``price`` is."""

@@ -31,6 +31,7 @@ from drift_helpers import (
 )
 
 from reconciler.kinds import KINDS
+from reconciler.manifests import load_valid
 from reconciler.render.drift import TITLES
 
 
@@ -158,6 +159,17 @@ def test_an_orphan_is_an_owned_object_no_manifest_describes(tmp_path):
                                   "1 orphaned.\n")
     other_stack = cli("drift", str(smaller), "--stack", "other", state=state)
     assert "orphaned" not in other_stack.stdout.split("Drift:")[0]
+
+
+def test_coverage_counts_an_orphan_as_not_managed(tmp_path):
+    """An orphan still carries this stack's tags, but no entry describes it: coverage does
+    not count it as managed, and it is listed once, as orphaned."""
+    emu, _, _ = converged(tmp_path)
+    smaller = load_valid([write_catalog(tmp_path / "smaller", CATALOG.replace(
+        "  loyal:\n    percent_off: 5\n    duration: forever\n", ""))])
+    report = drift_of(emu, smaller, include_unmanaged=True)
+    assert summary_of(report) == [("orphaned", "coupons.loyal", [])]
+    assert report.coverage["coupons"] == (1, 2)
 
 
 def test_a_protected_orphan_is_drift_not_only_a_warning(tmp_path):

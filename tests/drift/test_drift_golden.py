@@ -75,7 +75,7 @@ def test_the_json_report_is_the_data_behind_the_others(tmp_path):
         ("metadata.tier", True)]
     assert categories["changed", "prices", "pro-monthly"]["accepted"]
     assert categories["unmanaged", "coupons", "summer"]["accepted"]
-    assert data["coverage"]["coupons"] == {"managed": 1, "total": 2}
+    assert data["coverage"]["coupons"] == {"managed": 0, "total": 2}  # loyal is orphaned
     assert list(data["coverage"]) == sorted(data["coverage"])
 
 

@@ -75,6 +75,14 @@ def test_archiving_the_default_price_is_refused(api: Api, product: dict) -> None
     assert api.ok(api.post(f"/v1/prices/{first['id']}", {"active": False}))["active"] is False
 
 
+def test_unsetting_the_default_price_lets_it_be_archived(api: Api, product: dict) -> None:
+    only = price(api, product)
+    api.ok(api.post(f"/v1/products/{product['id']}", {"default_price": only["id"]}))
+    unset = api.ok(api.post(f"/v1/products/{product['id']}", {"default_price": ""}))
+    assert unset["default_price"] is None
+    assert api.ok(api.post(f"/v1/prices/{only['id']}", {"active": False}))["active"] is False
+
+
 def test_service_only_fields_are_refused_on_goods(api: Api) -> None:
     error_of(api.post("/v1/products", {"name": "Mug", "type": "good", "unit_label": "mug"}), 400,
              None, "unit_label")

@@ -535,12 +535,40 @@ def test_products_with_prices_are_archived_not_deleted(stripe, tmp_path):
     actions = {c.address: c.action for c in p.pending}
     assert actions["products.lonely"] is Action.DELETE
     assert actions["products.pro"] is Action.ARCHIVE
-    # pro-monthly is pro's default price, which Stripe refuses to archive: it goes out of
-    # use with its archived product (archiving it first failed the apply)
-    assert "prices.pro-monthly" not in actions
     order = [c.address for c in p.pending]
     assert order.index("promotion_codes.spring-code") < order.index("coupons.spring")
     converge(stripe, no_products, prune=True, force=True)
+
+
+def test_pruning_a_product_archives_its_default_price(stripe, tmp_path):
+    """Stripe refuses to archive a product's default price, so the pruned product's default
+    is unset first; left active, the price stayed tagged and a re-plan saw nothing to do."""
+    converge(stripe, manifest(tmp_path, BASE))
+    only_features = manifest(tmp_path, "features:\n  sso: {name: SSO, lookup_key: sso}\n")
+    p = plan(stripe, only_features, prune=True, force=True)
+    (price,) = live(stripe, "/v1/prices")
+    archive = by_address(p)["prices.pro-monthly"]
+    assert archive.action is Action.ARCHIVE
+    assert [(s.path, s.params) for s in archive.steps] == [
+        ("/v1/products/pro", {"default_price": ""}),
+        (f"/v1/prices/{price['id']}", {"active": False})]
+    assert "> unset the default price of pro, which is pruned" in text.render(p)
+    order = [c.address for c in p.pending]
+    assert order.index("prices.pro-monthly") < order.index("products.pro")
+    converge(stripe, only_features, prune=True, force=True)
+    assert live(stripe, "/v1/prices", active="false")[0]["active"] is False
+
+
+def test_prune_archives_the_default_price_of_an_archived_product(stripe, tmp_path):
+    """What an earlier prune left (the product archived, its default price active) is
+    finished by the next one."""
+    converge(stripe, manifest(tmp_path, BASE))
+    stripe(lambda c: c.update("/v1/products", "pro", {"active": False}))
+    only_features = manifest(tmp_path, "features:\n  sso: {name: SSO, lookup_key: sso}\n")
+    p = plan(stripe, only_features, prune=True, force=True)
+    assert by_address(p)["prices.pro-monthly"].steps[0].params == {"default_price": ""}
+    assert "products.pro" not in by_address(p)
+    converge(stripe, only_features, prune=True, force=True)
 
 
 def test_prevent_destroy_refuses_a_replacement(stripe, tmp_path):

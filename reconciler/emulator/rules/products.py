@@ -2,7 +2,7 @@
 
 - ``id`` may be chosen on create and must be free (``resource_already_exists``).
 - ``default_price_data`` creates the default price with the product, in one request.
-- ``default_price`` (update) must name an existing price of this product.
+- ``default_price`` (update) must name an existing price of this product; ``""`` unsets it.
 - ``statement_descriptor`` and ``unit_label`` may only be set on ``type=service`` products.
 - DELETE is refused while any price belongs to the product; product features go with it.
 - The ``ids`` list filter cannot be combined with cursors.
@@ -25,6 +25,17 @@ class Product(Resource):
     prefix = "prod_"
     defaults: ClassVar[Mapping[str, Any]] = {"active": True, "type": "service"}
     filters: ClassVar[Mapping[str, Filter]] = {"ids": lambda obj, ids: obj["id"] in ids}
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Stripe unsets a product's default price on ``default_price=""``, the way to archive
+        # that price (Stripe's answer in github.com/stripe/stripe-python/issues/658), though
+        # the SDK types the parameter as a plain string: the reference is copied, not changed.
+        update = self.facts["params"]["update"]
+        emptyable = {**update["default_price"], "emptyable": True}
+        self.facts = {**self.facts,
+                      "params": {**self.facts["params"],
+                                 "update": {**update, "default_price": emptyable}}}
 
     def new_id(self, ctx: Context, p: Mapping[str, Any]) -> str:
         return p.get("id") or random_id(self.prefix, 14)
