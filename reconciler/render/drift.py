@@ -47,8 +47,14 @@ def describe(item: DriftItem) -> str:
     return item.address + (f" ({item.live_id})" if item.live_id else "")
 
 
+def coverage_share(managed: int, total: int) -> str:
+    """``1/2 managed (50%)``; a kind without objects has nothing to cover, which is no
+    share at all (not 100%)."""
+    return f"{managed}/{total} managed ({managed / total:.0%})" if total else "no objects"
+
+
 def coverage_lines(report: DriftReport) -> list[str]:
-    return [f"{kind}: {managed}/{total} managed" + (f" ({managed / total:.0%})" if total else "")
+    return [f"{kind}: {coverage_share(managed, total)}"
             for kind, (managed, total) in sorted(report.coverage.items())]
 
 

@@ -10,7 +10,7 @@ from html import escape
 
 from reconciler.drift import CATEGORIES, DriftItem, DriftReport
 
-from .drift import TITLES, coverage_lines, diff_text, header, summary
+from .drift import TITLES, coverage_lines, coverage_share, diff_text, header, summary
 
 STYLE = """
 *{box-sizing:border-box}
@@ -83,7 +83,7 @@ def _section(kind: str, items: list[DriftItem], coverage: tuple[int, int] | None
     open_items = [i for i in items if not i.accepted]
     count = f"{len(open_items)} drifted" if open_items else "no drift"
     if coverage is not None:
-        count += f" · {coverage[0]}/{coverage[1]} managed"
+        count += f" · {coverage_share(*coverage)}"
     parts = [f'<section class="card kind" id="kind-{escape(kind)}">',
              f"<h2>{escape(kind)} <span class=\"note\">{count}</span></h2>"]
     if items:
@@ -103,7 +103,11 @@ def _coverage(report: DriftReport) -> str:
     rows = []
     for (kind, (managed, total)), line in zip(sorted(report.coverage.items()),
                                               coverage_lines(report)):
-        share = managed / total if total else 1.0
+        if not total:  # nothing to cover: no bar, no share
+            rows.append(f"<tr><td>{escape(kind)}</td><td class=\"num\">0 / 0</td>"
+                        '<td><span class="note">no objects</span></td><td class="num"></td></tr>')
+            continue
+        share = managed / total
         rows.append(f"<tr><td>{escape(kind)}</td><td class=\"num\">{managed} / {total}</td>"
                     f"<td><div class=\"bar\" title=\"{escape(line)}\"><span style=\"width:"
                     f"{share:.0%}\"></span></div></td><td class=\"num\">{share:.0%}</td></tr>")
