@@ -17,14 +17,14 @@ from reconciler.plan import Action, Change, Plan
 
 from .braces import compress, quote, wrap
 from .values import (
-    diff_line,
+    detail_lines,
     header,
     headline,
     legend,
     step_notes,
+    summary_cell,
     summary_line,
     symbol,
-    visible_diffs,
 )
 
 LIMIT = 65_535
@@ -54,21 +54,26 @@ def room(stack: str) -> int:
 def _table(shown: Sequence[Change], left: Sequence[Change]) -> list[str]:
     if not shown and not left:
         return []
-    lines = ["| | change | object | live id |", "|---|---|---|---|"]
-    lines += [f"| `{symbol(c)}` | {c.action.value} | `{c.address}` | {c.live_id or ''} |"
-              for c in shown]
+    lines = ["| | change | object | live id | summary |", "|---|---|---|---|---|"]
+    lines += [f"| `{symbol(c)}` | {c.action.value} | `{c.address}` | {c.live_id or ''} | "
+              f"{_cell(summary_cell(c))} |" for c in shown]
     if left:
         counts = Counter(c.action.value for c in left)
         what = ", ".join(f"{n} {action}" for action, n in sorted(counts.items()))
-        lines.append(f"| | … | {len(left)} more changes not shown ({what}) | |")
+        lines.append(f"| | … | {len(left)} more changes not shown ({what}) | | |")
     return lines
+
+
+def _cell(text: str) -> str:
+    """Text in a table cell: a pipe would end the cell."""
+    return text.replace("|", "\\|")
 
 
 def _details(plan: Plan) -> list[str]:
     lines = ["<details><summary>Details</summary>", "", "```diff"]
     for change in plan.pending:
         lines.append(headline(change))
-        lines += [f"    {diff_line(change, d)}" for d in visible_diffs(change)]
+        lines += [f"    {line}" for line in detail_lines(change)]
         lines += [f"    > {note}" for note in step_notes(change)]
     return lines + ["", legend({symbol(c) for c in plan.pending}), "```", "", "</details>"]
 

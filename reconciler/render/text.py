@@ -7,14 +7,13 @@ import click
 from reconciler.plan import Action, Plan
 
 from .values import (
-    diff_line,
+    detail_lines,
     header,
     headline,
     legend,
     step_notes,
     summary_line,
     symbol,
-    visible_diffs,
 )
 
 COLOURS = {"+": "green", "~": "yellow", "*": "cyan", "-/+": "red", "+/-": "red", "-": "red"}
@@ -38,8 +37,7 @@ def render(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
         if change.action is not Action.NOOP and sym not in used:
             used.append(sym)
         lines.append(paint(f"  {headline(change)}", sym, bold=True))
-        for d in visible_diffs(change):
-            lines.append(paint(f"      {diff_line(change, d)}", sym))
+        lines += [paint(f"      {line}", sym) for line in detail_lines(change)]
         lines += [f"      > {note}" for note in step_notes(change)]
     if plan.warnings:
         lines.append("")
