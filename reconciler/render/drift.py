@@ -19,6 +19,15 @@ TITLES = {
 }
 
 
+HINTS = {
+    "missing": "no live object: deleted in Stripe (apply re-creates it)",
+    "orphaned": "owned by this stack, in no manifest (apply --prune removes it)",
+    "untagged": "matches the entry but is not tagged (reconciler import adopts it)",
+    "unmanaged": "in no manifest",
+}
+"""What an item without field differences is, and what fixes it."""
+
+
 def summary(report: DriftReport) -> str:
     accepted = sum(1 for i in report.items if i.accepted)
     known = f" ({accepted} accepted in the baseline)" if accepted else ""
@@ -84,12 +93,16 @@ def render_json(report: DriftReport, *, color: bool = False) -> str:
 
 
 def render_markdown(report: DriftReport, *, color: bool = False) -> str:
-    lines = [f"### reconciler drift: {summary(report)}", "", header(report), ""]
+    # the heading names the report once: "Drift:" or "No drift:" after it would repeat it
+    verdict = (summary(report).removeprefix("Drift: ") if report.has_drift
+               else "none; " + summary(report).removeprefix("No drift: "))
+    lines = [f"### reconciler drift: {verdict}", "", header(report), ""]
     for category, items in grouped(report):
         lines += [f"#### {TITLES[category]} ({len(items)})", "",
                   "| object | live id | difference |", "|---|---|---|"]
         for item in items:
-            diffs = "<br>".join(f"`{_cell(line)}`" for line in diff_text(item))
+            diffs = "<br>".join(f"`{_cell(line)}`" for line in diff_text(item)) or (
+                f"_{HINTS[item.category]}_" if item.category in HINTS else "")
             note = " (accepted)" if item.accepted else ""
             label = f" {_cell(show(item.label))}" if item.label else ""
             lines.append(f"| `{item.address}`{note}{label} | {item.live_id or ''} | {diffs} |")

@@ -10,7 +10,7 @@ from html import escape
 
 from reconciler.drift import CATEGORIES, DriftItem, DriftReport
 
-from .drift import TITLES, coverage_lines, coverage_share, diff_text, header, summary
+from .drift import HINTS, TITLES, coverage_lines, coverage_share, diff_text, header, summary
 
 STYLE = """
 *{box-sizing:border-box}
@@ -56,14 +56,6 @@ tr.accepted td{color:#8c959f}tr.accepted .badge{opacity:.55}
 td.num{text-align:right;font-variant-numeric:tabular-nums;width:7rem}
 footer{color:#8c959f;font-size:.85em}
 """
-
-
-HINTS = {
-    "missing": "no live object: deleted in Stripe (apply re-creates it)",
-    "orphaned": "owned by this stack, in no manifest (apply --prune removes it)",
-    "untagged": "matches the entry but is not tagged (reconciler import adopts it)",
-    "unmanaged": "in no manifest",
-}
 
 
 def _item_row(item: DriftItem) -> str:

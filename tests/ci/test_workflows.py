@@ -133,7 +133,7 @@ def test_reusable_workflow_steps_against_the_emulator(runner):
     summary = runner.summary.read_text()
     assert summary.count("### reconciler plan") == 1  # the plan job's; apply had it saved
     assert "**reconciler apply**: complete: 29 created" in summary
-    assert "### reconciler drift: No drift" in summary
+    assert "### reconciler drift: none; the live account matches" in summary
 
 
 def test_apply_without_a_reviewed_plan_plans_and_applies(runner):
