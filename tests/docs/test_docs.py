@@ -24,7 +24,9 @@ DOCS = ["README.md", "docs/concepts.md", "docs/ci.md", "docs/migrating-from-terr
         "docs/troubleshooting.md"]
 BIN = Path(sys.executable).parent
 REUSABLE = ROOT / ".github" / "workflows" / "reconciler.yml"
-REMOTE_WORKFLOW = "OWNER/reconciler/.github/workflows/reconciler.yml@v0"
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+RELEASE = f"v{__version__}"  # the tag convention of CHANGELOG.md
+REMOTE_WORKFLOW = f"OWNER/reconciler/.github/workflows/reconciler.yml@{RELEASE}"
 
 
 def _text(name: str) -> str:
@@ -131,19 +133,76 @@ def test_readme_keeps_the_two_set_up_commands_first():
     assert text.index(setup) < text.index("## Quickstart")
 
 
-def _workflow_snippets() -> list[str]:
-    return [b for b in _blocks("docs/ci.md", "yaml") if "jobs:" in b]
+def _comment_blocks(path: Path) -> list[str]:
+    """The indented examples in a file's `#` comments: runs of lines that start `#   `
+    (or are a bare `#` between two of them), without the comment marks."""
+    blocks, current = [], []
+    for line in [*path.read_text("utf-8").splitlines(), ""]:
+        if line.startswith("#   ") or current and line == "#":
+            current.append(line[4:])
+        elif current:
+            blocks.append("\n".join(current).strip("\n") + "\n")
+            current = []
+    return blocks
+
+
+def _workflow_snippets() -> list[tuple[str, str]]:
+    """(where, text) of every workflow example: the YAML blocks of the guides and the
+    examples in the workflows' comments."""
+    snippets = [(name, b) for name in DOCS for b in _blocks(name, "yaml") if "jobs:" in b]
+    snippets += [(path.name, b) for path in WORKFLOWS for b in _comment_blocks(path)
+                 if "jobs:" in b]
+    return snippets
+
+
+def test_workflow_snippets_are_found():
+    found = [where for where, _ in _workflow_snippets()]
+    assert found.count("docs/ci.md") >= 2 and "reconciler.yml" in found, found
 
 
 def test_ci_workflow_snippets_call_the_reusable_workflow():
-    snippets = _workflow_snippets()
-    assert len(snippets) >= 2
     inputs = yaml.safe_load(REUSABLE.read_text())[True]["workflow_call"]["inputs"]
-    for snippet in snippets:
+    required = {name for name, spec in inputs.items() if spec.get("required")}
+    for where, snippet in _workflow_snippets():
         (job,) = yaml.safe_load(snippet)["jobs"].values()
-        assert job["uses"] == REMOTE_WORKFLOW
-        assert set(job["with"]) <= set(inputs)
-        assert set(job["secrets"]) == {"stripe-api-key"}
+        assert job["uses"] == REMOTE_WORKFLOW, where
+        assert required <= set(job["with"]) <= set(inputs), where
+        assert set(job["secrets"]) == {"stripe-api-key"}, where
+
+
+def _pinned_refs() -> list[tuple[str, str]]:
+    """(where, ref) of every pinned reconciler in the guides, workflows and hooks: a
+    `uses: …/reconciler…@REF`, a `git+…/reconciler@REF` and a pre-commit `rev: REF`."""
+    pattern = re.compile(r"reconciler(?:/\.github/workflows/reconciler\.yml)?@([^\s\"'`)]+)"
+                         r"|^\s*rev: *([^\s#]+)", re.MULTILINE)
+    files = [*(ROOT / name for name in DOCS), *WORKFLOWS, ROOT / ".pre-commit-hooks.yaml"]
+    return [(path.name, a or b) for path in files
+            for a, b in pattern.findall(path.read_text("utf-8"))]
+
+
+def test_pinned_refs_follow_the_release_convention():
+    """Every ref the docs pin is the release tag of the version in pyproject.toml, and
+    CHANGELOG.md has that version (see its "Releases and tags")."""
+    refs = _pinned_refs()
+    assert len(refs) >= 6, refs
+    assert {ref for _, ref in refs} == {RELEASE}, refs
+    changelog = _text("CHANGELOG.md")
+    headings = re.findall(r"^## \[([^\]]+)\]", changelog, re.MULTILINE)
+    assert headings[:2] == ["Unreleased", __version__], headings
+    assert f"[{__version__}]: https://github.com/OWNER/reconciler/releases/tag/{RELEASE}" \
+        in changelog
+
+
+def test_the_ref_check_catches_a_moving_tag(tmp_path, monkeypatch):
+    page = tmp_path / "docs" / "ci.md"
+    page.parent.mkdir()
+    page.write_text("    uses: OWNER/reconciler/.github/workflows/reconciler.yml@v0\n"
+                    "      - repo: https://github.com/OWNER/reconciler\n        rev: main\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "DOCS", ["docs/ci.md"])
+    monkeypatch.setattr(sys.modules[__name__], "WORKFLOWS", [])
+    (tmp_path / ".pre-commit-hooks.yaml").write_text("")
+    assert _pinned_refs() == [("ci.md", "v0"), ("ci.md", "main")]
 
 
 def test_ci_inputs_table_matches_the_workflow():
@@ -167,15 +226,16 @@ def test_ci_workflow_snippets_pass_actionlint(tmp_path):
     workflows.mkdir(parents=True)
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     shutil.copy(REUSABLE, workflows / "reconciler.yml")
-    files = []
-    for i, snippet in enumerate(_workflow_snippets()):
+    files, sources = [], []
+    for i, (where, snippet) in enumerate(_workflow_snippets()):
         path = workflows / f"caller{i}.yml"
         path.write_text(snippet.replace(REMOTE_WORKFLOW, "./.github/workflows/reconciler.yml"))
         files.append(str(path.relative_to(tmp_path)))
+        sources.append(f"caller{i}.yml: the example #{i + 1}, in {where}")
     binary = shutil.which("actionlint") or str(BIN / "actionlint")
     result = subprocess.run([binary, *files], check=False, cwd=tmp_path,
                             capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 0, "\n".join([result.stdout + result.stderr, *sources])
 
 
 def test_pre_commit_snippet_uses_the_hook():
