@@ -12,7 +12,8 @@ from support import emulator_client
 from reconciler.emulator import Emulator
 from reconciler.stripe import StripeClient
 
-pytest_plugins = ["canary_plugin"]  # the secrets canary over every test's captured output
+# the secrets canary over every test's captured output; the missing optional tools, named
+pytest_plugins = ["canary_plugin", "optional_tools"]
 
 T = TypeVar("T")
 

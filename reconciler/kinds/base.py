@@ -57,11 +57,15 @@ class Replacement(enum.Enum):
     REFUSE = "refuse"  # Stripe offers no safe way: the plan explains and stops
 
     @property
+    def creates_first(self) -> bool:
+        """Whether the new object exists before the old one goes (a forced replacement of a
+        refusing kind removes first: its natural key is free only then)."""
+        return self in (Replacement.CREATE_THEN_ARCHIVE, Replacement.CREATE_THEN_DELETE)
+
+    @property
     def actions(self) -> tuple[str, str]:
         """Terraform-style action pair for plan JSON."""
-        if self in (Replacement.CREATE_THEN_ARCHIVE, Replacement.CREATE_THEN_DELETE):
-            return ("create", "delete")
-        return ("delete", "create")
+        return ("create", "delete") if self.creates_first else ("delete", "create")
 
 
 @dataclass(frozen=True)
@@ -189,6 +193,26 @@ class Kind:
     @property
     def has_metadata(self) -> bool:
         return bool(self.facts["has_metadata"])
+
+    @property
+    def prunable(self) -> bool:
+        """Whether an object that left the manifests is found to remove: only the ownership
+        tags, which live in metadata, say that a stack owns an object no entry names."""
+        return self.has_metadata
+
+    @property
+    def force_replaces(self) -> bool:
+        """Whether ``--force`` carries out a replacement the kind refuses: not where the
+        manifest key is the Stripe id, which the old object keeps even once archived."""
+        return self.replacement is Replacement.REFUSE and self.identity is not Identity.ID
+
+    @property
+    def replacement_removal(self) -> Removal:
+        """How a replacement removes the old object: the delete strategies delete; the others
+        use the kind's removal, archiving where that would depend on the object's prices."""
+        if self.replacement in (Replacement.DELETE_THEN_CREATE, Replacement.CREATE_THEN_DELETE):
+            return Removal.DELETE
+        return Removal.ARCHIVE if self.removal is Removal.DELETE_OR_ARCHIVE else self.removal
 
     @property
     def stripe_deletes(self) -> bool:

@@ -1,7 +1,7 @@
 """Billing meters: identified by `event_name`; only `display_name` changes in place.
 
-Event names are permanent in Stripe, and meters cannot be deleted: removal deactivates,
-and a change to a create-only field is refused unless forced. Meters carry no metadata, so
+Event names are permanent in Stripe, and meters cannot be deleted: a forced replacement
+deactivates the old meter. Meters carry no metadata, so prune never finds one to remove, and
 an entry whose `event_name` changed would find no meter and silently create a second one:
 its `display_name`, the label users keep, links it to the meter the old name left behind.
 """
@@ -11,7 +11,7 @@ from .base import Identity, Kind, Removal, Replacement
 KIND = Kind(
     name="meters",
     stripe_object="billing.meter",
-    summary="Billing meters: identified by event_name; removal deactivates.",
+    summary="Billing meters: identified by event_name; never pruned, as they carry no metadata.",
     identity=Identity.EVENT_NAME,
     natural_key="event_name",
     label="display_name",

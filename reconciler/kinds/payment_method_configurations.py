@@ -1,7 +1,8 @@
 """Payment method configurations: which payment methods checkout offers.
 
 They carry no metadata, so they are matched by `name` (or the account's default
-configuration). Stripe has no DELETE: removal deactivates. `parent` cannot change.
+configuration) and never pruned. Stripe has no DELETE: a forced replacement archives the old
+one. `parent` cannot change.
 """
 
 from .base import Identity, Kind, Removal, Replacement

@@ -26,18 +26,11 @@ IDENTITY = {
     Identity.NAME: "its `name` (without a name: the account's default configuration)",
     Identity.PAIR: "the (product, feature) pair",
 }
-REMOVAL = {
+REMOVED = {
     Removal.DELETE: "deleted",
-    Removal.ARCHIVE: "archived (`active: false`); Stripe cannot delete it",
-    Removal.DEACTIVATE: "deactivated (`/deactivate`); Stripe cannot delete it",
+    Removal.ARCHIVE: "archived (`active: false`)",
+    Removal.DEACTIVATE: "deactivated (`/deactivate`)",
     Removal.DELETE_OR_ARCHIVE: "deleted when no price uses it, otherwise archived",
-}
-REPLACEMENT = {
-    Replacement.CREATE_THEN_ARCHIVE: "a new object is created, then the old one archived",
-    Replacement.ARCHIVE_THEN_CREATE: "the old object is archived, then a new one created",
-    Replacement.DELETE_THEN_CREATE: "the object is deleted and created again",
-    Replacement.CREATE_THEN_DELETE: "a new object is created, then the old one deleted",
-    Replacement.REFUSE: "refused",
 }
 FAMILY_THRESHOLD = 12  # fields sharing one spec beyond this are listed as one row
 
@@ -95,13 +88,36 @@ def _rows(kind: Kind) -> list[str]:
     return rows
 
 
+def _removal(kind: Kind) -> str:
+    """What ``--prune`` does, from the same properties the planner reads."""
+    if not kind.prunable:
+        return ("never pruned: it carries no metadata, so no ownership tag says which stack "
+                "owns it; archive it yourself")
+    cannot = "; Stripe cannot delete it" if not kind.stripe_deletes else ""
+    return f"{REMOVED[kind.removal]}{cannot} (only with `--prune`)"
+
+
+def _replacement(kind: Kind) -> str:
+    """What a change to a create-only field does, as the planner carries it out."""
+    removed = REMOVED[kind.replacement_removal].split(" (")[0]
+    if kind.replacement is Replacement.REFUSE:
+        text = (f"refused; with `--force`, the old object is {removed}, then a new one "
+                "created" if kind.force_replaces else "refused, also with `--force`")
+    elif kind.replacement.creates_first:
+        text = f"a new object is created, then the old one {removed}"
+    else:
+        text = f"the old object is {removed}, then a new one created"
+        if kind.identity is Identity.ID:
+            text += " with the same id"
+    return f"{text}: {kind.replacement_note}" if kind.replacement_note else text
+
+
 def _section(kind: Kind) -> list[str]:
     lines = [f"## `{kind.name}`", "", kind.summary, "",
              f"- Stripe: `{kind.path}` (`{kind.stripe_object}`)",
              f"- Identity: {IDENTITY[kind.identity]}",
-             f"- Removed from the manifests: {REMOVAL[kind.removal]} (only with `--prune`)",
-             f"- Changing a field that forces replacement: {REPLACEMENT[kind.replacement]}"
-             + (f": {kind.replacement_note}" if kind.replacement_note else "")]
+             f"- Removed from the manifests: {_removal(kind)}",
+             f"- Changing a field that forces replacement: {_replacement(kind)}"]
     if kind.references:
         refs = ", ".join(f"`{r.path}` → `{r.kind}`" for r in kind.references)
         lines.append(f"- References: {refs}")

@@ -138,7 +138,7 @@ def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, An
         _match_content(kind, unmatched, objects, taken, same_content, result)
     if kind.label:
         _match_label(kind, entries, objects, taken, result)
-    if kind.has_metadata:
+    if kind.prunable:
         twins = {o["id"] for o in result.superseded}
         result.orphans = [o for objs in owned.values() for o in objs
                           if o["id"] not in taken and o["id"] not in twins]

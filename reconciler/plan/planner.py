@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler import __version__
-from reconciler.kinds import KINDS, MANIFEST_KINDS, Identity, Kind, Removal, Replacement
+from reconciler.kinds import KINDS, MANIFEST_KINDS, Kind, Removal, Replacement
 from reconciler.manifests import Entry, Manifest
 from reconciler.ownership import (
     DEFAULT_STACK,
@@ -198,8 +198,8 @@ class _Planner:
         elif entry.options.get("prevent_destroy"):
             refusal = (f"{address}: changing {fields} would replace {live['id']}, but the "
                        "entry has prevent_destroy")
-        elif kind.replacement is Replacement.REFUSE and (
-                not self.options.force or kind.identity is Identity.ID):  # an id is taken
+        elif kind.replacement is Replacement.REFUSE and not (
+                self.options.force and kind.force_replaces):
             refusal = f"{address}: cannot change {fields}: {kind.replacement_note}"
             if common["note"]:
                 refusal += f" ({common['note']})"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.kinds import Kind, Removal, Replacement
+from reconciler.kinds import Kind, Removal
 
 from .desired import create_params, is_ref
 from .model import SELF, FieldDiff, Step
@@ -83,12 +83,6 @@ def replace(kind: Kind, live_id: str, params: dict[str, Any], then: list[Step]) 
     ``then`` are steps to run once the new object exists (re-pointing a product's default
     price), always before the old object goes.
     """
-    strategy = kind.replacement
-    removal = kind.removal if kind.removal is not Removal.DELETE_OR_ARCHIVE else Removal.ARCHIVE
-    if strategy in (Replacement.DELETE_THEN_CREATE, Replacement.CREATE_THEN_DELETE):
-        removal = Removal.DELETE
-    old = remove(kind, live_id, removal)
+    old = remove(kind, live_id, kind.replacement_removal)
     new = create(kind, params, transfer=True) + then
-    if strategy in (Replacement.CREATE_THEN_ARCHIVE, Replacement.CREATE_THEN_DELETE):
-        return [*new, old]
-    return [old, *new]
+    return [*new, old] if kind.replacement.creates_first else [old, *new]

