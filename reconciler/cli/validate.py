@@ -32,7 +32,7 @@ def validate(paths: tuple[str, ...], env: str | None, var: tuple[str, ...], fmt:
     if fmt == "json":
         click.echo(json.dumps({"valid": not issues, "files": manifest.files,
                                "entries": len(manifest),
-                               "errors": [i.as_dict() for i in issues]}, indent=2))
+                               "errors": [i.as_dict() for i in issues]}, indent=2, allow_nan=False))
     else:
         for issue in issues:
             click.echo(str(issue), err=True)

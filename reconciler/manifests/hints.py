@@ -9,6 +9,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from .schema import is_amount
+
 _NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ].*)?$")
 
@@ -45,10 +47,14 @@ def type_hint(value: Any, expected: set[str], field: object) -> str:
             return (" (YAML reads unquoted true/false, yes/no and on/off as booleans: "
                     "quote the text)")
         return ""
-    if isinstance(value, float) and "integer" in expected and str(field).endswith(
-            ("amount", "amount_off")) and math.isfinite(value):
-        return (" (amounts are integers in the currency's smallest unit, e.g. cents: "
-                f"{round(value * 100)} for {value})")
+    if isinstance(value, float) and not math.isfinite(value):
+        return " (Stripe accepts only finite numbers)"
+    if isinstance(value, float) and "integer" in expected:
+        if is_amount(str(field)):
+            cents = round(value * 100)
+            return f" (amounts are in the currency's smallest unit: {cents} for {cents / 100:.2f} USD)"
+        if value.is_integer():
+            return f" (write {int(value)}, without a decimal point)"
     if isinstance(value, str) and expected & {"integer", "number"}:
         if _NUMBER.match(value):
             return " (write the number without quotes)"
