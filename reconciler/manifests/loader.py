@@ -1,7 +1,8 @@
 """Reading manifest files and directories into one :class:`Manifest`.
 
-Only ``.yaml``/``.yml`` files are read, also when named directly (``examples/*`` may catch a
-README). Files merge into one desired state; a manifest key defined twice (in one file or across
+Only ``.yaml``/``.yml`` files are read. A path that yields none (an empty directory, a named
+``plan.json``) is an error, not an empty desired state: an empty state would plan the removal
+of everything the stack owns. Files merge into one desired state; a manifest key defined twice (in one file or across
 files) is an error naming both places. Environment overlays follow one convention: inside a
 manifest directory, ``overlays/<env>/`` holds files applied on top of the base only when
 ``--env <env>`` is given. An overlay entry deep-merges into the base entry of the same kind
@@ -46,12 +47,18 @@ def discover(paths: Iterable[str | os.PathLike[str]], env: str | None
     for raw in paths:
         path = FsPath(raw)
         if path.is_dir():
-            base.extend(_yaml_files(path))
+            found = _yaml_files(path)
+            if not found:
+                issues.append(Issue(Location(str(path), 0, 0), "no manifest files (.yaml or "
+                                    ".yml) in this directory"))
+            base.extend(found)
             if env and (path / OVERLAY_DIR / env).is_dir():
                 overlays.extend(_yaml_files(path / OVERLAY_DIR / env))
         elif path.is_file():
-            if path.suffix in SUFFIXES:  # other files (a README caught by a glob) are not ours
+            if path.suffix in SUFFIXES:
                 base.append(path)
+            else:
+                issues.append(Issue(Location(str(path), 0, 0), _not_a_manifest(path)))
         else:
             issues.append(Issue(Location(str(path), 0, 0), "no such file or directory"))
     if env and not overlays and not issues:
@@ -59,6 +66,11 @@ def discover(paths: Iterable[str | os.PathLike[str]], env: str | None
                             f"--env {env}: no {OVERLAY_DIR}/{env}/ directory with YAML files "
                             "in the given directories"))
     return base, overlays, issues
+
+
+def _not_a_manifest(path: FsPath) -> str:
+    saved_plan = " (a saved plan? `reconciler apply` takes one)" if path.suffix == ".json" else ""
+    return f"not a manifest file: manifests are .yaml or .yml files{saved_plan}"
 
 
 def _read(path: FsPath, variables: Variables) -> Document:
