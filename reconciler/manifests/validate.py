@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from reconciler.kinds import MANIFEST_KINDS, Link, Reference
+from reconciler.plural import count
 
 from .errors import Issue
 from .fieldpaths import first_miss
@@ -109,10 +110,6 @@ def _has_type(value: Any, schema: dict[str, Any]) -> bool:
     return not types or any(_TYPES.is_type(value, t) for t in types)
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
 def _message(error: ValidationError) -> tuple[str, Path, bool] | None:
     """(message, path inside the document, point at the key?) for one schema error."""
     path: Path = tuple(error.absolute_path)
@@ -148,12 +145,12 @@ def _message(error: ValidationError) -> tuple[str, Path, bool] | None:
         return f"{_literal(value)} is out of range: {bound}", path, False
     if validator in ("maxLength", "minLength"):
         word = "at most" if validator == "maxLength" else "at least"
-        size = f"must be {word} {_count(limit, 'character')} long"
+        size = f"must be {word} {count(limit, 'character')} long"
         return f"{size}, not {len(value)}", path, False
     if validator in ("maxItems", "minItems", "maxProperties"):
         word = "at most" if validator.startswith("max") else "at least"
         noun = "key" if validator == "maxProperties" else "item"
-        size = f"must have {word} {_count(limit, noun)}"
+        size = f"must have {word} {count(limit, noun)}"
         return f"{size}, not {len(value)}", path, False
     if validator == "uniqueItems":
         return "items must not repeat", path, False
