@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from reconciler.stripe import StripeClient, StripeError, install_filter
 from .types import Finite
 
 T = TypeVar("T")
+_PUBLISHABLE = re.compile(r"pk_(?:test_|live_)?")
 EMULATOR_KEY = "sk_test_emulator"
 MIN_RATE = 0.1  # one request every 10 s; slower would look like a hang
 DEFAULT_EMULATOR_STATE = ".reconciler/emulator-state.json"
@@ -53,6 +55,10 @@ class Settings:
         if not key:
             raise click.UsageError("no API key: pass --api-key, set STRIPE_API_KEY, or use "
                                    "--emulator")
+        if publishable := _PUBLISHABLE.match(key):  # Stripe answers 401 to every call here
+            raise click.UsageError(f"the API key is a publishable key ({publishable[0]}...), which "
+                                   "can only be used in a browser or app; reconciler needs a "
+                                   "secret key (sk_...) or a restricted key (rk_...)")
         kwargs: dict[str, Any] = {"stripe_account": self.stripe_account,
                                   "rate_limit": self.rate_limit}
         if self.api_base:
