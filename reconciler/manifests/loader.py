@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from functools import cache
 from pathlib import Path as FsPath
 from typing import Any
 
 from reconciler.kinds import MANIFEST_KINDS
 
 from .errors import Issue, Location
-from .hints import hint
+from .hints import alias_hint
 from .interpolate import Variables
 from .model import Entry, Manifest, Path
 from .yamlsource import Document, parse
@@ -88,6 +89,21 @@ def _read(path: FsPath, variables: Variables) -> Document:
     return parse(text, file, variables.substitute)
 
 
+@cache
+def _kind_names() -> dict[str, str]:
+    """Names a reader may write for a kind, to the kind: its own, Stripe's resource name
+    (``billing_meters``) and each word of either that names one kind only (``webhook``,
+    ``endpoints``, ``entitlements``; not ``rates``)."""
+    words: dict[str, set[str]] = {}
+    names = {name: name for name in MANIFEST_KINDS}
+    for name, kind in MANIFEST_KINDS.items():
+        resource = kind.path.removeprefix("/v1/").replace("/", "_")
+        names.setdefault(resource, name)
+        for word in {*resource.split("_"), *name.split("_")}:
+            words.setdefault(word, set()).add(name)
+    return {**{w: k.pop() for w, k in words.items() if len(k) == 1}, **names}
+
+
 def _entries(doc: Document) -> tuple[list[Entry], list[Issue]]:
     """The entries a parsed file defines, with positions made relative to each entry."""
     issues: list[Issue] = []
@@ -101,7 +117,7 @@ def _entries(doc: Document) -> tuple[list[Entry], list[Issue]]:
     for kind, by_key in doc.value.items():
         where = doc.key_positions[(kind,)]
         if kind not in MANIFEST_KINDS:
-            issues.append(Issue(where, f"unknown kind '{kind}'{hint(kind, MANIFEST_KINDS)}"))
+            issues.append(Issue(where, f"unknown kind '{kind}'{alias_hint(kind, _kind_names())}"))
             continue
         if by_key is None:
             continue

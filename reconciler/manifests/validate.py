@@ -25,7 +25,7 @@ from reconciler.plural import count
 
 from .errors import Issue
 from .fieldpaths import first_miss
-from .hints import hint, type_hint
+from .hints import hint, moved_hint, type_hint
 from .model import Entry, Manifest, Path
 from .schema import INT64_MAX, INT64_MIN, manifest_schema
 from .tags import metadata_findings
@@ -170,7 +170,9 @@ def _unknown_fields(error: ValidationError) -> Iterator[tuple[str, Path, bool]]:
     instance: Any = error.instance
     for name in instance:
         if name not in allowed:
-            yield f"unknown field '{name}'{hint(name, allowed)}", (*base, name), True
+            advice = (moved_hint(str(base[0]), name, instance[name]) if len(base) == 2 else ""
+                      ) or hint(name, allowed)
+            yield f"unknown field '{name}'{advice}", (*base, name), True
 
 
 def _bad_name(error: ValidationError) -> tuple[str, Path, bool]:

@@ -127,3 +127,15 @@ def test_one_empty_directory_among_others_is_named(tmp_path):
     (tmp_path / "empty").mkdir()
     _, issues = load([tmp_path / "catalog", tmp_path / "empty"])
     assert [i.location.file for i in issues] == [str(tmp_path / "empty")]
+
+
+@pytest.mark.parametrize(("written", "kind"), [
+    ("prodcuts", "products"), ("webhooks", "webhook_endpoints"), ("endpoints", "webhook_endpoints"),
+    ("tax", "tax_rates"), ("taxes", "tax_rates"), ("billing_meters", "meters"),
+    ("entitlements", "features"), ("payment_methods", "payment_method_configurations"),
+    ("promo_codes", "promotion_codes"),
+])
+def test_unknown_kind_suggests_the_kind_by_its_other_names(tmp_path, written, kind):
+    path = write(tmp_path / "a.yaml", f"{written}:\n  x: {{name: x}}\n")
+    _, issues = load([path])
+    assert [i.message for i in issues] == [f"unknown kind '{written}' (did you mean '{kind}'?)"]
