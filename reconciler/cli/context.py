@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
+from reconciler import plural
 from reconciler.apply import LiveModeError, StalePlanError
 from reconciler.manifests import Manifest, ManifestError, Variables, load_valid, parse_var_options
 from reconciler.plan import PlanError
@@ -141,12 +142,13 @@ def run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     except ManifestError as exc:
         for issue in exc.issues:
             click.echo(str(issue), err=True)
-        click.echo(f"{len(exc.issues)} problem(s) in the manifests; nothing was read or "
+        click.echo(f"{plural.problems(len(exc.issues))} in the manifests; nothing was read or "
                    "changed in Stripe", err=True)
     except PlanError as exc:
         for problem in exc.problems:
             click.echo(f"Error: {problem}", err=True)
-        click.echo("No plan was made; nothing was changed.", err=True)
+        click.echo(f"{plural.problems(len(exc.problems))}: no plan was made; nothing was "
+                   "changed.", err=True)
     except (StripeError, StalePlanError, LiveModeError) as exc:
         click.echo(f"Error: {exc}", err=True)
     raise SystemExit(1)
