@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
+from reconciler import plural
 from reconciler.apply import LiveModeError, StalePlanError
 from reconciler.manifests import Manifest, ManifestError, Variables, load_valid, parse_var_options
 from reconciler.plan import PlanError
@@ -22,6 +24,7 @@ from reconciler.stripe import StripeClient, StripeError, install_filter
 from .types import Finite
 
 T = TypeVar("T")
+_PUBLISHABLE = re.compile(r"pk_(?:test_|live_)?")
 EMULATOR_KEY = "sk_test_emulator"
 MIN_RATE = 0.1  # one request every 10 s; slower would look like a hang
 DEFAULT_EMULATOR_STATE = ".reconciler/emulator-state.json"
@@ -53,6 +56,10 @@ class Settings:
         if not key:
             raise click.UsageError("no API key: pass --api-key, set STRIPE_API_KEY, or use "
                                    "--emulator")
+        if publishable := _PUBLISHABLE.match(key):  # Stripe answers 401 to every call here
+            raise click.UsageError(f"the API key is a publishable key ({publishable[0]}...), which "
+                                   "can only be used in a browser or app; reconciler needs a "
+                                   "secret key (sk_...) or a restricted key (rk_...)")
         kwargs: dict[str, Any] = {"stripe_account": self.stripe_account,
                                   "rate_limit": self.rate_limit}
         if self.api_base:
@@ -135,12 +142,13 @@ def run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     except ManifestError as exc:
         for issue in exc.issues:
             click.echo(str(issue), err=True)
-        click.echo(f"{len(exc.issues)} problem(s) in the manifests; nothing was read or "
+        click.echo(f"{plural.problems(len(exc.issues))} in the manifests; nothing was read or "
                    "changed in Stripe", err=True)
     except PlanError as exc:
         for problem in exc.problems:
             click.echo(f"Error: {problem}", err=True)
-        click.echo("No plan was made; nothing was changed.", err=True)
+        click.echo(f"{plural.problems(len(exc.problems))}: no plan was made; nothing was "
+                   "changed.", err=True)
     except (StripeError, StalePlanError, LiveModeError) as exc:
         click.echo(f"Error: {exc}", err=True)
     raise SystemExit(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from reconciler import plural
 from reconciler.apply import ApplyResult
 from reconciler.apply import apply as apply_plan
 from reconciler.kinds import MANIFEST_KINDS
@@ -47,10 +48,10 @@ def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, **global
     for problem in problems:  # conflicts, ambiguous or unadoptable matches
         click.echo(f"not imported: {problem}", err=True)
     if problems:
-        entries = len({_address(p) for p in problems})
-        click.echo(f"Error: {entries} entry(ies) cannot be imported, so nothing is tagged; "
-                   "resolve them (or leave their kinds out with --kinds) and import again.",
-                   err=True)
+        entries = plural.count(len({_address(p) for p in problems}), "entry", "entries")
+        click.echo(f"Error: {plural.problems(len(problems))}: {entries} cannot be imported, "
+                   "so nothing is tagged; resolve them (or leave their kinds out with --kinds) "
+                   "and import again.", err=True)
         raise SystemExit(1)
     if dry_run or not plan.changes:
         click.echo(f"{len(plan.changes)} object(s) to import" + (" (dry run)." if dry_run else "."))

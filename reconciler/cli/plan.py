@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
 import click
 
 from reconciler.plan import DEFAULT_STACK, Plan, PlanOptions, make_plan
-from reconciler.render import FORMATS
+from reconciler.render import FORMATS, jsonout
 
 from .context import Settings, command_settings, global_options, load_manifests, run
 from .options import manifest_options
@@ -45,9 +44,10 @@ async def plan_from_manifests(settings: Settings, paths: tuple[str, ...], env: s
 
 
 def save_plan(plan: Plan, path: str) -> None:
+    """Write the plan for ``apply plan.json``: the same JSON as ``plan --format json``."""
+    text = jsonout.render(plan)
     with open(path, "w", encoding="utf-8") as fh:
-        json.dump(plan.to_dict(), fh, indent=2)
-        fh.write("\n")
+        fh.write(text)
 
 
 def use_color() -> bool:

@@ -7,6 +7,7 @@ import os
 
 import click
 
+from reconciler import plural
 from reconciler.manifests import Variables, load, parse_var_options
 from reconciler.manifests import validate as check
 
@@ -32,13 +33,12 @@ def validate(paths: tuple[str, ...], env: str | None, var: tuple[str, ...], fmt:
     if fmt == "json":
         click.echo(json.dumps({"valid": not issues, "files": manifest.files,
                                "entries": len(manifest),
-                               "errors": [i.as_dict() for i in issues]}, indent=2))
+                               "errors": [i.as_dict() for i in issues]}, indent=2, allow_nan=False))
     else:
         for issue in issues:
             click.echo(str(issue), err=True)
-        summary = (f"{len(issues)} problem{'s' if len(issues) != 1 else ''} found"
-                   if issues else "valid")
-        entries, files = len(manifest), len(manifest.files)
-        click.echo(f"{summary}: {entries} {'entry' if entries == 1 else 'entries'} in {files} "
-                   f"file{'' if files == 1 else 's'}", err=bool(issues))
+        summary = f"{plural.problems(len(issues))} found" if issues else "valid"
+        entries = plural.count(len(manifest), "entry", "entries")
+        click.echo(f"{summary}: {entries} in {plural.count(len(manifest.files), 'file')}",
+                   err=bool(issues))
     raise SystemExit(1 if issues else 0)

@@ -6,9 +6,15 @@ import datetime
 import difflib
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from .schema import is_amount
+
+# Fields Stripe's API has moved, by (kind, old field): the new shape, and the API version.
+# Promotion codes: https://docs.stripe.com/changelog/clover/2025-09-30/polymorphic-coupon
+_MOVED = {("promotion_codes", "coupon"): ("promotion: {{type: coupon, coupon: {value}}}",
+                                          "2025-09-30.clover")}
 _NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ].*)?$")
 
@@ -37,6 +43,23 @@ def hint(value: str, options: Iterable[str], cutoff: float = 0.7, *, before: str
     return f" (did you mean '{before}{match}{after}'?)" if match else ""
 
 
+def alias_hint(value: str, aliases: Mapping[str, str]) -> str:
+    """`` (did you mean 'x'?)`` where ``aliases`` maps other names of a thing (Stripe's
+    resource names, words of the name) to the name to write; singular forms are tried too."""
+    match = did_you_mean(value, aliases) or did_you_mean(value.removesuffix("s"), aliases)
+    return f" (did you mean '{aliases[match]}'?)" if match else ""
+
+
+def moved_hint(kind: str, name: str, value: Any) -> str:
+    """How to write a field Stripe's API has moved since (an old tutorial's shape), or an
+    empty string."""
+    if (kind, name) not in _MOVED:
+        return ""
+    shape, version = _MOVED[kind, name]
+    written = value if isinstance(value, str) else f"<{name}>"
+    return f" (Stripe's API moved it in {version}: write {shape.format(value=written)})"
+
+
 def type_hint(value: Any, expected: set[str], field: object) -> str:
     """How to write ``value`` as one of the ``expected`` JSON types, when YAML typing (or a
     habit from other tools) is the likely cause; or an empty string."""
@@ -45,10 +68,14 @@ def type_hint(value: Any, expected: set[str], field: object) -> str:
             return (" (YAML reads unquoted true/false, yes/no and on/off as booleans: "
                     "quote the text)")
         return ""
-    if isinstance(value, float) and "integer" in expected and str(field).endswith(
-            ("amount", "amount_off")) and math.isfinite(value):
-        return (" (amounts are integers in the currency's smallest unit, e.g. cents: "
-                f"{round(value * 100)} for {value})")
+    if isinstance(value, float) and not math.isfinite(value):
+        return " (Stripe accepts only finite numbers)"
+    if isinstance(value, float) and "integer" in expected:
+        if is_amount(str(field)):
+            cents = round(value * 100)
+            return f" (amounts are in the currency's smallest unit: {cents} for {cents / 100:.2f} USD)"
+        if value.is_integer():
+            return f" (write {int(value)}, without a decimal point)"
     if isinstance(value, str) and expected & {"integer", "number"}:
         if _NUMBER.match(value):
             return " (write the number without quotes)"

@@ -1,7 +1,8 @@
 """Reading manifest files and directories into one :class:`Manifest`.
 
-Only ``.yaml``/``.yml`` files are read, also when named directly (``examples/*`` may catch a
-README). Files merge into one desired state; a manifest key defined twice (in one file or across
+Only ``.yaml``/``.yml`` files are read. A path that yields none (an empty directory, a named
+``plan.json``) is an error, not an empty desired state: an empty state would plan the removal
+of everything the stack owns. Files merge into one desired state; a manifest key defined twice (in one file or across
 files) is an error naming both places. Environment overlays follow one convention: inside a
 manifest directory, ``overlays/<env>/`` holds files applied on top of the base only when
 ``--env <env>`` is given. An overlay entry deep-merges into the base entry of the same kind
@@ -12,13 +13,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from functools import cache
 from pathlib import Path as FsPath
 from typing import Any
 
 from reconciler.kinds import MANIFEST_KINDS
 
 from .errors import Issue, Location
-from .hints import hint
+from .hints import alias_hint
 from .interpolate import Variables
 from .model import Entry, Manifest, Path
 from .yamlsource import Document, parse
@@ -46,12 +48,18 @@ def discover(paths: Iterable[str | os.PathLike[str]], env: str | None
     for raw in paths:
         path = FsPath(raw)
         if path.is_dir():
-            base.extend(_yaml_files(path))
+            found = _yaml_files(path)
+            if not found:
+                issues.append(Issue(Location(str(path), 0, 0), "no manifest files (.yaml or "
+                                    ".yml) in this directory"))
+            base.extend(found)
             if env and (path / OVERLAY_DIR / env).is_dir():
                 overlays.extend(_yaml_files(path / OVERLAY_DIR / env))
         elif path.is_file():
-            if path.suffix in SUFFIXES:  # other files (a README caught by a glob) are not ours
+            if path.suffix in SUFFIXES:
                 base.append(path)
+            else:
+                issues.append(Issue(Location(str(path), 0, 0), _not_a_manifest(path)))
         else:
             issues.append(Issue(Location(str(path), 0, 0), "no such file or directory"))
     if env and not overlays and not issues:
@@ -59,6 +67,11 @@ def discover(paths: Iterable[str | os.PathLike[str]], env: str | None
                             f"--env {env}: no {OVERLAY_DIR}/{env}/ directory with YAML files "
                             "in the given directories"))
     return base, overlays, issues
+
+
+def _not_a_manifest(path: FsPath) -> str:
+    saved_plan = " (a saved plan? `reconciler apply` takes one)" if path.suffix == ".json" else ""
+    return f"not a manifest file: manifests are .yaml or .yml files{saved_plan}"
 
 
 def _read(path: FsPath, variables: Variables) -> Document:
@@ -76,6 +89,21 @@ def _read(path: FsPath, variables: Variables) -> Document:
     return parse(text, file, variables.substitute)
 
 
+@cache
+def _kind_names() -> dict[str, str]:
+    """Names a reader may write for a kind, to the kind: its own, Stripe's resource name
+    (``billing_meters``) and each word of either that names one kind only (``webhook``,
+    ``endpoints``, ``entitlements``; not ``rates``)."""
+    words: dict[str, set[str]] = {}
+    names = {name: name for name in MANIFEST_KINDS}
+    for name, kind in MANIFEST_KINDS.items():
+        resource = kind.path.removeprefix("/v1/").replace("/", "_")
+        names.setdefault(resource, name)
+        for word in {*resource.split("_"), *name.split("_")}:
+            words.setdefault(word, set()).add(name)
+    return {**{w: k.pop() for w, k in words.items() if len(k) == 1}, **names}
+
+
 def _entries(doc: Document) -> tuple[list[Entry], list[Issue]]:
     """The entries a parsed file defines, with positions made relative to each entry."""
     issues: list[Issue] = []
@@ -89,7 +117,7 @@ def _entries(doc: Document) -> tuple[list[Entry], list[Issue]]:
     for kind, by_key in doc.value.items():
         where = doc.key_positions[(kind,)]
         if kind not in MANIFEST_KINDS:
-            issues.append(Issue(where, f"unknown kind '{kind}'{hint(kind, MANIFEST_KINDS)}"))
+            issues.append(Issue(where, f"unknown kind '{kind}'{alias_hint(kind, _kind_names())}"))
             continue
         if by_key is None:
             continue

@@ -21,9 +21,15 @@ SCHEMA_ID = "urn:reconciler:manifest:v1"
 MANIFEST_KEY_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.:-]*$"
 DECIMAL_PATTERN = r"^[0-9]+(\.[0-9]+)?$"
 _NON_NEGATIVE = {"minimum", "maximum", "preset"}
+# Stripe's API reference types these fields as plain "integer" and states no upper bound; its
+# typed SDKs hold them as signed 64-bit (stripe-java ``Long``, stripe-go ``int64``), so that
+# range is the assumption here: a larger number could not reach Stripe intact.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
-def _is_amount(name: str) -> bool:
+def is_amount(name: str) -> bool:
+    """Whether the integer field ``name`` is an amount in a currency's smallest unit (the
+    custom_unit_amount bounds included): never negative, and where a decimal habit shows."""
     return name.endswith(("amount", "amount_off")) or name in _NON_NEGATIVE
 
 
@@ -42,7 +48,8 @@ def _param(spec: dict[str, Any], name: str) -> dict[str, Any]:
             return {"type": ["string", "number"], "pattern": DECIMAL_PATTERN, "minimum": 0}
         return out
     if kind == "integer":
-        return {"type": "integer", "minimum": 0} if _is_amount(name) else {"type": "integer"}
+        return {"type": "integer", "minimum": 0 if is_amount(name) else INT64_MIN,
+                "maximum": INT64_MAX}
     if kind == "number":
         return {"type": "number"}
     if kind == "boolean":

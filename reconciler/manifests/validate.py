@@ -17,16 +17,17 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any, cast
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from reconciler.kinds import MANIFEST_KINDS, Link, Reference
+from reconciler.plural import count
 
 from .errors import Issue
 from .fieldpaths import first_miss
-from .hints import hint, type_hint
+from .hints import hint, moved_hint, type_hint
 from .model import Entry, Manifest, Path
-from .schema import manifest_schema
+from .schema import INT64_MAX, INT64_MIN, manifest_schema
 from .tags import metadata_findings
 
 _TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string",
@@ -35,10 +36,28 @@ _TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string",
 _ENUM_LISTED = 8
 
 
+def _is_integer(_: object, value: Any) -> bool:
+    """JSON Schema counts 29.0 as an integer; Stripe refuses it ("Invalid integer: 29.0")."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(_: object, value: Any) -> bool:
+    """Finite numbers only: Stripe has no spelling for NaN or infinity, and JSON neither."""
+    return _is_integer(_, value) or (isinstance(value, float) and math.isfinite(value))
+
+
+_TYPES = Draft202012Validator.TYPE_CHECKER.redefine_many(
+    {"integer": _is_integer, "number": _is_number})
+_Validator = validators.extend(Draft202012Validator, type_checker=_TYPES)
+_INT64 = {INT64_MAX: "<=", INT64_MIN: ">="}
+
+
 def _literal(value: Any) -> str:
-    """A value as the reader wrote it: Python's repr, except YAML's spelling of infinity."""
+    """A value as the reader wrote it: Python's repr, except YAML's spelling of infinity and NaN."""
     if isinstance(value, float) and math.isinf(value):
         return "-.inf" if value < 0 else ".inf"
+    if isinstance(value, float) and math.isnan(value):
+        return ".nan"
     return repr(value)
 
 
@@ -49,6 +68,8 @@ def _describe(value: Any) -> str:
         return "nothing"
     if isinstance(value, (dict, list)):
         return _TYPE_NAMES["object" if isinstance(value, dict) else "array"]
+    if isinstance(value, float) and not math.isfinite(value):
+        return _literal(value)
     kind = {int: "integer", float: "number", str: "string"}.get(type(value), type(value).__name__)
     return f"{kind} {_literal(value)}"
 
@@ -86,12 +107,7 @@ def _expected(schema: dict[str, Any]) -> str:
 
 def _has_type(value: Any, schema: dict[str, Any]) -> bool:
     types = _types(schema)
-    checker = Draft202012Validator.TYPE_CHECKER
-    return not types or any(checker.is_type(value, t) for t in types)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+    return not types or any(_TYPES.is_type(value, t) for t in types)
 
 
 def _message(error: ValidationError) -> tuple[str, Path, bool] | None:
@@ -124,15 +140,17 @@ def _message(error: ValidationError) -> tuple[str, Path, bool] | None:
         sign = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">",
                 "exclusiveMaximum": "<"}[validator]
         bound = f"must be {sign} {limit}"
+        if _INT64.get(limit) == sign:
+            bound += " (Stripe's integers are 64-bit)"
         return f"{_literal(value)} is out of range: {bound}", path, False
     if validator in ("maxLength", "minLength"):
         word = "at most" if validator == "maxLength" else "at least"
-        size = f"must be {word} {_count(limit, 'character')} long"
+        size = f"must be {word} {count(limit, 'character')} long"
         return f"{size}, not {len(value)}", path, False
     if validator in ("maxItems", "minItems", "maxProperties"):
         word = "at most" if validator.startswith("max") else "at least"
         noun = "key" if validator == "maxProperties" else "item"
-        size = f"must have {word} {_count(limit, noun)}"
+        size = f"must have {word} {count(limit, noun)}"
         return f"{size}, not {len(value)}", path, False
     if validator == "uniqueItems":
         return "items must not repeat", path, False
@@ -152,7 +170,9 @@ def _unknown_fields(error: ValidationError) -> Iterator[tuple[str, Path, bool]]:
     instance: Any = error.instance
     for name in instance:
         if name not in allowed:
-            yield f"unknown field '{name}'{hint(name, allowed)}", (*base, name), True
+            advice = (moved_hint(str(base[0]), name, instance[name]) if len(base) == 2 else ""
+                      ) or hint(name, allowed)
+            yield f"unknown field '{name}'{advice}", (*base, name), True
 
 
 def _bad_name(error: ValidationError) -> tuple[str, Path, bool]:
@@ -171,7 +191,7 @@ def _bad_name(error: ValidationError) -> tuple[str, Path, bool]:
 
 
 def _schema_issues(manifest: Manifest) -> Iterator[Issue]:
-    validator = Draft202012Validator(manifest_schema())
+    validator = _Validator(manifest_schema())
     for error in validator.iter_errors(manifest.as_document()):
         if error.validator == "additionalProperties":
             found: Iterator[tuple[str, Path, bool]] = _unknown_fields(error)

@@ -89,7 +89,7 @@ def render_text(report: DriftReport, *, color: bool = False) -> str:
 
 
 def render_json(report: DriftReport, *, color: bool = False) -> str:
-    return json.dumps(report.to_dict(), indent=2) + "\n"
+    return json.dumps(report.to_dict(), indent=2, allow_nan=False) + "\n"  # strict, as jsonout
 
 
 def render_markdown(report: DriftReport, *, color: bool = False) -> str:

@@ -21,8 +21,10 @@ exceptions never carry the request, its headers or the underlying httpx exceptio
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from .redaction import redact
 
@@ -153,16 +155,50 @@ class APIError(StripeError):
 
 
 class APIConnectionError(StripeError):
-    """No usable response: connection refused or dropped, timeouts... after every retry."""
+    """No usable response: connection refused or dropped, timeouts... after every retry.
+
+    The message names the server tried (``api_base``): with ``--api-base`` it is often a
+    served emulator or a proxy, and "Stripe" would send the reader to the wrong place."""
+
+    def __init__(self, message: str | None = None, *, api_base: str | None = None,
+                 **fields: Any) -> None:
+        self.api_base = api_base
+        super().__init__(message, **fields)
 
     def _render(self) -> str:
         where = f" for {self.method} {self.path}" if self.method and self.path else ""
-        text = f"Could not reach Stripe{where}"
+        server = server_name(self.api_base) if self.api_base else "Stripe"
+        text = f"cannot reach {server}{where}"
         if self.message:
             text += f": {self.message}"
         if self.attempts:
             text += f" (after {self.attempts} attempt{'s' if self.attempts != 1 else ''})"
         return text
+
+
+def server_name(api_base: str) -> str:
+    """How a message names the server at ``api_base``: Stripe only on stripe.com; a local
+    address is most likely an emulator that is not running. Any user:password in the URL is
+    left out."""
+    parts = urlsplit(api_base)
+    host = (parts.hostname or "").lower()
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # not a port number: the URL is shown without it
+        port = ""
+    shown = f"{parts.scheme}://{f'[{host}]' if ':' in host else host}{port}"
+    if host == "stripe.com" or host.endswith(".stripe.com"):
+        return f"Stripe at {shown}"
+    if host == "localhost" or host.endswith(".localhost") or _is_loopback(host):
+        return f"the API at {shown} (is the emulator running?)"
+    return f"the API at {shown}"
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name, not an address
+        return False
 
 
 def _error_object(body: Any) -> Mapping[str, Any]:

@@ -21,15 +21,16 @@ __all__ = ["failed_exchange", "response_outcome"]
 _FATAL_TRANSPORT = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 
 
-def failed_exchange(exc: Exception, method: str, path: str, attempt: int) -> Outcome:
-    """An attempt that got no response: a transport error (retried unless our own request
-    is at fault) or a broken transport (reported, not retried)."""
+def failed_exchange(exc: Exception, method: str, path: str, attempt: int,
+                    api_base: str) -> Outcome:
+    """An attempt that got no response from ``api_base``: a transport error (retried unless
+    our own request is at fault) or a broken transport (reported, not retried)."""
     kind = type(exc).__name__
     if isinstance(exc, httpx.TransportError):
         return Outcome(
             error=APIConnectionError(
                 f"{kind}: {redact(str(exc)) or 'no detail'}",
-                method=method, path=path, attempts=attempt,
+                method=method, path=path, attempts=attempt, api_base=api_base,
             ),
             retryable=not isinstance(exc, _FATAL_TRANSPORT),
             why=kind,

@@ -195,11 +195,11 @@ class Session:
             try:
                 response = await self._http.send(request)
             except httpx.TransportError as exc:
-                failure = failed_exchange(exc, method, path, attempt)
+                failure = failed_exchange(exc, method, path, attempt, self.api_base)
             except Exception as exc:  # a broken transport: report it, don't retry it
                 logger.debug("%s %s: the HTTP transport raised %s", method, path,
                              type(exc).__name__, exc_info=True)
-                failure = failed_exchange(exc, method, path, attempt)
+                failure = failed_exchange(exc, method, path, attempt, self.api_base)
             elapsed = time.perf_counter() - t0
         if failure is not None:
             logger.debug("%s %s -> %s attempt=%d %.3fs", method, path, failure.why, attempt,

@@ -58,3 +58,17 @@ def test_bad_rate_limit_is_a_usage_error(built: list[dict[str, Any]], value: str
     assert "--rate-limit" in result.output
     assert isinstance(result.exception, SystemExit)  # a usage error, not a crash
     assert built == []
+
+
+@pytest.mark.parametrize("command", ["plan", "drift", "apply", "import"])
+@pytest.mark.parametrize(("key", "shown"), [("pk_test_" + "a" * 24, "pk_test_..."),
+                                            ("pk_live_" + "b" * 24, "pk_live_...")])
+def test_publishable_key_is_refused_before_any_request(built: list[dict[str, Any]], command: str,
+                                                       key: str, shown: str) -> None:
+    result = CliRunner().invoke(main, [command, SAAS], env={"STRIPE_API_KEY": key})
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert built == []  # no client, so no request
+    assert (f"the API key is a publishable key ({shown}), which can only be used in a browser "
+            "or app; reconciler needs a secret key (sk_...) or a restricted key (rk_...)"
+            ) in " ".join(result.output.split())
+    assert key not in result.output

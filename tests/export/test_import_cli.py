@@ -141,7 +141,7 @@ def test_an_entry_that_cannot_be_imported_fails_the_import_and_nothing_is_tagged
                          rf"\({twins[1]}, {twins[0]}\) have exactly the stated fields; cannot "
                          "tell which one to adopt$", result.stderr, re.MULTILINE), shown(result)
         assert result.stderr.endswith(
-            "Error: 1 entry(ies) cannot be imported, so nothing is tagged; resolve them (or "
+            "Error: 1 problem: 1 entry cannot be imported, so nothing is tagged; resolve them (or "
             "leave their kinds out with --kinds) and import again.\n"), shown(result)
         assert "Imported" not in result.stdout and "to import" not in result.stdout
         assert tagged(state) == {}
@@ -198,6 +198,6 @@ promotion_codes:
         for address, value, ids in [
             ("payment_method_configurations.checkout", "name 'Checkout'", checkout),
             ("promotion_codes.spring", "code 'SPRING'", spring)]], shown(result)
-    assert "Error: 2 entry(ies) cannot be imported" in result.stderr
+    assert "Error: 2 problems: 2 entries cannot be imported" in result.stderr
     assert list(adopt_lines(result.stdout)) == ["coupons.spring"]
     assert tagged(state) == {}

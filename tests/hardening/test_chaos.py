@@ -170,7 +170,7 @@ def test_chaos_catalog_a_then_b_with_prune(a: dict, b: dict, seed: int,
     emu.set_faults(Faults(seed=seed + 1, **FAULTS))
     try:
         replaced, failed_b = _stage(emu, second, retry, fresh=False)
-    except PlanError:  # pruning a default price Stripe cannot archive: refused up front
+    except PlanError:  # a default price Stripe cannot archive, or a prune keeping nothing
         record("chaos", refused_changes=1)
         _finish(emu, [first], set(), failed_a)
         return

@@ -100,8 +100,42 @@ def test_entry_options_are_split_from_the_stripe_fields(tmp_path):
     assert entry.spec == {"name": "Pro"}
 
 
-def test_only_yaml_files_are_read_even_when_named(tmp_path):
+def test_a_named_file_that_is_not_yaml_is_an_error(tmp_path):
     write(tmp_path / "a.yaml", PRODUCT)
     readme = write(tmp_path / "README.md", "# not yaml: [")
-    manifest, issues = load([tmp_path / "a.yaml", readme])
-    assert issues == [] and manifest.files == [str(tmp_path / "a.yaml")]
+    plan = write(tmp_path / "plan.json", "{}")
+    manifest, issues = load([tmp_path / "a.yaml", readme, plan])
+    assert manifest.files == [str(tmp_path / "a.yaml")]
+    assert [str(i) for i in issues] == [
+        f"{readme}: not a manifest file: manifests are .yaml or .yml files",
+        f"{plan}: not a manifest file: manifests are .yaml or .yml files (a saved plan? "
+        "`reconciler apply` takes one)"]
+
+
+@pytest.mark.parametrize("other", [None, "notes.txt", ".hidden.yaml", "overlays/live/o.yaml"])
+def test_a_directory_without_manifests_is_an_error(tmp_path, other):
+    """An empty manifest set would plan the removal of everything the stack owns."""
+    if other:
+        write(tmp_path / other, PRODUCT)
+    _, issues = load([tmp_path], env="live" if other and "overlays" in other else None)
+    assert [str(i) for i in issues] == [
+        f"{tmp_path}: no manifest files (.yaml or .yml) in this directory"]
+
+
+def test_one_empty_directory_among_others_is_named(tmp_path):
+    write(tmp_path / "catalog" / "a.yaml", PRODUCT)
+    (tmp_path / "empty").mkdir()
+    _, issues = load([tmp_path / "catalog", tmp_path / "empty"])
+    assert [i.location.file for i in issues] == [str(tmp_path / "empty")]
+
+
+@pytest.mark.parametrize(("written", "kind"), [
+    ("prodcuts", "products"), ("webhooks", "webhook_endpoints"), ("endpoints", "webhook_endpoints"),
+    ("tax", "tax_rates"), ("taxes", "tax_rates"), ("billing_meters", "meters"),
+    ("entitlements", "features"), ("payment_methods", "payment_method_configurations"),
+    ("promo_codes", "promotion_codes"),
+])
+def test_unknown_kind_suggests_the_kind_by_its_other_names(tmp_path, written, kind):
+    path = write(tmp_path / "a.yaml", f"{written}:\n  x: {{name: x}}\n")
+    _, issues = load([path])
+    assert [i.message for i in issues] == [f"unknown kind '{written}' (did you mean '{kind}'?)"]

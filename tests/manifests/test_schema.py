@@ -38,12 +38,28 @@ def test_schema_carries_the_facts():
     price = defs["prices"]["properties"]
     assert price["recurring"]["properties"]["interval"]["enum"] == ["day", "month", "week", "year"]
     assert price["unit_amount"] == {
-        "type": "integer", "minimum": 0,
+        "type": "integer", "minimum": 0, "maximum": 2**63 - 1,
         "description": "Create-only: changing it replaces the object."}
     assert "usd" in defs["currency"]["enum"] and "USD" not in defs["currency"]["enum"]
     assert defs["coupons"]["properties"]["percent_off"]["maximum"] == 100
     assert "required" in defs["features"] and "lookup_key" in defs["features"]["required"]
     assert "product" in defs["prices"]["required"]
+
+
+def _integer_fields(node: object, path: str = "") -> list[tuple[str, dict]]:
+    if isinstance(node, list):
+        return [f for i, item in enumerate(node) for f in _integer_fields(item, f"{path}[{i}]")]
+    if not isinstance(node, dict):
+        return []
+    here = [(path, node)] if node.get("type") == "integer" else []
+    return here + [f for k, v in node.items() for f in _integer_fields(v, f"{path}.{k}")]
+
+
+def test_every_integer_field_is_bounded_to_64_bits():
+    fields = _integer_fields(manifest_schema()["$defs"])
+    assert len(fields) > 20
+    for path, spec in fields:
+        assert -(2**63) <= spec["minimum"] and spec["maximum"] == 2**63 - 1, path
 
 
 def test_committed_manifest_reference_is_up_to_date():

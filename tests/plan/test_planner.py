@@ -635,6 +635,23 @@ def test_bulk_guard(stripe, tmp_path):
     assert len(plan(stripe, fewer, prune=True, bulk_threshold=0.5).pending) == 4
 
 
+def test_prune_of_everything_the_stack_owns_needs_force(stripe, tmp_path):
+    """Below the bulk guard's minimum per kind, a prune that keeps nothing is still refused."""
+    converge(stripe, manifest(tmp_path, BASE))
+    nothing = manifest(tmp_path, "products: {}\n")
+    with pytest.raises(PlanError) as err:
+        plan(stripe, nothing, prune=True)
+    removals = plan(stripe, nothing, prune=True, force=True).pending
+    kinds = len({c.kind for c in removals})
+    assert err.value.problems == [
+        f"the plan would remove {len(removals)} objects of stack 'default' (in {kinds} kinds) "
+        "and keep none: no manifest entry matches an object the stack has; check the manifest "
+        "paths (and --stack), or pass --force"]
+    assert len(removals) > 3 and all(c.action.removes for c in removals)
+    features_only = manifest(tmp_path, BASE.split("meters:")[0])
+    assert plan(stripe, features_only, prune=True).pending  # something is kept: no refusal
+
+
 def test_archived_managed_object_is_reactivated(stripe, tmp_path):
     m = manifest(tmp_path, BASE)
     converge(stripe, m)

@@ -90,8 +90,23 @@ def test_message_without_code_shows_status_and_type() -> None:
 
 def test_connection_error_message() -> None:
     err = APIConnectionError("ConnectError: refused", method="GET", path="/v1/prices", attempts=5)
-    assert str(err) == "Could not reach Stripe for GET /v1/prices: ConnectError: refused (after 5 attempts)"
+    assert str(err) == "cannot reach Stripe for GET /v1/prices: ConnectError: refused (after 5 attempts)"
     assert err.http_status is None
+
+
+@pytest.mark.parametrize("api_base,named", [
+    ("https://api.stripe.com", "Stripe at https://api.stripe.com"),
+    ("http://127.0.0.1:12111", "the API at http://127.0.0.1:12111 (is the emulator running?)"),
+    ("http://localhost:12111/", "the API at http://localhost:12111 (is the emulator running?)"),
+    ("http://[::1]:8080", "the API at http://[::1]:8080 (is the emulator running?)"),
+    ("https://user:s3cret@proxy.example:8443", "the API at https://proxy.example:8443"),
+])
+def test_connection_error_names_the_server_it_tried(api_base, named) -> None:
+    err = APIConnectionError("ConnectError: refused", method="GET", path="/v1/prices",
+                             attempts=5, api_base=api_base)
+    assert str(err) == f"cannot reach {named} for GET /v1/prices: ConnectError: refused (after 5 attempts)"
+    assert "s3cret" not in str(err) and "s3cret" not in repr(err)
+    assert str(pickle.loads(pickle.dumps(err))) == str(err)
 
 
 def test_errors_pickle() -> None:

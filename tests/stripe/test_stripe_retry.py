@@ -180,8 +180,8 @@ def test_custom_attempt_bound(make_client) -> None:
     script = Script(fail(httpx.ConnectError, "refused"))
     err = _raises(make_client, script, APIConnectionError, retry=RetryPolicy(max_retries=2))
     assert len(script.requests) == 3
-    assert str(err) == ("Could not reach Stripe for GET /v1/prices: ConnectError: refused "
-                        "(after 3 attempts)")
+    assert str(err) == ("cannot reach Stripe at https://api.stripe.com for GET /v1/prices: "
+                        "ConnectError: refused (after 3 attempts)")
 
 
 def test_no_retries_policy(make_client) -> None:
