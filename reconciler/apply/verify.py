@@ -86,13 +86,14 @@ def _step_named(change: Change, other: Change) -> str:
     return ""
 
 
-def _difference(change: Change, rebuilt: list[Change]) -> str:
-    """What is wrong with a saved change that no rebuilt change equals."""
+def _difference(change: Change, rebuilt: dict[int, Change]) -> str:
+    """What is wrong with a saved change that no rebuilt change equals; the rebuilt change
+    it is compared with leaves ``rebuilt`` (it is not also missing)."""
     what = f"{change.address} ({change.action.value}{' ' + change.live_id if change.live_id else ''})"
-    same = [c for c in rebuilt if c.address == change.address]
+    same = [key for key, c in rebuilt.items() if c.address == change.address]
     if not same:
         return f"{what}: the manifests imply no change to {change.address}"
-    closest = next((c for c in same if c.action is change.action), same[0])
+    closest = rebuilt.pop(next((k for k in same if rebuilt[k].action is change.action), same[0]))
     mine, theirs = _fields(change), _fields(closest)
     differ = [name for name in COMPARED if mine[name] != theirs[name]]
     steps = _step_named(change, closest) if "steps" in differ else ""
@@ -103,18 +104,20 @@ def differences(saved: tuple[Change, ...], rebuilt: tuple[Change, ...], complete
                 ) -> list[str]:
     """Each saved change that no rebuilt change equals; with ``complete``, also each
     rebuilt change the saved ones leave out."""
-    left = {id(c): canonical(_fields(c)) for c in rebuilt}
-    found: list[str] = []
+    left = dict(enumerate(rebuilt))
+    text = {key: canonical(_fields(c)) for key, c in left.items()}
+    unmatched: list[Change] = []
     for change in saved:
         mine = canonical(_fields(change))
-        match = next((key for key, value in left.items() if value == mine), None)
+        match = next((key for key in left if text[key] == mine), None)
         if match is None:
-            found.append(_difference(change, [c for c in rebuilt if id(c) in left]))
+            unmatched.append(change)
         else:
             del left[match]
+    found = [_difference(change, left) for change in unmatched]
     if complete:
         found += [f"{c.address} ({c.action.value}): left out, though the manifests imply it"
-                  for c in rebuilt if id(c) in left]
+                  for c in left.values()]
     return found
 
 
