@@ -21,7 +21,7 @@ from reconciler.cli import main
 
 ROOT = Path(__file__).parents[2]
 DOCS = ["README.md", "docs/concepts.md", "docs/ci.md", "docs/migrating-from-terraform.md",
-        "docs/troubleshooting.md"]
+        "docs/troubleshooting.md", "docs/saved-plans.md"]
 BIN = Path(sys.executable).parent
 REUSABLE = ROOT / ".github" / "workflows" / "reconciler.yml"
 REMOTE_WORKFLOW = "OWNER/reconciler/.github/workflows/reconciler.yml@v0"
