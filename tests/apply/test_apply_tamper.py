@@ -170,6 +170,23 @@ def test_edited_plan_is_refused_before_any_write(account, tmp_path, edit, named)
     assert not (tmp_path / "plan.json.journal").exists()
 
 
+def test_edit_after_the_account_changed_is_refused_without_blaming_the_file(tmp_path):
+    """An object the plan does not touch changed too: the rebuild cannot tell an edit from a
+    change the staleness check does not cover, and says both."""
+    emu = Emulator()
+    with serve_in_thread(emu) as base:
+        account = Account(emu, base, tmp_path)
+        call(emu, "POST", "/v1/products/unmanaged", {"description": "Edited by hand"})
+        writes = write_count(emu)
+        result = cli(base, "apply", str(account.saved(tmp_path, _params)))
+    assert result.exit_code == 1, out(result)
+    assert ("1 of the plan's changes are not what its manifests imply against the account as "
+            "it is now: prices.pro-monthly (create): its steps differ") in result.stderr
+    assert "The account changed since the plan was made, or the plan file was edited" in (
+        result.stderr)
+    assert write_count(emu) == writes
+
+
 def test_careless_edit_is_refused_offline_by_the_reviewed_digest(account, tmp_path):
     """An edit of what a reviewer sees (a diff, here) without the digest made to match."""
     def edit(data: dict[str, Any]) -> None:
