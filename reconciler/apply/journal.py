@@ -5,6 +5,10 @@ step produced, each line flushed to disk. Re-running the same saved plan after a
 knows which changes it may already have touched (their objects legitimately differ from the
 plan's snapshot): a change it finished is not sent again, and one it left part-way resumes,
 its finished steps replaying through their idempotency keys, so nothing happens twice.
+
+It also notes that the plan was verified (planned again from its manifests, see
+:mod:`.verify`) before its first request: a resumed run cannot plan it again (the account
+holds what the first run did) and trusts that note instead.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ class Journal:
         self.touched: set[int] = set()
         self.finished_steps: set[tuple[int, int]] = set()  # (change, step) known to be done
         self.produced: dict[str, str] = {}
+        self.verified = False  # this exact plan was verified before any of its requests
         if self.path.exists():
             self._load()
 
@@ -32,6 +37,9 @@ class Journal:
             except json.JSONDecodeError:
                 continue  # a line cut short by the crash
             if record.get("plan") != self.fingerprint:
+                continue
+            if record.get("event") == "verified":
+                self.verified = True
                 continue
             self.touched.add(record["change"])
             if record.get("event") == "done":
@@ -44,6 +52,11 @@ class Journal:
             fh.write(json.dumps({"plan": self.fingerprint, **record}) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
+
+    def verified_now(self) -> None:
+        """Note that this plan was verified; call before its first request."""
+        self.verified = True
+        self._write({"event": "verified"})
 
     def started(self, change: int, step: int) -> None:
         self.touched.add(change)

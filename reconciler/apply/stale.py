@@ -25,6 +25,27 @@ from reconciler.stripe import StripeClient
 from .collisions import collisions, created_params, parent_id
 
 
+class WrongAccountError(Exception):
+    """The key reaches another account, or the other mode, than the saved plan was made for."""
+
+
+def _mode(livemode: bool) -> str:
+    return "live" if livemode else "test"
+
+
+def _check_account(plan: Plan, account_id: str, livemode: bool) -> None:
+    """Refuse a plan made for another account, or for the other mode, than the key reaches."""
+    if account_id != plan.account_id:
+        message = (f"the plan was made for account {plan.account_id} ({plan.mode} mode); this "
+                   f"key reaches {account_id} ({_mode(livemode)} mode). Use the key (and "
+                   "--stripe-account) the plan was made with; nothing was written")
+        raise WrongAccountError(message)
+    if livemode != plan.livemode:
+        message = (f"this plan is for {plan.mode} mode; the key is a {_mode(livemode)}-mode "
+                   "key. Use a key of the plan's mode; nothing was written")
+        raise WrongAccountError(message)
+
+
 class StalePlanError(Exception):
     def __init__(self, changed: list[str]):
         self.changed = changed
@@ -87,9 +108,7 @@ def _modified(touched: list[Change], live: LiveState, deleted: set[tuple[str, st
 
 async def check_fresh(plan: Plan, client: StripeClient, exempt: Collection[int] = frozenset()) -> None:
     account = await client.account()
-    if account.id != plan.account_id or account.livemode != plan.livemode:
-        raise StalePlanError([(f"the plan is for account {plan.account_id} ({plan.mode} mode), "
-                              f"the key reaches {account.id}")])
+    _check_account(plan, account.id, account.livemode)
     unstarted = [c for i, c in enumerate(plan.changes) if i not in exempt and c.steps]
     deleted = _deleted([c for i, c in enumerate(plan.changes) if i in exempt])
     touched = [c for c in unstarted if c.live_id and c.live_digest]

@@ -10,7 +10,14 @@ from pathlib import Path
 
 import click
 
-from reconciler.apply import ApplyResult, Journal, check_fresh
+from reconciler.apply import (
+    ApplyResult,
+    Journal,
+    check_expected,
+    check_file,
+    check_fresh,
+    check_rebuilt,
+)
 from reconciler.apply import apply as apply_plan
 from reconciler.apply.executor import Event
 from reconciler.apply.secrets import SecretsFile, secret_name
@@ -123,8 +130,48 @@ def _guard_live(plan: Plan, settings: Settings) -> None:
         raise SystemExit(1)
 
 
-def _is_saved_plan(paths: tuple[str, ...]) -> bool:
-    return len(paths) == 1 and paths[0].endswith(".json") and Path(paths[0]).is_file()
+SHAPING = ("env", "var", "prune", "adopt", "stack", "force", "bulk_threshold")
+"""The options that shape a plan: a saved plan was shaped when it was made."""
+
+
+def _saved_plan(ctx: click.Context, paths: tuple[str, ...]) -> str | None:
+    """The saved plan file among ``paths``, if any; a usage error if anything that would
+    shape a plan is given with it, as Terraform refuses variables with a saved plan."""
+    plans = [p for p in paths if p.endswith(".json") and Path(p).is_file()]
+    if not plans:
+        return None
+    given = [param.opts[0] for param in ctx.command.params if param.name in SHAPING
+             and ctx.get_parameter_source(param.name) is click.core.ParameterSource.COMMANDLINE]
+    if len(paths) > 1:
+        given.append("more paths")
+    if given:
+        raise click.UsageError(f"{', '.join(given)} cannot be given with a saved plan "
+                               f"({plans[0]}): it is applied exactly as it was planned and "
+                               "reviewed. To change it, make a new plan with them "
+                               "(`reconciler plan ... -o plan.json`)")
+    return plans[0]
+
+
+def _load(plan_file: str, stack: str | None) -> tuple[Plan, dict]:
+    """The saved plan and its JSON; ``stack`` is RECONCILER_STACK's, when set."""
+    try:
+        data = json.loads(Path(plan_file).read_text("utf-8"))
+        plan = Plan.from_dict(data)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise click.BadParameter(f"{plan_file} is not a saved plan: {exc}",
+                                 param_hint="PATHS") from None
+    if stack is not None and stack != plan.stack:
+        raise click.UsageError(f"RECONCILER_STACK is '{stack}', but the saved plan "
+                               f"{plan_file} is for stack '{plan.stack}'; unset it, or make "
+                               "a new plan for that stack")
+    return plan, data
+
+
+async def _offline(plan: Plan, data: dict | None, expected: str | None) -> None:
+    """The checks before any request: of the saved file (``data``), and the approved digest."""
+    if data is not None:
+        check_file(plan, data)
+    check_expected(plan, expected)
 
 
 @click.command()
@@ -137,23 +184,26 @@ def _is_saved_plan(paths: tuple[str, ...]) -> bool:
 @click.option("--secrets-out", type=click.Path(dir_okay=False),
               help="Save new webhook signing secrets to FILE (mode 0600) as KEY=VALUE lines, "
               "each as soon as Stripe returns it; other lines in FILE are kept.")
+@click.option("--expect-digest", metavar="DIGEST",
+              help="Refuse the plan unless its reviewed digest (printed by `plan`) is DIGEST: "
+              "apply only the plan that was approved.")
 @global_options
 @click.pass_context
 def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_threshold,
-          auto_approve, parallelism, secrets_out, **global_values) -> None:
+          auto_approve, parallelism, secrets_out, expect_digest, **global_values) -> None:
     """Apply a saved plan (PLAN.json), or plan the manifests at PATHS and apply that.
 
     A saved plan is applied exactly, and refused if an object it would touch changed since
-    it was made. From manifests, the plan is shown and confirmed first.
+    it was made, or if its requests are not what its manifests imply. From manifests, the
+    plan is shown and confirmed first.
     """
     settings = command_settings(ctx, global_values)
-    if _is_saved_plan(paths):
-        plan_file = paths[0]
-        try:
-            plan = Plan.from_dict(json.loads(Path(plan_file).read_text("utf-8")))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise click.BadParameter(f"{plan_file} is not a saved plan: {exc}",
-                                     param_hint="PATHS") from None
+    plan_file = _saved_plan(ctx, paths)
+    if plan_file is not None:
+        from_env = ctx.get_parameter_source("stack") is click.core.ParameterSource.ENVIRONMENT
+        plan, data = _load(plan_file, stack if from_env else None)
+        run(lambda: _offline(plan, data, expect_digest))
+        click.echo(f"Saved plan {plan_file}: reviewed digest {plan.reviewed_digest}", err=True)
         journal = Journal(f"{plan_file}.journal", plan.fingerprint)
     else:
         options = PlanOptions(stack=stack, prune=prune, adopt=adopt, force=force,
@@ -161,6 +211,7 @@ def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_
         plan = run(lambda: plan_from_manifests(settings, paths, env, var, options))
         click.echo(render(plan, "text", settings.verbose), nl=False)
         append_step_summary(render(plan, "markdown", settings.verbose))
+        run(lambda: _offline(plan, None, expect_digest))
         journal = None
     if not plan.has_changes:
         click.echo("Apply complete: nothing to do.")
@@ -174,6 +225,9 @@ def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_
         async with settings.client() as client:
             if journal is not None:
                 await check_fresh(plan, client, exempt=journal.touched)
+                if not journal.verified:  # a resumed run cannot plan again: see verify.py
+                    await check_rebuilt(plan, client, plan_file or "")
+                    journal.verified_now()
             with _progress(len(plan.pending)) as on_event:
                 return await apply_plan(plan, client, allow_live=settings.live,
                                         parallelism=parallelism, journal=journal,

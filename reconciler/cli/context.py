@@ -16,7 +16,12 @@ from typing import Any, TypeVar
 import click
 
 from reconciler import plural
-from reconciler.apply import LiveModeError, StalePlanError
+from reconciler.apply import (
+    LiveModeError,
+    PlanIntegrityError,
+    StalePlanError,
+    WrongAccountError,
+)
 from reconciler.manifests import Manifest, ManifestError, Variables, load_valid, parse_var_options
 from reconciler.plan import PlanError
 from reconciler.stripe import StripeClient, StripeError, install_filter
@@ -149,6 +154,7 @@ def run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
             click.echo(f"Error: {problem}", err=True)
         click.echo(f"{plural.problems(len(exc.problems))}: no plan was made; nothing was "
                    "changed.", err=True)
-    except (StripeError, StalePlanError, LiveModeError) as exc:
+    except (StripeError, StalePlanError, LiveModeError, WrongAccountError,
+            PlanIntegrityError) as exc:
         click.echo(f"Error: {exc}", err=True)
     raise SystemExit(1)

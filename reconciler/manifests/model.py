@@ -67,3 +67,21 @@ class Manifest:
         """The merged manifests as one plain mapping, the shape the JSON Schema describes."""
         return {kind: {k: e.fields for k, e in by_key.items()}
                 for kind, by_key in self.entries.items() if by_key}
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any], source: str) -> Manifest:
+        """The manifests :meth:`as_document` wrote (into a saved plan, named ``source``), to
+        plan them again. Every entry is placed at ``source`` itself: the files and lines
+        they came from are not kept. TypeError or ValueError if ``document`` is not of that
+        shape."""
+        manifest = cls(files=[source])
+        if not isinstance(document, dict):
+            raise TypeError("its manifests are not a mapping of kinds")
+        for kind, entries in document.items():
+            if kind not in manifest.entries or not isinstance(entries, dict) or not all(
+                    isinstance(key, str) and isinstance(fields, dict)
+                    for key, fields in entries.items()):
+                raise ValueError(f"its manifests hold {kind!r}, which is not a kind's entries")
+            for key, fields in entries.items():
+                manifest.entries[kind][key] = Entry(kind, key, fields, Location(source, 0, 0))
+        return manifest

@@ -5,6 +5,10 @@ manifest key, action, field diffs) and how: the exact API requests (steps) the a
 sends, in order. Steps may name objects that do not exist yet through references
 (``{"$ref": "prices.pro"}`` in params, ``{ref:products.pro}`` in paths) resolved at apply
 time, so a saved plan is applied exactly as reviewed.
+
+A saved plan also carries the manifests it was planned from (``manifest``), so ``apply`` can
+plan them again and refuse steps they do not imply, and the digest of what a reviewer sees
+(``reviewed_digest``), so the approved plan and the applied one can be matched.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"  # 2: the manifests and the reviewed digest are embedded
 SELF = "{self}"  # in a step path: the id this change's create step produced
 
 
@@ -89,6 +93,20 @@ class Plan:
     warnings: tuple[str, ...] = ()
     tool_version: str = ""
     problems: tuple[str, ...] = ()  # what a strict plan would refuse (non-strict plans only)
+    manifest: dict[str, Any] = field(default_factory=dict)  # Manifest.as_document() planned
+
+    @cached_property
+    def reviewed_digest(self) -> str:
+        """Identifies what a reviewer sees and approves: the account, mode, stack, options,
+        the manifests' digest and each change's address, action, live id and diffs. Not
+        the steps: they follow from the rest, and ``apply`` checks that they do."""
+        return digest({
+            "account": self.account_id, "livemode": self.livemode, "stack": self.stack,
+            "options": self.options, "manifest_digest": self.manifest_digest,
+            "changes": [{"address": c.address, "action": c.action.value,
+                         "live_id": c.live_id, "diffs": [asdict(d) for d in c.diffs]}
+                        for c in self.pending],
+        })
 
     @property
     def mode(self) -> str:
@@ -127,12 +145,14 @@ class Plan:
             "api_version": self.api_version,
             "stack": self.stack,
             "manifest_digest": self.manifest_digest,
+            "reviewed_digest": self.reviewed_digest,
             "live_fingerprint": self.live_fingerprint,
             "options": self.options,
             "summary": self.summary(),
             "warnings": list(self.warnings),
             "changes": [_change_dict(c) for c in changes],
             **({"problems": list(self.problems)} if self.problems else {}),
+            "manifest": self.manifest,
         }
 
     @classmethod
@@ -140,9 +160,13 @@ class Plan:
         if data.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"unsupported plan format_version {data.get('format_version')!r}"
                              f" (this reconciler writes {FORMAT_VERSION!r})")
+        livemode = data["account"]["livemode"]
+        if data.get("mode") != ("live" if livemode is True else "test"):
+            raise ValueError(f"its mode {data.get('mode')!r} contradicts its account's "
+                             f"livemode {livemode!r}")
         return cls(
             account_id=data["account"]["id"],
-            livemode=data["account"]["livemode"],
+            livemode=livemode,
             api_version=data["api_version"],
             stack=data["stack"],
             manifest_digest=data["manifest_digest"],
@@ -152,6 +176,7 @@ class Plan:
             tool_version=data.get("tool_version", ""),
             problems=tuple(data.get("problems", ())),
             changes=tuple(_change_from(c) for c in data["changes"]),
+            manifest=data["manifest"],
         )
 
 

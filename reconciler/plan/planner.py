@@ -54,6 +54,23 @@ class PlanOptions:
     bulk_minimum: int = 10  # the guard applies from this many managed objects
     strict: bool = True  # False (drift): report unsafe or impossible changes, don't refuse
 
+    def saved(self) -> dict[str, Any]:
+        """The options that shape a plan, as a saved plan records them (the stack apart):
+        enough to plan its manifests again exactly as they were planned."""
+        return {"prune": self.prune, "adopt": self.adopt, "force": self.force,
+                "bulk_threshold": self.bulk_threshold, "bulk_minimum": self.bulk_minimum}
+
+    @classmethod
+    def from_saved(cls, stack: str, saved: dict[str, Any]) -> PlanOptions:
+        """The options :meth:`saved` recorded; ValueError if they are not exactly those."""
+        expected = cls().saved()
+        if set(saved) != set(expected) or any(
+                isinstance(saved[k], bool) is not isinstance(v, bool)
+                or not isinstance(saved[k], (bool, int, float)) for k, v in expected.items()):
+            raise ValueError(f"its options {saved!r} are not those a plan records "
+                             f"({', '.join(expected)})")
+        return cls(stack=stack, **saved)
+
 
 def _flatten(value: Any, path: str = "") -> list[tuple[str, Any]]:
     if isinstance(value, dict) and "$ref" not in value and value:
@@ -347,6 +364,6 @@ def build_plan(manifest: Manifest, live: LiveState, options: PlanOptions | None 
         stack=options.stack, manifest_digest=digest(manifest.as_document()),
         live_fingerprint=live.fingerprint(),
         changes=tuple(sorted(changes, key=lambda c: c.phase)),
-        options={"prune": options.prune, "adopt": options.adopt, "force": options.force},
-        warnings=tuple(warnings), tool_version=__version__, problems=tuple(problems),
+        options=options.saved(), warnings=tuple(warnings), tool_version=__version__,
+        problems=tuple(problems), manifest=manifest.as_document(),
     )

@@ -18,6 +18,7 @@ from reconciler.plan import Action, Change, Plan
 from .braces import compress, quote, wrap
 from .values import (
     detail_lines,
+    digest_line,
     header,
     headline,
     legend,
@@ -164,7 +165,8 @@ def _summarised(plan: Plan, head: list[str], budget: int) -> str:
 
 def render(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
     head = [f"### reconciler plan: {summary_line(plan).removeprefix('Plan: ')}", "",
-            header(plan).replace(plan.account_id, f"`{plan.account_id}`"), ""]
+            header(plan).replace(plan.account_id, f"`{plan.account_id}`"), "",
+            digest_line(plan).replace(plan.reviewed_digest, f"`{plan.reviewed_digest}`"), ""]
     if plan.livemode:
         head += ["> [!CAUTION]", "> **LIVE MODE**: these changes affect real customers.", ""]
     if not plan.has_changes:

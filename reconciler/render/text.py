@@ -8,6 +8,7 @@ from reconciler.plan import Action, Plan
 
 from .values import (
     detail_lines,
+    digest_line,
     header,
     headline,
     legend,
@@ -23,7 +24,7 @@ def render(plan: Plan, *, color: bool = False, verbose: bool = False) -> str:
     def paint(text: str, sym: str, bold: bool = False) -> str:
         return click.style(text, fg=COLOURS.get(sym), bold=bold) if color else text
 
-    lines = [f"reconciler plan for {header(plan)}"]
+    lines = [f"reconciler plan for {header(plan)}", digest_line(plan)]
     if plan.livemode:
         lines.append(paint("!! LIVE MODE: these changes would affect real customers !!", "-",
                            bold=True))

@@ -175,6 +175,12 @@ def summary_line(plan) -> str:
     return line + (f", {s['adopt']} to adopt." if s["adopt"] else ".")
 
 
+def digest_line(plan) -> str:
+    """The reviewed digest, for a reviewer to match with what ``apply`` prints (and for
+    ``apply --expect-digest``)."""
+    return f"Reviewed digest: {plan.reviewed_digest}"
+
+
 def header(plan) -> str:
     return (f"account {plan.account_id} ({plan.mode} mode) · stack {plan.stack} · "
             f"Stripe API {plan.api_version}")

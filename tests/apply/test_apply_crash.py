@@ -132,7 +132,8 @@ def _run_crash(tmp_path: Path, writes: int, resume: str, killed: str = "saved-pl
                        if line.endswith("}")]
             saved = Plan.from_dict(json.loads(plan_file.read_text()))
             assert {r["plan"] for r in records} == {saved.fingerprint}
-            assert {r["change"] for r in records} <= set(range(len(saved.changes)))
+            assert records[0] == {"plan": saved.fingerprint, "event": "verified"}
+            assert {r["change"] for r in records[1:]} <= set(range(len(saved.changes)))
         proc = reconciler(*apply_args(resume, plan_file, target), cwd=tmp_path, base=base)
         assert proc.returncode == 0, show(proc)
         assert proc.stdout.splitlines()[-1].startswith("Apply complete"), show(proc)

@@ -114,7 +114,7 @@ def test_saved_plan_refused_for_another_account(tmp_path):
         proc = reconciler("apply", str(plan_file), "--live", cwd=tmp_path, base=base,
                           key=LIVE_KEY)
     assert proc.returncode == 1, show(proc)
-    assert "the plan is for account" in proc.stderr
+    assert "this plan is for test mode; the key is a live-mode key" in proc.stderr
     assert write_count(emu) == 0
 
 

@@ -22,7 +22,7 @@ from reconciler.cli import main
 
 ROOT = Path(__file__).parents[2]
 DOCS = ["README.md", "docs/concepts.md", "docs/ci.md", "docs/migrating-from-terraform.md",
-        "docs/troubleshooting.md"]
+        "docs/troubleshooting.md", "docs/saved-plans.md"]
 BIN = Path(sys.executable).parent
 REUSABLE = ROOT / ".github" / "workflows" / "reconciler.yml"
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
