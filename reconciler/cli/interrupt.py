@@ -4,8 +4,9 @@ A request cut off half-way leaves no one knowing whether Stripe acted on it, so 
 SIGINT or SIGTERM only stops new changes from starting (the executor asks
 :meth:`Interrupt.requested` before each one); changes already started finish, and the command
 reports what was applied and what was not attempted. SIGTERM counts like Ctrl-C because CI
-systems cancel a job with it (some send SIGINT first and SIGTERM a few seconds later): a
-cancelled job still leaves an account of its work. A second signal of either kind cancels
+systems cancel a job with it, and a cancelled job should still leave an account of its work.
+(GitHub Actions sends SIGINT, then SIGTERM 7.5 s later, then kills: docs.github.com, "Workflow
+cancellation reference"; the SIGTERM is then the second signal.) A second signal of either kind cancels
 the work at once; what then recovers is a re-run (the idempotency keys, and a saved plan's
 journal), which the caller's note explains.
 
