@@ -5,10 +5,10 @@ SIGINT or SIGTERM only stops new changes from starting (the executor asks
 :meth:`Interrupt.requested` before each one); changes already started finish, and the command
 reports what was applied and what was not attempted. SIGTERM counts like Ctrl-C because CI
 systems cancel a job with it, and a cancelled job should still leave an account of its work.
-(GitHub Actions sends SIGINT, then SIGTERM 7.5 s later, then kills: docs.github.com, "Workflow
-cancellation reference"; the SIGTERM is then the second signal.) A second signal of either kind cancels
-the work at once; what then recovers is a re-run (the idempotency keys, and a saved plan's
-journal), which the caller's note explains.
+(GitHub Actions sends SIGINT, then SIGTERM 7.5 s later, then kills: docs.github.com,
+"Workflow cancellation reference"; the SIGTERM is then the second signal.) A second signal of
+either kind cancels the work at once; what then recovers is a re-run (the idempotency keys,
+and a saved plan's journal), which the caller's note explains.
 
 The exit code is 128 plus the number of the signal that ended the run (130 for Ctrl-C, 143
 for SIGTERM), as a shell reports a process a signal stopped. Outside the writing phase
