@@ -18,6 +18,8 @@ import json
 import re
 import signal
 import subprocess
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -36,8 +38,6 @@ from test_apply_crash import LATENCY_MS, _check_converged, _prepare, apply_args
 from reconciler.emulator import Emulator, Faults, serve_in_thread
 from reconciler.plan import OWNER_STACK, Plan
 
-HALF_LATENCY = LATENCY_MS / 2000
-
 
 def _started(plan_file: Path) -> set[str]:
     """The addresses of the changes the saved plan's journal says were started."""
@@ -55,19 +55,33 @@ def _listed(title: str, stderr: str) -> set[str]:
     return set(found.group(1).split(", ")) if found else set()
 
 
-def _interrupt(tmp_path: Path, how: str, signals: list[signal.Signals], gap: float = 0.0):
-    """Apply the crash test's plan (saved, or from its manifests) and signal it during phase
-    8; returns (emulator, target manifests, plan, plan file, the finished process, the
-    changes the journal had started when the signals were sent)."""
+@dataclass
+class Interrupted:
+    emu: Emulator
+    target: Path  # the manifests
+    plan: Plan
+    plan_file: Path
+    proc: subprocess.CompletedProcess
+    at_signal: set[str]  # the changes the journal had started when the signals were sent
+    writes_at_exit: int  # the writes the emulator had seen when the command ended
+    writes: int  # ... and once every request sent has landed
+
+
+def _interrupt(tmp_path: Path, how: str, signals: list[signal.Signals], gap: float = 0.0,
+               latency_ms: int = LATENCY_MS) -> Interrupted:
+    """Apply the crash test's plan (saved, or from its manifests) and signal it half a
+    latency into phase 8."""
     emu, target, plan, plan_file = _prepare(tmp_path)
     at_signal: set[str] = set()
     with serve_in_thread(emu) as base:
-        emu.set_faults(Faults(latency_ms=LATENCY_MS))
+        emu.set_faults(Faults(latency_ms=latency_ms))
         proc = signal_when(lambda: write_count(emu) >= 3, *apply_args(how, plan_file, target),
-                           cwd=tmp_path, base=base, signals=signals, delay=HALF_LATENCY,
+                           cwd=tmp_path, base=base, signals=signals, delay=latency_ms / 2000,
                            gap=gap, what="phase 8",
                            before=lambda: at_signal.update(_started(plan_file)))
-    return emu, target, plan, plan_file, proc, at_signal
+        at_exit = write_count(emu)
+        time.sleep(2 * latency_ms / 1000)  # requests still on their way land
+    return Interrupted(emu, target, plan, plan_file, proc, at_signal, at_exit, write_count(emu))
 
 
 def _rerun(emu: Emulator, tmp_path: Path, args: list[str]) -> subprocess.CompletedProcess:
@@ -81,7 +95,8 @@ def _rerun(emu: Emulator, tmp_path: Path, args: list[str]) -> subprocess.Complet
                                           ("manifests", signal.SIGTERM)])
 def test_first_signal_finishes_changes_in_flight_then_reports_and_rerun_converges(
         tmp_path, how, sig):
-    emu, target, plan, plan_file, proc, at_signal = _interrupt(tmp_path, how, [sig])
+    run = _interrupt(tmp_path, how, [sig])
+    proc, plan = run.proc, run.plan
     assert proc.returncode == 128 + sig, show(proc)
     assert f"{sig.name} received: starting nothing new" in proc.stderr, show(proc)
     assert re.search(rf"^Apply interrupted \({sig.name}\): .*; 3 change\(s\) not attempted\.$",
@@ -90,44 +105,45 @@ def test_first_signal_finishes_changes_in_flight_then_reports_and_rerun_converge
     phase = {c.address: c.phase for c in plan.pending}
     assert applied == {a for a, p in phase.items() if p <= 8}, show(proc)
     assert skipped == {a for a, p in phase.items() if p > 8}, show(proc)
-    # every request the emulator saw belongs to an applied change, every step of it
+    # it waited for every request it sent, and sent those of the applied changes only, all
     steps = {c.address: len(c.steps) for c in plan.pending}
-    assert write_count(emu) == sum(steps[a] for a in applied), emu.request_counts()
-    journal = Path(f"{plan_file}.journal")
+    assert run.writes_at_exit == run.writes == sum(steps[a] for a in applied)
     if how == "saved-plan":
         assert "resumes from its journal" in proc.stderr, show(proc)
         # nothing started after the signal: the journal notes each change before it starts
-        assert _started(plan_file) == at_signal == applied
+        assert _started(run.plan_file) == run.at_signal == applied
     else:
-        assert not journal.exists()
+        assert not Path(f"{run.plan_file}.journal").exists()
         assert "it plans from what is live now and applies the rest" in proc.stderr
-    again = _rerun(emu, tmp_path, apply_args(how, plan_file, target))
+    again = _rerun(run.emu, tmp_path, apply_args(how, run.plan_file, run.target))
     assert again.returncode == 0, show(again)
     assert again.stdout.splitlines()[-1].startswith("Apply complete"), show(again)
-    _check_converged(emu, target, plan)
+    _check_converged(run.emu, run.target, plan)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["saved-plan", "manifests"])
 def test_second_signal_stops_at_once_and_rerun_converges(tmp_path, how):
-    emu, target, plan, plan_file, proc, _ = _interrupt(
-        tmp_path, how, [signal.SIGINT, signal.SIGINT], gap=HALF_LATENCY / 3)
+    # a longer latency: both signals must come while a request is still in flight
+    run = _interrupt(tmp_path, how, [signal.SIGINT, signal.SIGINT], gap=0.05, latency_ms=400)
+    proc = run.proc
     assert proc.returncode == 130, show(proc)
     assert "Stopped at once (SIGINT) without waiting for the requests in flight" in proc.stderr
     assert "Apply interrupted" not in proc.stderr, show(proc)
-    journal = Path(f"{plan_file}.journal")
+    # it did not wait: a request it sent landed after it had ended
+    assert run.writes > run.writes_at_exit, (run.writes, run.writes_at_exit)
     if how == "saved-plan":
         assert "idempotency keys make a request that did reach Stripe replay" in proc.stderr
-        # it did not wait: a request it sent never finished
-        records = [json.loads(line) for line in journal.read_text().splitlines()]
+        journal = Path(f"{run.plan_file}.journal").read_text().splitlines()
+        records = [json.loads(line) for line in journal]
         started = {(r["change"], r["step"]) for r in records if r["event"] == "start"}
         finished = {(r["change"], r["step"]) for r in records if r["event"] == "done"}
-        assert started - finished, records
+        assert started - finished, records  # the journal knows which
     else:
         assert "so an object such a request created is found, not created twice" in proc.stderr
-    again = _rerun(emu, tmp_path, apply_args(how, plan_file, target))
+    again = _rerun(run.emu, tmp_path, apply_args(how, run.plan_file, run.target))
     assert again.returncode == 0, show(again)
-    _check_converged(emu, target, plan)
+    _check_converged(run.emu, run.target, run.plan)
 
 
 def test_stop_flag_lets_changes_started_finish_and_starts_no_other(tmp_path):
@@ -164,7 +180,7 @@ def test_import_interrupted_tags_what_it_started_and_rerun_tags_the_rest(tmp_pat
     with serve_in_thread(emu) as base:
         emu.set_faults(Faults(latency_ms=LATENCY_MS))
         proc = signal_when(lambda: write_count(emu) >= 8, *args, cwd=tmp_path, base=base,
-                           signals=[signal.SIGINT], delay=HALF_LATENCY, what="8 tags")
+                           signals=[signal.SIGINT], delay=LATENCY_MS / 2000, what="8 tags")
     assert proc.returncode == 130, show(proc)
     tagged = sum(1 for p in objects(emu)["product"] if OWNER_STACK in p["metadata"])
     assert f"Imported {tagged} object(s) into stack 'default'." in proc.stdout, show(proc)
