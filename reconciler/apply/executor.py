@@ -5,9 +5,10 @@ the step's position, so a retried request, or the same saved plan run again afte
 replays Stripe's stored answer instead of acting twice. A change whose every step the journal
 records as finished is not sent again at all: Stripe may forget an idempotency key once it is
 24 hours old and would then act twice, and a summary counting replays as work would claim
-objects were created that already existed. On the first failure no new change starts;
-changes already running finish, and the result says exactly what was applied, what was
-already applied by an earlier run, what failed and what was never attempted.
+objects were created that already existed. On the first failure, or once the caller's
+``stop`` says so (an interrupt), no new change starts; changes already running finish, every
+step of them, and the result says exactly what was applied, what was already applied by an
+earlier run, what failed and what was never attempted.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ _REF_IN_PATH = re.compile(r"\{ref:([^}]+)\}")
 Event = Callable[[str, Change, str], None]
 """Progress callback: (event, change, detail); events are "start", "done", "failed", and
 "skipped" for a change an earlier run of the same saved plan finished."""
+
+StopRequested = Callable[[], bool]
+"""Asked before each change starts: True once the caller wants nothing new started."""
 
 SecretSink = Callable[[str, str], None]
 """Keeps a signing secret, (manifest key, secret), the moment its create returns it: before
@@ -78,13 +82,15 @@ def idempotency_key(plan: Plan, index: int, step: int) -> str:
 
 class _Run:
     def __init__(self, plan: Plan, client: StripeClient, parallelism: int,
-                 journal: Journal | None, on_event: Event | None, on_secret: SecretSink | None):
+                 journal: Journal | None, on_event: Event | None, on_secret: SecretSink | None,
+                 stop: StopRequested | None):
         self.plan = plan
         self.client = client
         self.limit = asyncio.Semaphore(parallelism)
         self.journal = journal
         self.on_event = on_event or (lambda *_: None)
         self.on_secret = on_secret or (lambda *_: None)
+        self.stop = stop or (lambda: False)
         self.ids: dict[str, str] = dict(journal.produced if journal else {})
         self.result = ApplyResult()
         self.stopped = False
@@ -106,7 +112,7 @@ class _Run:
 
     async def run_change(self, index: int, change: Change) -> None:
         async with self.limit:
-            if self.stopped:
+            if self.stopped or self.stop():
                 self.result.not_attempted.append(change)
                 return
             if self.finished_before(index, change):
@@ -162,16 +168,18 @@ class _Run:
 
 async def apply(plan: Plan, client: StripeClient, *, allow_live: bool = False,
                 parallelism: int = 8, journal: Journal | None = None,
-                on_event: Event | None = None, on_secret: SecretSink | None = None
-                ) -> ApplyResult:
+                on_event: Event | None = None, on_secret: SecretSink | None = None,
+                stop: StopRequested | None = None) -> ApplyResult:
     """Carry out ``plan`` against the account ``client`` reaches.
 
     Refuses a live-mode plan unless ``allow_live``. Never raises for a failed change: the
-    result lists it, with everything applied before and everything not attempted.
+    result lists it, with everything applied before and everything not attempted. Once
+    ``stop()`` is true no new change starts, as after a failure: failures aside, an
+    interrupted run leaves each change finished or never sent.
     """
     if plan.livemode and not allow_live:
         raise LiveModeError("this plan changes a LIVE account; pass --live to allow it")
-    run = _Run(plan, client, max(1, parallelism), journal, on_event, on_secret)
+    run = _Run(plan, client, max(1, parallelism), journal, on_event, on_secret, stop)
     pending = [(i, c) for i, c in enumerate(plan.changes) if c.action is not Action.NOOP]
     for phase in sorted({c.phase for _, c in pending}):
         batch = [(i, c) for i, c in pending if c.phase == phase]

@@ -24,6 +24,7 @@ from reconciler.apply.secrets import SecretsFile, secret_name
 from reconciler.plan import Change, Plan, PlanOptions
 
 from .context import Settings, command_settings, global_options, run
+from .interrupt import Interrupt
 from .plan import plan_from_manifests, plan_options, render
 from .summary import append_step_summary
 
@@ -84,17 +85,54 @@ def _report_secrets(result: ApplyResult, secrets_out: str | None) -> None:
                        f"secret is not in {secrets_out}. {SECRET_HELP}.", err=True)
 
 
-def _report(result: ApplyResult, secrets_out: str | None) -> None:
+def _report(result: ApplyResult, secrets_out: str | None, interrupt: Interrupt,
+            journal: Journal | None) -> None:
     _report_secrets(result, secrets_out)
     if result.ok:
         click.echo(f"Apply complete: {result.summary()}.")
         append_step_summary(f"**reconciler apply**: complete: {result.summary()}.\n")
         return
+    if interrupt.received and not result.failed:
+        _report_interrupted(result, interrupt.received.name, journal)
+        raise SystemExit(interrupt.exit_code)
     append_step_summary(f"**reconciler apply** failed: {result.summary()} before the failure; "
                         f"{len(result.not_attempted)} change(s) not attempted.\n")
     for change, error in result.failed:
         click.echo(f"Error: {change.address}: {error}", err=True)
     click.echo(f"Apply stopped: {result.summary()} before the failure.", err=True)
+    _list_outcomes(result)
+    click.echo("Changes not listed as applied were not completed, though a failed request "
+               "may still have reached Stripe. Fix the cause and run apply again: it resumes "
+               "where this run stopped and creates nothing twice.", err=True)
+    raise SystemExit(1)
+
+
+def _report_interrupted(result: ApplyResult, signal_name: str, journal: Journal | None) -> None:
+    stopped = (f"{result.summary()}; {len(result.not_attempted)} change(s) not attempted")
+    append_step_summary(f"**reconciler apply** interrupted ({signal_name}): {stopped}.\n")
+    click.echo(f"Apply interrupted ({signal_name}): {stopped}.", err=True)
+    _list_outcomes(result)
+    if journal is None:
+        rerun = ("Run the same apply again: it plans from what is live now and applies the "
+                 "rest.")
+    else:
+        rerun = (f"Run the same saved plan again: it resumes from its journal "
+                 f"({journal.path}) and sends nothing twice.")
+    click.echo("Every change listed as applied is complete, and none of those not attempted "
+               f"was sent. {rerun}", err=True)
+
+
+def _forced_note(journal: Journal | None) -> str:
+    """What a re-run does after the second signal abandoned requests in flight."""
+    if journal is None:
+        return ("Run the same apply again: it plans from what is live now, so an object such "
+                "a request created is found, not created twice, and it applies the rest.")
+    return (f"Run the same saved plan again: it resumes from its journal ({journal.path}), and "
+            "the idempotency keys make a request that did reach Stripe replay its answer "
+            "instead of acting twice.")
+
+
+def _list_outcomes(result: ApplyResult) -> None:
     for title, changes in (("Applied", result.applied),
                            ("Failed", [c for c, _ in result.failed]),
                            ("Not attempted", result.not_attempted)):
@@ -102,10 +140,6 @@ def _report(result: ApplyResult, secrets_out: str | None) -> None:
             in_order = sorted(changes, key=lambda c: (c.phase, c.address))  # not finish order
             click.echo(f"{title} ({len(changes)}): " + ", ".join(c.address for c in in_order),
                        err=True)
-    click.echo("Changes not listed as applied were not completed, though a failed request "
-               "may still have reached Stripe. Fix the cause and run apply again: it resumes "
-               "where this run stopped and creates nothing twice.", err=True)
-    raise SystemExit(1)
 
 
 def _confirm(auto_approve: bool) -> None:
@@ -116,8 +150,12 @@ def _confirm(auto_approve: bool) -> None:
                    "--auto-approve (or save the plan with `plan -o` and apply the file).",
                    err=True)
         raise SystemExit(1)
-    answer = click.prompt("Apply these changes? Only 'yes' is accepted", default="",
-                          show_default=False, err=True)
+    try:
+        answer = click.prompt("Apply these changes? Only 'yes' is accepted", default="",
+                              show_default=False, err=True)
+    except click.exceptions.Abort:  # Ctrl-C or end of input, before anything was written
+        click.echo(err=True)
+        answer = ""
     if answer.strip() != "yes":
         click.echo("Apply cancelled; nothing was changed.", err=True)
         raise SystemExit(1)
@@ -220,6 +258,7 @@ def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_
     if journal is None:
         _confirm(auto_approve)
     on_secret = SecretsFile(secrets_out).save if secrets_out else None
+    interrupt = Interrupt()
 
     async def work() -> ApplyResult:
         async with settings.client() as client:
@@ -231,6 +270,8 @@ def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_
             with _progress(len(plan.pending)) as on_event:
                 return await apply_plan(plan, client, allow_live=settings.live,
                                         parallelism=parallelism, journal=journal,
-                                        on_event=on_event, on_secret=on_secret)
+                                        on_event=on_event, on_secret=on_secret,
+                                        stop=interrupt.requested)
 
-    _report(run(work), secrets_out)
+    result = interrupt.run(work, forced_note=_forced_note(journal))
+    _report(result, secrets_out, interrupt, journal)

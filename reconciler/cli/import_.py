@@ -12,8 +12,12 @@ from reconciler.plan import DEFAULT_STACK, PlanOptions
 from reconciler.plan.adoption import adoption_plan
 
 from .context import command_settings, global_options, run
+from .interrupt import Interrupt
 from .options import manifest_options
 from .plan import plan_from_manifests
+
+RERUN = ("Run the same import again: the objects already tagged are this stack's now, and it "
+         "tags the rest.")
 
 
 @click.command(name="import")
@@ -60,14 +64,21 @@ def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, **global
         click.echo("Error: this is a LIVE account; pass --live to tag its objects.", err=True)
         raise SystemExit(1)
 
+    interrupt = Interrupt()
+
     async def work() -> ApplyResult:
         async with settings.client() as client:
-            return await apply_plan(plan, client, allow_live=settings.live)
+            return await apply_plan(plan, client, allow_live=settings.live,
+                                    stop=interrupt.requested)
 
-    result = run(work)
+    result = interrupt.run(work, forced_note=RERUN)
     for change, error in result.failed:
         click.echo(f"Error: {change.address}: {error}", err=True)
     click.echo(f"Imported {len(result.applied)} object(s) into stack '{stack}'.")
+    if interrupt.received and not result.ok and not result.failed:
+        click.echo(f"Import interrupted ({interrupt.received.name}): "
+                   f"{len(result.not_attempted)} object(s) not tagged. {RERUN}", err=True)
+        raise SystemExit(interrupt.exit_code)
     if not result.ok:
         raise SystemExit(1)
 

@@ -59,26 +59,40 @@ def reconciler(*args: str, cwd: Path, base: str | None = None, key: str | None =
                           text=True, timeout=timeout, check=False)
 
 
-def kill_when(ready: Callable[[], bool], *args: str, cwd: Path, base: str,
-              delay: float = 0.0, what: str = "the moment to kill it") -> int:
-    """Start ``reconciler *args`` and SIGKILL it ``delay`` seconds after ``ready()`` holds;
-    returns its return code. Fails if it ends first or ``ready`` never holds (60 s)."""
-    proc = subprocess.Popen(cli_command(*args, base=base), cwd=cwd, env=cli_env(),
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+def signal_when(ready: Callable[[], bool], *args: str, cwd: Path, base: str,
+                signals: Sequence[signal.Signals] = (signal.SIGKILL,), delay: float = 0.0,
+                gap: float = 0.0, what: str = "the moment to signal it",
+                before: Callable[[], None] = lambda: None) -> subprocess.CompletedProcess:
+    """Start ``reconciler *args``, and ``delay`` seconds after ``ready()`` holds call
+    ``before()`` and send it ``signals``, ``gap`` seconds apart; returns how it ended, its
+    output captured. Fails if ``ready`` never holds (60 s); if the command ends first the
+    signals reach nothing, which its return code shows."""
+    command = cli_command(*args, base=base)
+    proc = subprocess.Popen(command, cwd=cwd, env=cli_env(), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     try:
         while not ready() and proc.poll() is None:
             assert time.monotonic() < deadline, f"never reached {what}"
             time.sleep(0.002)
         time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate(timeout=30)
+        before()
+        for number, sig in enumerate(signals):
+            time.sleep(gap if number else 0)
+            proc.send_signal(sig)
+        stdout, stderr = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    return proc.returncode
+    return subprocess.CompletedProcess(command, proc.returncode, stdout, stderr)
+
+
+def kill_when(ready: Callable[[], bool], *args: str, cwd: Path, base: str,
+              delay: float = 0.0, what: str = "the moment to kill it") -> int:
+    """Start ``reconciler *args`` and SIGKILL it ``delay`` seconds after ``ready()`` holds;
+    returns its return code."""
+    return signal_when(ready, *args, cwd=cwd, base=base, delay=delay, what=what).returncode
 
 
 def show(proc: subprocess.CompletedProcess) -> str:

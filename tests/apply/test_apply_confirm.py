@@ -14,6 +14,7 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -45,9 +46,11 @@ def test_no_terminal_without_auto_approve_refuses(tmp_path):
     assert "Apply complete" not in proc.stdout
 
 
-def _apply_on_terminal(base: str, cwd, answer: str, timeout: float = 60) -> tuple[int, str]:
-    """Run apply with stdin on a pseudo-terminal, type ``answer`` at the prompt; returns the
-    exit code and everything written to the terminal's stderr (stdout is a pipe)."""
+def _apply_on_terminal(base: str, cwd, answer: str | None,
+                       timeout: float = 60) -> tuple[int, str]:
+    """Run apply with stdin on a pseudo-terminal, type ``answer`` at the prompt (None: press
+    Ctrl-C there instead); returns the exit code and everything written to the terminal's
+    stderr (stdout is a pipe)."""
     master, slave = pty.openpty()
     try:
         proc = subprocess.Popen(cli_command("apply", str(example("shop")), base=base),
@@ -55,7 +58,10 @@ def _apply_on_terminal(base: str, cwd, answer: str, timeout: float = 60) -> tupl
                                 stderr=slave, text=True)
         os.close(slave)
         seen = _read_until(master, b"Only 'yes' is accepted", timeout)
-        os.write(master, answer.encode() + b"\n")
+        if answer is None:
+            proc.send_signal(signal.SIGINT)  # the pty is not its controlling terminal
+        else:
+            os.write(master, answer.encode() + b"\n")
         stdout, _ = proc.communicate(timeout=timeout)
         seen += _drain(master)
         return proc.returncode, seen.decode(errors="replace") + "\n--- stdout\n" + stdout
@@ -91,7 +97,7 @@ def _drain(fd: int) -> bytes:
     return data
 
 
-@pytest.mark.parametrize("answers", [["no"]], ids=["no"])
+@pytest.mark.parametrize("answers", [["no", None]], ids=["no-then-ctrl-c"])
 def test_only_yes_applies_on_a_terminal(tmp_path, answers):
     emu = Emulator()
     with serve_in_thread(emu) as base:
