@@ -46,7 +46,7 @@ def _started(plan_file: Path) -> set[str]:
         return set()
     changes = Plan.from_dict(json.loads(plan_file.read_text())).changes  # as the journal counts
     records = [json.loads(line) for line in journal.read_text().splitlines()]
-    return {changes[r["change"]].address for r in records}
+    return {changes[r["change"]].address for r in records if "change" in r}  # not "verified"
 
 
 def _listed(title: str, stderr: str) -> set[str]:
