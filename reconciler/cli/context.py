@@ -17,9 +17,15 @@ import click
 from reconciler.apply import LiveModeError, StalePlanError
 from reconciler.manifests import Manifest, ManifestError, Variables, load_valid, parse_var_options
 from reconciler.plan import PlanError
-from reconciler.stripe import StripeClient, StripeError, install_filter
+from reconciler.stripe import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
+    StripeClient,
+    StripeError,
+    install_filter,
+)
 
-from .types import Finite
+from .types import ByteSize, Finite, format_bytes
 
 T = TypeVar("T")
 EMULATOR_KEY = "sk_test_emulator"
@@ -37,6 +43,8 @@ class Settings:
     live: bool
     verbose: int
     rate_limit: float | None = None
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     def client(self) -> StripeClient:
         """The Stripe client for this run: the embedded emulator or the real API."""
@@ -47,14 +55,12 @@ class Settings:
             state.parent.mkdir(parents=True, exist_ok=True)
             transport = Emulator(state_file=state).async_transport()
             return StripeClient(EMULATOR_KEY, api_base="http://emulator.invalid",
-                                transport=transport, stripe_account=self.stripe_account,
-                                rate_limit=self.rate_limit)
+                                transport=transport, **self._client_options())
         key = (self.api_key or "").strip()
         if not key:
             raise click.UsageError("no API key: pass --api-key, set STRIPE_API_KEY, or use "
                                    "--emulator")
-        kwargs: dict[str, Any] = {"stripe_account": self.stripe_account,
-                                  "rate_limit": self.rate_limit}
+        kwargs = self._client_options()
         if self.api_base:
             kwargs["api_base"] = self.api_base
         try:
@@ -62,9 +68,24 @@ class Settings:
         except ValueError as exc:  # a malformed key; the message never contains it
             raise click.UsageError(str(exc)) from None
 
+    def _client_options(self) -> dict[str, Any]:
+        return {"stripe_account": self.stripe_account, "rate_limit": self.rate_limit,
+                "request_timeout": self.request_timeout,
+                "max_response_bytes": self.max_response_bytes}
+
 
 def global_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
+        click.option("--max-response-bytes", metavar="SIZE", envvar="RECONCILER_MAX_RESPONSE_BYTES",
+                     type=ByteSize(), default=DEFAULT_MAX_RESPONSE_BYTES,
+                     help="Largest response body accepted from Stripe, e.g. 64MiB (default: "
+                     f"{format_bytes(DEFAULT_MAX_RESPONSE_BYTES)}). A longer one is an error. "
+                     "[env: RECONCILER_MAX_RESPONSE_BYTES]"),
+        click.option("--request-timeout", metavar="SECONDS", envvar="RECONCILER_REQUEST_TIMEOUT",
+                     type=Finite(min=0, min_open=True), default=DEFAULT_REQUEST_TIMEOUT,
+                     help="Deadline of each HTTP attempt, from sending to the last byte of "
+                     f"the answer (default: {DEFAULT_REQUEST_TIMEOUT:g}); a missed one is "
+                     "retried like a timeout. [env: RECONCILER_REQUEST_TIMEOUT]"),
         click.option("--rate-limit", metavar="N", envvar="RECONCILER_RATE_LIMIT",
                      type=Finite(min=MIN_RATE),
                      help="Requests per second to Stripe (default: 20 with a test key, 80 "
