@@ -15,7 +15,14 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.apply import LiveModeError, StalePlanError
-from reconciler.manifests import Manifest, ManifestError, Variables, load_valid, parse_var_options
+from reconciler.manifests import (
+    Manifest,
+    ManifestError,
+    Variables,
+    load_valid,
+    parse_var_options,
+    summarise,
+)
 from reconciler.plan import PlanError
 from reconciler.stripe import (
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -25,6 +32,7 @@ from reconciler.stripe import (
     install_filter,
 )
 
+from .options import max_file_bytes
 from .types import ByteSize, Finite, format_bytes
 
 T = TypeVar("T")
@@ -146,7 +154,7 @@ def load_manifests(paths: tuple[str, ...], env: str | None, var: tuple[str, ...]
         variables = Variables(parse_var_options(list(var)), os.environ)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--var") from None
-    return load_valid(paths, env=env, variables=variables)
+    return load_valid(paths, env=env, variables=variables, max_file_bytes=max_file_bytes())
 
 
 def run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -154,8 +162,8 @@ def run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     try:
         return asyncio.run(work())
     except ManifestError as exc:
-        for issue in exc.issues:
-            click.echo(str(issue), err=True)
+        for line in summarise(exc.issues):
+            click.echo(line, err=True)
         click.echo(f"{len(exc.issues)} problem(s) in the manifests; nothing was read or "
                    "changed in Stripe", err=True)
     except PlanError as exc:
