@@ -1,17 +1,19 @@
 """Reading a manifest file's text: bounded in size, UTF-8 only, with the place of a bad byte.
 
-Why a size cap: reading costs about 2 s and 70 MB per MB of YAML (a 5 MB catalog of 35,000
-products validates in 5 to 12 s and 360 MB on two cores), so an unbounded file (a generated
-dump, a mistaken glob, ``/dev/zero`` behind a symlink) would hold a run for minutes and
-gigabytes. The default, 5 MB, is ten times a catalog of 10,000 prices; a larger catalog can
-be split across files (the cap is per file) or the cap raised.
+Why a size cap: the cost of reading grows with the file, and the densest files cost most per
+byte (on two busy cores, 2 MB of one-line invalid entries took 4 to 7.5 s of CPU and 250 MB;
+5 MB of them, 17 s; 50 MB, 49 s and 1.45 GB), so an unbounded file (a generated dump, a
+mistaken glob, ``/dev/zero`` behind a symlink) would hold a run for minutes and gigabytes.
+The default, 2 MB, keeps any file under 20 s and 1 GB and holds about 15,000 prices (a
+realistic 4,000-price file is 520 kB); a larger catalog can be split across files (the cap
+is per file) or the cap raised.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-DEFAULT_MAX_FILE_BYTES = 5_000_000
+DEFAULT_MAX_FILE_BYTES = 2_000_000
 
 # Byte order marks of encodings that are not UTF-8 (UTF-32's first: it starts like UTF-16's).
 _BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
