@@ -22,11 +22,25 @@ from reconciler.apply import (
     StalePlanError,
     WrongAccountError,
 )
-from reconciler.manifests import Manifest, ManifestError, Variables, load_valid, parse_var_options
+from reconciler.manifests import (
+    Manifest,
+    ManifestError,
+    Variables,
+    load_valid,
+    parse_var_options,
+    summarise,
+)
 from reconciler.plan import PlanError
-from reconciler.stripe import StripeClient, StripeError, install_filter
+from reconciler.stripe import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
+    StripeClient,
+    StripeError,
+    install_filter,
+)
 
-from .types import Finite
+from .options import max_file_bytes
+from .types import ByteSize, Finite, format_bytes
 
 T = TypeVar("T")
 _PUBLISHABLE = re.compile(r"pk_(?:test_|live_)?")
@@ -45,6 +59,8 @@ class Settings:
     live: bool
     verbose: int
     rate_limit: float | None = None
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
 
     def client(self) -> StripeClient:
         """The Stripe client for this run: the embedded emulator or the real API."""
@@ -55,8 +71,7 @@ class Settings:
             state.parent.mkdir(parents=True, exist_ok=True)
             transport = Emulator(state_file=state).async_transport()
             return StripeClient(EMULATOR_KEY, api_base="http://emulator.invalid",
-                                transport=transport, stripe_account=self.stripe_account,
-                                rate_limit=self.rate_limit)
+                                transport=transport, **self._client_options())
         key = (self.api_key or "").strip()
         if not key:
             raise click.UsageError("no API key: pass --api-key, set STRIPE_API_KEY, or use "
@@ -65,8 +80,7 @@ class Settings:
             raise click.UsageError(f"the API key is a publishable key ({publishable[0]}...), which "
                                    "can only be used in a browser or app; reconciler needs a "
                                    "secret key (sk_...) or a restricted key (rk_...)")
-        kwargs: dict[str, Any] = {"stripe_account": self.stripe_account,
-                                  "rate_limit": self.rate_limit}
+        kwargs = self._client_options()
         if self.api_base:
             kwargs["api_base"] = self.api_base
         try:
@@ -74,9 +88,24 @@ class Settings:
         except ValueError as exc:  # a malformed key; the message never contains it
             raise click.UsageError(str(exc)) from None
 
+    def _client_options(self) -> dict[str, Any]:
+        return {"stripe_account": self.stripe_account, "rate_limit": self.rate_limit,
+                "request_timeout": self.request_timeout,
+                "max_response_bytes": self.max_response_bytes}
+
 
 def global_options(command: Callable[..., Any]) -> Callable[..., Any]:
     options = [
+        click.option("--max-response-bytes", metavar="SIZE", envvar="RECONCILER_MAX_RESPONSE_BYTES",
+                     type=ByteSize(), default=DEFAULT_MAX_RESPONSE_BYTES,
+                     help="Largest response body accepted from Stripe, e.g. 64MiB (default: "
+                     f"{format_bytes(DEFAULT_MAX_RESPONSE_BYTES)}). A longer one is an error. "
+                     "[env: RECONCILER_MAX_RESPONSE_BYTES]"),
+        click.option("--request-timeout", metavar="SECONDS", envvar="RECONCILER_REQUEST_TIMEOUT",
+                     type=Finite(min=0, min_open=True), default=DEFAULT_REQUEST_TIMEOUT,
+                     help="Deadline of each HTTP attempt, from sending to the last byte of "
+                     f"the answer (default: {DEFAULT_REQUEST_TIMEOUT:g}); a missed one is "
+                     "retried like a timeout. [env: RECONCILER_REQUEST_TIMEOUT]"),
         click.option("--rate-limit", metavar="N", envvar="RECONCILER_RATE_LIMIT",
                      type=Finite(min=MIN_RATE),
                      help="Requests per second to Stripe (default: 20 with a test key, 80 "
@@ -137,7 +166,7 @@ def load_manifests(paths: tuple[str, ...], env: str | None, var: tuple[str, ...]
         variables = Variables(parse_var_options(list(var)), os.environ)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--var") from None
-    return load_valid(paths, env=env, variables=variables)
+    return load_valid(paths, env=env, variables=variables, max_file_bytes=max_file_bytes())
 
 
 def run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -145,8 +174,8 @@ def run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
     try:
         return asyncio.run(work())
     except ManifestError as exc:
-        for issue in exc.issues:
-            click.echo(str(issue), err=True)
+        for line in summarise(exc.issues):
+            click.echo(line, err=True)
         click.echo(f"{plural.problems(len(exc.issues))} in the manifests; nothing was read or "
                    "changed in Stripe", err=True)
     except PlanError as exc:

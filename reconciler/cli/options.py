@@ -7,9 +7,35 @@ from typing import Any
 
 import click
 
+from reconciler.manifests import DEFAULT_MAX_FILE_BYTES
+
+from .types import ByteSize, format_bytes
+
+_MAX_FILE_BYTES = "reconciler.max_file_bytes"
+
+
+def _keep_max_file_bytes(ctx: click.Context, param: click.Parameter, value: int) -> None:
+    ctx.meta[_MAX_FILE_BYTES] = value
+
+
+def max_file_bytes() -> int:
+    """``--max-file-bytes`` of the running command. Why kept in the click context rather than
+    passed as an argument: every command that reads manifests takes it, and this way it
+    reaches the loader without running through each command's signature."""
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(_MAX_FILE_BYTES, DEFAULT_MAX_FILE_BYTES) if ctx else DEFAULT_MAX_FILE_BYTES
+
 
 def manifest_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """PATHS, ``--env`` and ``--var``: what every manifest-reading command accepts."""
+    """PATHS, ``--env``, ``--var`` and ``--max-file-bytes``: what every manifest-reading
+    command accepts."""
+    command = click.option(
+        "--max-file-bytes", metavar="SIZE", envvar="RECONCILER_MAX_FILE_BYTES", type=ByteSize(),
+        default=DEFAULT_MAX_FILE_BYTES, expose_value=False, callback=_keep_max_file_bytes,
+        help="Largest manifest file read, e.g. 20MB (default: "
+        f"{format_bytes(DEFAULT_MAX_FILE_BYTES)}); a larger file is a problem, not read. "
+        "[env: RECONCILER_MAX_FILE_BYTES]",
+    )(command)
     command = click.option(
         "--var", multiple=True, metavar="NAME=VALUE",
         help="Set a variable for ${NAME} interpolation (wins over the environment). Repeatable.",

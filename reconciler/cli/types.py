@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import click
@@ -17,3 +18,32 @@ class Finite(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number.", param, ctx)
         return number
+
+
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2,
+          "mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3}
+_SIZE = re.compile(r"\s*(\d+)\s*([a-z]*)\s*", re.IGNORECASE)
+
+
+class ByteSize(click.ParamType):
+    """A positive number of bytes, with an optional unit: ``5000000``, ``5MB``, ``16MiB``."""
+
+    name = "bytes"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int):
+            return value
+        match = _SIZE.fullmatch(str(value))
+        unit = match and _UNITS.get(match[2].lower())
+        if not match or not unit or int(match[1]) < 1:
+            self.fail(f"{value!r} is not a size in bytes (e.g. 5000000, 5MB, 16MiB).", param, ctx)
+        return int(match[1]) * unit
+
+
+def format_bytes(size: int) -> str:
+    """``16 MiB``, ``5 MB`` or ``1234 bytes``: a size as the help and the messages show it."""
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("GB", 1000**3), ("MB", 1000**2),
+                         ("KiB", 1024), ("kB", 1000)):
+        if size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size} bytes"

@@ -8,10 +8,10 @@ import os
 import click
 
 from reconciler import plural
-from reconciler.manifests import Variables, load, parse_var_options
+from reconciler.manifests import Variables, load, parse_var_options, summarise
 from reconciler.manifests import validate as check
 
-from .options import manifest_options
+from .options import manifest_options, max_file_bytes
 
 
 @click.command()
@@ -28,15 +28,16 @@ def validate(paths: tuple[str, ...], env: str | None, var: tuple[str, ...], fmt:
         variables = Variables(parse_var_options(list(var)), os.environ)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--var") from None
-    manifest, issues = load(paths, env=env, variables=variables)
+    manifest, issues = load(paths, env=env, variables=variables,
+                            max_file_bytes=max_file_bytes())
     issues = sorted(issues + check(manifest))
     if fmt == "json":
         click.echo(json.dumps({"valid": not issues, "files": manifest.files,
                                "entries": len(manifest),
                                "errors": [i.as_dict() for i in issues]}, indent=2, allow_nan=False))
     else:
-        for issue in issues:
-            click.echo(str(issue), err=True)
+        for line in summarise(issues):
+            click.echo(line, err=True)
         summary = f"{plural.problems(len(issues))} found" if issues else "valid"
         entries = plural.count(len(manifest), "entry", "entries")
         click.echo(f"{summary}: {entries} in {plural.count(len(manifest.files), 'file')}",

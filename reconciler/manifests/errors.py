@@ -5,6 +5,7 @@ Loading and validation collect every problem before reporting, so one run shows 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -58,3 +59,15 @@ class ManifestError(Exception):
     def __init__(self, issues: list[Issue]):
         self.issues = sorted(issues)
         super().__init__("\n".join(str(i) for i in self.issues))
+
+
+def summarise(issues: Iterable[Issue]) -> list[str]:
+    """The lines that report ``issues``: a problem repeated at one place (an invalid value
+    behind an alias used 20,000 times is placed at the anchor each time) is one line with a
+    count, not 20,000 lines; the list keeps the order of first appearance."""
+    counts: dict[str, int] = {}
+    for issue in issues:
+        line = str(issue)
+        counts[line] = counts.get(line, 0) + 1
+    return [line + (f" (and {n - 1:,} more like it)" if n > 1 else "")
+            for line, n in counts.items()]

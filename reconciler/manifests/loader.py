@@ -23,6 +23,7 @@ from .errors import Issue, Location
 from .hints import alias_hint
 from .interpolate import Variables
 from .model import Entry, Manifest, Path
+from .textfile import DEFAULT_MAX_FILE_BYTES, TextFileError, read_text
 from .yamlsource import Document, parse
 
 OVERLAY_DIR = "overlays"
@@ -74,13 +75,13 @@ def _not_a_manifest(path: FsPath) -> str:
     return f"not a manifest file: manifests are .yaml or .yml files{saved_plan}"
 
 
-def _read(path: FsPath, variables: Variables) -> Document:
+def _read(path: FsPath, variables: Variables, max_file_bytes: int) -> Document:
     file = str(path)
     try:
-        text = path.read_text("utf-8")
-    except UnicodeDecodeError:
+        text = read_text(path, max_file_bytes)
+    except TextFileError as exc:
         doc = Document(file)
-        doc.issues.append(Issue(Location(file, 0, 0), "not a UTF-8 text file"))
+        doc.issues.append(Issue(Location(file, exc.line, exc.column), exc.message))
         return doc
     except OSError as exc:
         doc = Document(file)
@@ -173,14 +174,16 @@ def _overlay(base: Entry, over: Entry) -> None:
 
 
 def load(paths: Iterable[str | os.PathLike[str]], *, env: str | None = None,
-         variables: Variables | None = None) -> tuple[Manifest, list[Issue]]:
-    """Read and merge manifests; returns the merged state and every loading problem."""
+         variables: Variables | None = None, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+         ) -> tuple[Manifest, list[Issue]]:
+    """Read and merge manifests; returns the merged state and every loading problem. A file
+    over ``max_file_bytes`` is a problem, not read (see :mod:`.textfile`)."""
     variables = variables or Variables(environ=os.environ)
     base_files, overlay_files, issues = discover(list(paths), env)
     manifest = Manifest(files=[str(f) for f in base_files + overlay_files])
 
     def entries_of(path: FsPath) -> list[Entry]:
-        doc = _read(path, variables)
+        doc = _read(path, variables, max_file_bytes)
         entries, problems = _entries(doc)
         issues.extend(doc.issues + problems)
         return entries

@@ -4,7 +4,8 @@ PyYAML silently keeps the last of two equal mapping keys and expands aliases wit
 (a "billion laughs" file exhausts memory). This module composes the node graph (with
 libyaml where it reads the file as PyYAML does: ``yamlcompose``) and builds plain Python
 values itself: duplicate keys are errors, alias expansion is capped relative to
-the file's size, every value and key gets a file:line:column, and ``${VAR}`` references in
+the file's size (in nodes and in characters of text), a tag the safe loader does not make is
+an error wherever it stands, every value and key gets a file:line:column, and ``${VAR}`` references in
 string scalars are substituted on the way.
 """
 
@@ -23,10 +24,21 @@ from .yamlcompose import MAX_DEPTH, compose
 
 Path = tuple[str | int, ...]
 
+# Aliases may expand a file to twice its distinct nodes (at least MIN_EXPANSION_BUDGET) and
+# to twice its characters of scalar text (at least MIN_TEXT_BUDGET). Anchors in a catalog
+# share small blocks (a metadata map, a recurring interval), which adds far less. A factor
+# of 20, the bound before, let a 1.6 MB file expand to 3.8 million nodes (35 s, 1.5 GB), and
+# a count of nodes alone let one long string aliased 20,000 times through (2 GB of text from
+# a 400 kB file, and a validation message for each copy).
 MIN_EXPANSION_BUDGET = 200_000
-EXPANSION_FACTOR = 20  # visits allowed per distinct node before aliasing counts as abuse
+EXPANSION_FACTOR = 2
+MIN_TEXT_BUDGET = 1_000_000
+TEXT_FACTOR = 2
 MERGE_TAG = "tag:yaml.org,2002:merge"
 STR_TAG = "tag:yaml.org,2002:str"
+# The only tags a list or mapping may carry: manifests hold plain lists and mappings, and the
+# builder makes nothing else (a '!!set', '!!omap' or '!!python/...' tag would be ignored).
+COLLECTION_TAGS = frozenset({"tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"})
 
 
 @dataclass
@@ -49,10 +61,11 @@ Substitute = Callable[[str, Location], tuple[Any, str | None]]
 
 
 class _Builder:
-    def __init__(self, doc: Document, substitute: Substitute, budget: int):
+    def __init__(self, doc: Document, substitute: Substitute, budget: int, text_budget: int):
         self.doc = doc
         self.substitute = substitute
         self.budget = budget
+        self.text_budget = text_budget
         self.constructor = yaml.SafeLoader("")
 
     def loc(self, node: yaml.Node) -> Location:
@@ -64,7 +77,9 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: Path, ancestors: tuple[int, ...] = ()) -> Any:
         self.budget -= 1
-        if self.budget < 0:
+        if isinstance(node, yaml.ScalarNode):
+            self.text_budget -= len(node.value)
+        if self.budget < 0 or self.text_budget < 0:
             self.fail(node, "aliases expand to too large a document; refusing to expand it")
             raise _Abort
         if id(node) in ancestors:
@@ -77,6 +92,8 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node)
         inner = (*ancestors, id(node))
+        if node.tag not in COLLECTION_TAGS:
+            self.fail(node, f"unsupported YAML tag '{_short(node.tag)}'")
         if isinstance(node, yaml.SequenceNode):
             return [self.build(child, (*path, i), inner) for i, child in enumerate(node.value)]
         return self.mapping(cast(yaml.MappingNode, node), path, inner)
@@ -88,8 +105,7 @@ class _Builder:
             try:
                 value = self.constructor.construct_object(node)
             except yaml.constructor.ConstructorError:  # a tag PyYAML's safe loader lacks
-                tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-                self.fail(node, f"unsupported YAML tag '{tag}'")
+                self.fail(node, f"unsupported YAML tag '{_short(node.tag)}'")
                 return node.value
             except Exception:  # noqa: BLE001 - "!!int abc", "!!bool x", "!!timestamp a": any
                 # failure to build one scalar of its tag is a bad value, not a crash
@@ -119,6 +135,9 @@ class _Builder:
             if key_node.tag == MERGE_TAG:
                 self.merge(value_node, path, ancestors, result, explicit)
                 continue
+            if key_node.tag not in self.constructor.yaml_constructors:  # a key is read as
+                # text, its tag never built: '!!python/name:os.system' is no key a manifest means
+                self.fail(key_node, f"unsupported YAML tag '{_short(key_node.tag)}'")
             if not isinstance(key_node, yaml.ScalarNode):
                 self.fail(key_node, "mapping keys must be plain strings")
                 continue
@@ -143,6 +162,11 @@ class _Builder:
             for key, value in merged.items():
                 if key not in explicit and key not in result:
                     result[key] = value
+
+
+def _short(tag: str) -> str:
+    """A tag as it is written: ``!!set`` for ``tag:yaml.org,2002:set``."""
+    return tag.replace("tag:yaml.org,2002:", "!!")
 
 
 def _resolve_plain(text: str) -> Any:
@@ -193,8 +217,9 @@ def _parse(text: str, file: str, substitute: Substitute) -> Document:
         return doc
     root, count = documents[0]
     budget = max(MIN_EXPANSION_BUDGET, EXPANSION_FACTOR * count)
+    text_budget = max(MIN_TEXT_BUDGET, TEXT_FACTOR * len(text))
     try:
-        doc.value = _Builder(doc, substitute, budget).build(root, ())
+        doc.value = _Builder(doc, substitute, budget, text_budget).build(root, ())
     except _Abort:
         doc.value = None
     except RecursionError:

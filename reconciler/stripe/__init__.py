@@ -4,7 +4,14 @@ See :mod:`reconciler.stripe.client` for the design (async httpx, rate limit, ret
 redaction), :mod:`.encoding` for the wire format and :mod:`.errors` for what can be raised.
 """
 
-from .client import DEFAULT_API_BASE, Account, StripeClient, is_live_key
+from .client import (
+    DEFAULT_API_BASE,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
+    Account,
+    StripeClient,
+    is_live_key,
+)
 from .encoding import encode, encode_pairs, format_number
 from .errors import (
     APIConnectionError,
@@ -24,7 +31,9 @@ from .retry import RetryPolicy
 
 __all__ = [
     "DEFAULT_API_BASE",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_RATES",
+    "DEFAULT_REQUEST_TIMEOUT",
     "APIConnectionError",
     "APIError",
     "Account",

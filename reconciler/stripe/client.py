@@ -21,6 +21,9 @@ What the client does on every request:
 * **Retries** (:mod:`.retry`): 429/5xx/connection errors with exponential backoff and full
   jitter, ``Stripe-Should-Retry`` honoured, ``Retry-After`` a floor with jitter above it,
   bounded in attempts and time.
+* **Bounds**: each attempt has a total deadline (``request_timeout``), not only httpx's
+  per-read timeouts, and its body is streamed and dropped past ``max_response_bytes``: a
+  server that drips or never ends its answer costs a bounded time and memory.
 * **Errors**: a typed hierarchy (:mod:`.errors`) carrying Stripe's type/code/param/message and
   the request id.
 * **Secrets**: the key is masked in ``repr``; no exception raised here carries an httpx
@@ -54,10 +57,18 @@ from .redaction import mask, register_secret
 from .retry import RetryPolicy
 from .session import Session
 
-__all__ = ["DEFAULT_API_BASE", "Account", "StripeClient", "is_live_key"]
+__all__ = ["DEFAULT_API_BASE", "DEFAULT_MAX_RESPONSE_BYTES", "DEFAULT_REQUEST_TIMEOUT", "Account",
+           "StripeClient", "is_live_key"]
 
 DEFAULT_API_BASE = "https://api.stripe.com"
 DEFAULT_TIMEOUT = 30.0
+# One attempt's whole exchange. Stripe answers in well under a second; 30 s leaves room for a
+# slow network and still lets a second attempt fit in the retry budget (60 s).
+DEFAULT_REQUEST_TIMEOUT = 30.0
+# A list page is 100 objects, a few hundred kB even with tiers and currency options expanded;
+# 16 MiB is far above any Stripe answer and still small next to memory, requests in flight
+# included.
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_CONCURRENCY = 10
 
 
@@ -79,7 +90,13 @@ class StripeClient(Session):
     :param burst: token bucket size; default ``rate / 4``.
     :param max_concurrency: requests in flight at once.
     :param retry: a :class:`RetryPolicy`; ``RetryPolicy.none()`` disables retries.
-    :param timeout: per-attempt httpx timeout (seconds or ``httpx.Timeout``).
+    :param timeout: per-attempt httpx timeout (seconds or ``httpx.Timeout``): each phase
+        (connect, each read, each write).
+    :param request_timeout: total deadline of one attempt, from sending to the last byte of
+        the body. Missed, the attempt is retried like a timeout; without a ``retry`` given,
+        the call's budget grows to two such attempts when that is more than the default.
+    :param max_response_bytes: the most a response body may hold (decoded); a longer one is
+        an :class:`~.errors.APIError`, not retried.
     :param clock: monotonic seconds, for the rate limiter and the retry time budget.
     :param sleep: async sleep used for backoff and rate limiting.
     :param random: ``() -> float`` in [0, 1) for retry jitter; ``random.Random(seed).random``
@@ -99,6 +116,8 @@ class StripeClient(Session):
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         random: Callable[[], float] = _random.random,
@@ -112,12 +131,15 @@ class StripeClient(Session):
         register_secret(api_key)
         self.key_livemode = is_live_key(api_key)
         rate = rate_limit if rate_limit is not None else default_rate(self.key_livemode)
+        if retry is None:  # a raised --request-timeout must not be cut back by the budget
+            retry = RetryPolicy(total_timeout=max(RetryPolicy.total_timeout, 2 * request_timeout))
         super().__init__(
             api_key, api_base=api_base, stripe_account=stripe_account,
             stripe_version=stripe_version, transport=transport,
             rate_limiter=TokenBucket(rate, burst, clock=clock, sleep=sleep),
             max_concurrency=max_concurrency,
-            retry=retry if retry is not None else RetryPolicy(), timeout=timeout,
+            retry=retry, timeout=timeout, request_timeout=request_timeout,
+            max_response_bytes=max_response_bytes,
             clock=clock, sleep=sleep, random=random, wall_clock=wall_clock,
         )
         self._account: Account | None = None

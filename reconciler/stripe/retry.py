@@ -9,6 +9,9 @@ Policy (see :class:`RetryPolicy` for the numbers):
 * Transport failures (``httpx.TransportError``: connect/read/write errors, timeouts, a
   dropped connection) are retried. A POST is only ever retried with the same
   Idempotency-Key, so Stripe replays a write that did land instead of doing it twice.
+* An attempt that misses its total deadline (``request_timeout``: a server dripping its
+  answer) is retried like httpx's own timeouts; a body past the size cap is not (the same
+  server would send it again, and each attempt would read up to the cap).
 * Delays grow exponentially with **full jitter**: ``uniform(0, min(max_delay,
   initial_delay * 2**retry))``, so concurrent clients do not retry in lockstep. A
   ``Retry-After`` header (seconds, or an HTTP date) is a floor, with jitter of its own on

@@ -24,7 +24,14 @@ from reconciler import __version__
 
 from .encoding import encode_pairs
 from .ratelimit import TokenBucket
-from .responses import failed_exchange, response_outcome
+from .responses import (
+    ResponseTooLarge,
+    failed_exchange,
+    over_deadline,
+    over_size,
+    read_capped,
+    response_outcome,
+)
 from .retry import Outcome, RetryPolicy, retrying
 
 logger = logging.getLogger("reconciler.stripe")
@@ -59,6 +66,8 @@ class Session:
         max_concurrency: int,
         retry: RetryPolicy,
         timeout: float | httpx.Timeout,
+        request_timeout: float,
+        max_response_bytes: int,
         clock: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]],
         random: Callable[[], float],
@@ -66,6 +75,8 @@ class Session:
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
+        if not request_timeout > 0 or max_response_bytes < 1:
+            raise ValueError("request_timeout and max_response_bytes must be positive")
         self._api_key = api_key
         self.api_base = api_base.rstrip("/")
         self.stripe_account = stripe_account
@@ -79,6 +90,8 @@ class Session:
         self.rate_limiter = rate_limiter
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.request_timeout = request_timeout
+        self.max_response_bytes = max_response_bytes
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=self._timeout,
@@ -187,13 +200,29 @@ class Session:
         raw error body is in no frame of the traceback.
         """
         failure: Outcome | None = None
+        body = b""
         async with self._semaphore:
             await self.rate_limiter.acquire()
-            request = self._build(method, path, form, idempotency_key, deadline - self._clock())
+            # The attempt's deadline: --request-timeout, cut to what is left of the call's
+            # budget. httpx's own timeouts bound each read, not the exchange, so a server
+            # dripping a byte at a time would otherwise hold the attempt for ever.
+            limit = max(min(self.request_timeout, deadline - self._clock()), 0.001)
+            request = self._build(method, path, form, idempotency_key, limit)
             self.requests_sent += 1
             t0 = time.perf_counter()
             try:
-                response = await self._http.send(request)
+                async with asyncio.timeout(limit):
+                    response = await self._http.send(request, stream=True)
+                    try:
+                        body = await read_capped(response, self.max_response_bytes)
+                    finally:
+                        await response.aclose()
+            except TimeoutError:
+                failure = over_deadline(self.api_base, method, path, attempt,
+                                        self.request_timeout)
+            except ResponseTooLarge:
+                failure = over_size(self.api_base + path, method, path, attempt,
+                                    self.max_response_bytes, response.status_code)
             except httpx.TransportError as exc:
                 failure = failed_exchange(exc, method, path, attempt, self.api_base)
             except Exception as exc:  # a broken transport: report it, don't retry it
@@ -207,5 +236,5 @@ class Session:
             return failure
         logger.debug("%s %s -> %d %s attempt=%d %.3fs", method, path, response.status_code,
                      response.headers.get("request-id") or "-", attempt, elapsed)
-        return response_outcome(response, method, path, attempt, self.retry_policy,
+        return response_outcome(response, body, method, path, attempt, self.retry_policy,
                                 self._wall_clock())

@@ -42,7 +42,8 @@ def test_rate_limit_reaches_the_client(built: list[dict[str, Any]], args: list[s
     result = CliRunner().invoke(main, [*args, "--api-key", KEY, "plan", SAAS],
                                 env={"RECONCILER_RATE_LIMIT": None, **env})
     assert result.exit_code == 1, result.output
-    assert built == [{"stripe_account": None, "rate_limit": expected}]
+    assert built == [{"stripe_account": None, "rate_limit": expected,
+                      "request_timeout": 30.0, "max_response_bytes": 16 * 1024 * 1024}]
 
 
 def test_rate_limit_after_the_subcommand(built: list[dict[str, Any]]) -> None:
@@ -72,3 +73,26 @@ def test_publishable_key_is_refused_before_any_request(built: list[dict[str, Any
             "or app; reconciler needs a secret key (sk_...) or a restricted key (rk_...)"
             ) in " ".join(result.output.split())
     assert key not in result.output
+
+
+@pytest.mark.parametrize(("args", "env", "timeout", "size"), [
+    (["--request-timeout", "2.5", "--max-response-bytes", "5MB"], {}, 2.5, 5_000_000),
+    ([], {"RECONCILER_REQUEST_TIMEOUT": "7", "RECONCILER_MAX_RESPONSE_BYTES": "64KiB"}, 7.0,
+     65536),
+    (["--max-response-bytes", "1000"], {}, 30.0, 1000),
+])
+def test_response_limits_reach_the_client(built: list[dict[str, Any]], args: list[str],
+                                          env: dict[str, str], timeout: float,
+                                          size: int) -> None:
+    CliRunner().invoke(main, ["--api-key", KEY, "plan", SAAS, *args], env=env)
+    assert (built[0]["request_timeout"], built[0]["max_response_bytes"]) == (timeout, size)
+
+
+@pytest.mark.parametrize(("option", "value"), [
+    ("--request-timeout", "0"), ("--request-timeout", "inf"), ("--max-response-bytes", "0"),
+    ("--max-response-bytes", "5 parsecs"), ("--max-response-bytes", "-5MB"),
+])
+def test_bad_response_limits_are_usage_errors(built: list[dict[str, Any]], option: str,
+                                              value: str) -> None:
+    result = CliRunner().invoke(main, ["--api-key", KEY, "plan", SAAS, option, value])
+    assert result.exit_code == 1 and option in result.output and built == []

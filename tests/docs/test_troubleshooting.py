@@ -28,6 +28,7 @@ MESSAGE_CALLS = {
     "PlanError": 0, "StalePlanError": 0, "LiveModeError": 0, "BaselineError": 0,
     "UsageError": 0, "BadParameter": 0, "ClickException": 0,
     "Issue": 1, "_issue": 2, "fail": 1,  # manifests: Issue(location, message), ...
+    "TextFileError": 0,  # manifests: a file that cannot be read as text
     "APIError": 0, "APIConnectionError": 0,  # the Stripe client's own failures
     "rule": 0, "conflict": 0, "_fault_outcome": 3,  # the emulator's Stripe rules and faults
 }

@@ -9,9 +9,13 @@ among them, because pytest reads options of initial conftest files only).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
+import subprocess
 import sys
+import tempfile
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,3 +71,49 @@ def time_bound(seconds: float, what: str = "input") -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@dataclasses.dataclass
+class Measured:
+    """A finished child process: its exit code, output, wall time and peak memory."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_mb: float
+
+
+def run_measured(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float,
+                 memory_cap_mb: int = 2048) -> Measured:
+    """Run ``argv`` and measure it: the peak resident memory comes from ``wait4``'s rusage
+    of that one child (``RUSAGE_CHILDREN`` would be the largest child the test run ever
+    had). Its address space is capped at ``memory_cap_mb`` so that a regression fails the
+    test with a MemoryError instead of taking the shared machine's memory; a child still
+    running after ``timeout`` seconds is killed and fails the test."""
+    limit = memory_cap_mb * 1024 * 1024
+    # the cap is set by a small launcher that then execs the command in its place (same pid):
+    # preexec_fn is unsafe when the test runs threads (a server)
+    launcher = [sys.executable, "-c", ("import os, resource, sys; "
+                f"resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit})); "
+                "os.execv(sys.argv[1], sys.argv[1:])")]
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.monotonic()
+        proc = subprocess.Popen([*launcher, *argv], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=err)
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() - started > timeout:
+                proc.kill()
+                os.wait4(proc.pid, 0)
+                proc.returncode = -9
+                raise AssertionError(f"still running after {timeout} s (a hang?)")
+            time.sleep(0.05)
+        seconds = time.monotonic() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Measured(proc.returncode, out.read(), err.read(), seconds,
+                        usage.ru_maxrss / 1024)
