@@ -16,13 +16,15 @@ import click
 
 from reconciler.apply import LiveModeError, StalePlanError
 from reconciler.manifests import Manifest, ManifestError, Variables, load_valid, parse_var_options
+from reconciler.permissions import Grants
 from reconciler.plan import PlanError
 from reconciler.stripe import StripeClient, StripeError, install_filter
 
-from .types import Finite
+from .types import Finite, Permissions
 
 T = TypeVar("T")
 EMULATOR_KEY = "sk_test_emulator"
+EMULATOR_RESTRICTED_KEY = "rk_test_emulator"
 MIN_RATE = 0.1  # one request every 10 s; slower would look like a hang
 DEFAULT_EMULATOR_STATE = ".reconciler/emulator-state.json"
 
@@ -37,6 +39,7 @@ class Settings:
     live: bool
     verbose: int
     rate_limit: float | None = None
+    emulator_permissions: Grants | None = None
 
     def client(self) -> StripeClient:
         """The Stripe client for this run: the embedded emulator or the real API."""
@@ -45,8 +48,12 @@ class Settings:
 
             state = Path(self.emulator_state)
             state.parent.mkdir(parents=True, exist_ok=True)
-            transport = Emulator(state_file=state).async_transport()
-            return StripeClient(EMULATOR_KEY, api_base="http://emulator.invalid",
+            key, restricted = EMULATOR_KEY, {}
+            if self.emulator_permissions is not None:
+                key = EMULATOR_RESTRICTED_KEY
+                restricted = {key: self.emulator_permissions}
+            transport = Emulator(state_file=state, restricted_keys=restricted).async_transport()
+            return StripeClient(key, api_base="http://emulator.invalid",
                                 transport=transport, stripe_account=self.stripe_account,
                                 rate_limit=self.rate_limit)
         key = (self.api_key or "").strip()
@@ -80,6 +87,11 @@ def global_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--emulator-state", metavar="FILE", envvar="RECONCILER_EMULATOR_STATE",
                      default=DEFAULT_EMULATOR_STATE, show_default=True,
                      help="State file of the embedded emulator used with --emulator."),
+        click.option("--emulator-permissions", metavar="PERMS", type=Permissions(),
+                     envvar="RECONCILER_EMULATOR_PERMISSIONS",
+                     help="With --emulator: use a restricted key with these permissions "
+                     "(RESOURCE:LEVEL,..., as `emulator serve --restricted-key`), to try a "
+                     "least-privilege key. [env: RECONCILER_EMULATOR_PERMISSIONS]"),
         click.option("--emulator", is_flag=True,
                      help="Run against the embedded Stripe emulator (no key needed); its "
                      "state persists in --emulator-state between runs."),
