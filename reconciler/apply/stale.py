@@ -20,7 +20,7 @@ from reconciler.kinds import KINDS
 from reconciler.plan import Action, Change, LiveState, Plan, read_live
 from reconciler.plan.live import HIDES_ARCHIVED, add_archived
 from reconciler.plan.model import digest
-from reconciler.stripe import StripeClient
+from reconciler.stripe import UNKNOWN_ACCOUNT, Account, StripeClient
 
 from .collisions import collisions, created_params, parent_id
 
@@ -86,8 +86,10 @@ def _modified(touched: list[Change], live: LiveState, deleted: set[tuple[str, st
 
 
 async def check_fresh(plan: Plan, client: StripeClient, exempt: Collection[int] = frozenset()) -> None:
-    account = await client.account()
-    if account.id != plan.account_id or account.livemode != plan.livemode:
+    read = await client.readable_account()  # unknown (a 403): only the mode is compared
+    account = read if isinstance(read, Account) else Account(UNKNOWN_ACCOUNT, client.key_livemode)
+    mismatch = UNKNOWN_ACCOUNT not in (account.id, plan.account_id) and account.id != plan.account_id
+    if mismatch or account.livemode != plan.livemode:
         raise StalePlanError([(f"the plan is for account {plan.account_id} ({plan.mode} mode), "
                               f"the key reaches {account.id}")])
     unstarted = [c for i, c in enumerate(plan.changes) if i not in exempt and c.steps]

@@ -4,6 +4,7 @@ See :mod:`reconciler.stripe.client` for the design (async httpx, rate limit, ret
 redaction), :mod:`.encoding` for the wire format and :mod:`.errors` for what can be raised.
 """
 
+from .account import UNKNOWN_ACCOUNT
 from .client import DEFAULT_API_BASE, Account, StripeClient, is_live_key
 from .encoding import encode, encode_pairs, format_number
 from .errors import (
@@ -25,6 +26,7 @@ from .retry import RetryPolicy
 __all__ = [
     "DEFAULT_API_BASE",
     "DEFAULT_RATES",
+    "UNKNOWN_ACCOUNT",
     "APIConnectionError",
     "APIError",
     "Account",
