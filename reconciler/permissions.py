@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from reconciler.kinds import KINDS, MANIFEST_KINDS
+from reconciler.stripe import PermissionDeniedError
 
 LEVELS = ("read", "write")
 
@@ -146,3 +147,43 @@ def parse_restricted_key(text: str) -> tuple[str, Grants]:
 def describe(names: Iterable[str]) -> str:
     """Resources as the dashboard names them, for messages."""
     return ", ".join(RESOURCES[n].label for n in names)
+
+
+def _pattern(kind: str) -> str:
+    return re.sub(r"\{[^}]+\}", "[^/]+", KINDS[kind].path)
+
+
+def _kind_of_path(path: str) -> str | None:
+    """The kind (or ``account``) a request path is for, most specific path first."""
+    for name in sorted(KINDS, key=lambda name: -len(KINDS[name].path)):
+        if re.match(_pattern(name) + r"(/|$)", path):
+            return name
+    return ACCOUNT if path == "/v1/account" else None
+
+
+def _doing(method: str, path: str, kind: str) -> str:
+    """What the request was for: ``create prices``, ``read meters``."""
+    what = "the account" if kind == ACCOUNT else kind.replace("_", " ")
+    if method == "GET":
+        return f"read {what}"
+    if method == "DELETE":
+        return f"delete {what}"
+    return f"create {what}" if re.fullmatch(_pattern(kind), path) else f"update {what}"
+
+
+def explain(error: PermissionDeniedError) -> str:
+    """A 403 in one line: the request, the missing permission (from Stripe's message, else
+    from the request), what the request was for, and the smallest change to the key."""
+    message = error.message or ""
+    request = f"Stripe refused {error.method} {error.path}" if error.path else "Stripe refused"
+    ref = f" [{error.request_id}]" if error.request_id else ""
+    if "Connect permissions" in message:
+        return (f"{request}: the restricted key has no Connect permission, which "
+                f"--stripe-account needs: give the key a Connect permission, or run without "
+                f"--stripe-account{ref}")
+    needed = permission_in(message)
+    if needed is None:  # another 403, e.g. an account the key cannot reach: Stripe's words
+        return f"{request}: {message or 'HTTP 403'}{ref}"
+    kind = _kind_of_path(error.path or "")
+    purpose = f", needed to {_doing(error.method or 'GET', error.path or '', kind)}" if kind else ""
+    return f"{request}: the key lacks the '{needed.name}' permission{purpose}; {needed.fix}{ref}"

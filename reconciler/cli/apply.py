@@ -14,7 +14,9 @@ from reconciler.apply import ApplyResult, Journal, check_fresh
 from reconciler.apply import apply as apply_plan
 from reconciler.apply.executor import Event
 from reconciler.apply.secrets import SecretsFile, secret_name
+from reconciler.permissions import explain, permission_in
 from reconciler.plan import Change, Plan, PlanOptions
+from reconciler.stripe import PermissionDeniedError, StripeError
 
 from .context import Settings, command_settings, global_options, run
 from .plan import plan_from_manifests, plan_options, render
@@ -77,6 +79,21 @@ def _report_secrets(result: ApplyResult, secrets_out: str | None) -> None:
                        f"secret is not in {secrets_out}. {SECRET_HELP}.", err=True)
 
 
+def _report_failures(failed: list[tuple[Change, StripeError | OSError]]) -> None:
+    """One line per failure; the changes a restricted key refused for the same missing
+    permission share one line, which says what the key lacks and how to fix it."""
+    denied: dict[str, list[tuple[Change, PermissionDeniedError]]] = {}
+    for change, error in failed:
+        if isinstance(error, PermissionDeniedError):
+            needed = permission_in(error.message or "")
+            denied.setdefault(needed.name if needed else str(error), []).append((change, error))
+        else:
+            click.echo(f"Error: {change.address}: {error}", err=True)
+    for refused in denied.values():
+        addresses = ", ".join(change.address for change, _ in refused)
+        click.echo(f"Error: {addresses}: {explain(refused[0][1])}", err=True)
+
+
 def _report(result: ApplyResult, secrets_out: str | None) -> None:
     _report_secrets(result, secrets_out)
     if result.ok:
@@ -85,9 +102,10 @@ def _report(result: ApplyResult, secrets_out: str | None) -> None:
         return
     append_step_summary(f"**reconciler apply** failed: {result.summary()} before the failure; "
                         f"{len(result.not_attempted)} change(s) not attempted.\n")
-    for change, error in result.failed:
-        click.echo(f"Error: {change.address}: {error}", err=True)
+    _report_failures(result.failed)
     click.echo(f"Apply stopped: {result.summary()} before the failure.", err=True)
+    if not result.applied:
+        click.echo("Applied: nothing.", err=True)
     for title, changes in (("Applied", result.applied),
                            ("Failed", [c for c, _ in result.failed]),
                            ("Not attempted", result.not_attempted)):

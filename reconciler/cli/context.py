@@ -16,9 +16,9 @@ import click
 
 from reconciler.apply import LiveModeError, StalePlanError
 from reconciler.manifests import Manifest, ManifestError, Variables, load_valid, parse_var_options
-from reconciler.permissions import Grants
+from reconciler.permissions import Grants, explain
 from reconciler.plan import PlanError
-from reconciler.stripe import StripeClient, StripeError, install_filter
+from reconciler.stripe import PermissionDeniedError, StripeClient, StripeError, install_filter
 
 from .types import Finite, Permissions
 
@@ -153,6 +153,8 @@ def run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
         for problem in exc.problems:
             click.echo(f"Error: {problem}", err=True)
         click.echo("No plan was made; nothing was changed.", err=True)
+    except PermissionDeniedError as exc:  # a restricted key: say what it lacks, once
+        click.echo(f"Error: {explain(exc)}", err=True)
     except (StripeError, StalePlanError, LiveModeError) as exc:
         click.echo(f"Error: {exc}", err=True)
     raise SystemExit(1)

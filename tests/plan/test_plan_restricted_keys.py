@@ -4,6 +4,7 @@ need, and a key that may not read the account still plans and applies."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from unittest import mock
@@ -103,7 +104,39 @@ def test_a_key_without_meters_is_enough_for_a_catalog_without_meters(url: str,
     assert cli(url, NO_METERS, "drift", path).exit_code == 0
     with_meters = cli(url, NO_METERS, "plan", catalog(tmp_path, CATALOG + METERS))
     assert with_meters.exit_code == 1
-    assert "rak_billing_meter_read" in with_meters.output
+    errors = [line for line in with_meters.output.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1, with_meters.output
+    assert re.fullmatch(
+        r"Error: Stripe refused GET /v1/billing/meters: the key lacks the "
+        r"'rak_billing_meter_read' permission, needed to read meters; give the key Read on "
+        r"Billing meters \[req_\w+\]", errors[0]), errors[0]
+
+
+def test_a_read_key_stops_apply_at_the_first_write(url: str, tmp_path: Path) -> None:
+    applied = cli(url, READ_ALL, "apply", catalog(tmp_path), "--auto-approve")
+    assert applied.exit_code == 1
+    errors = [line for line in applied.output.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1, applied.output
+    assert errors[0].startswith(
+        "Error: products.pro: Stripe refused POST /v1/products: the key lacks the "
+        "'rak_product_write' permission, needed to create products; give the key Write on "
+        "Products [req_")
+    assert "Applied: nothing." in applied.output
+    assert "Not attempted (1): prices.pro-monthly" in applied.output
+
+
+def test_refusals_for_one_permission_are_explained_once(url: str, tmp_path: Path) -> None:
+    two = CATALOG + "  pro-yearly: {product: pro, currency: usd, unit_amount: 15000, " \
+        "recurring: {interval: year}}\n"
+    products_only = "rk_test_productsonly"
+    httpx.post(f"{url}/_emulator/restricted_keys", json={products_only: "products:write,prices:read"})
+    applied = cli(url, products_only, "apply", catalog(tmp_path, two), "--auto-approve")
+    errors = [line for line in applied.output.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1, applied.output
+    assert errors[0].startswith("Error: prices.pro-monthly, prices.pro-yearly: Stripe refused "
+                                "POST /v1/prices: the key lacks the 'rak_plan_write' permission")
+    assert "give the key Write on Prices" in errors[0]
+    assert "Applied (1): products.pro" in applied.output
 
 
 def test_a_key_that_may_not_read_the_account_plans_and_applies(url: str,
