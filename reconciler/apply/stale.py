@@ -20,7 +20,7 @@ from reconciler.kinds import KINDS
 from reconciler.plan import Action, Change, LiveState, Plan, read_live
 from reconciler.plan.live import HIDES_ARCHIVED, add_archived
 from reconciler.plan.model import digest
-from reconciler.stripe import StripeClient
+from reconciler.stripe import UNKNOWN_ACCOUNT, Account, StripeClient
 
 from .collisions import collisions, created_params, parent_id
 
@@ -34,8 +34,9 @@ def _mode(livemode: bool) -> str:
 
 
 def _check_account(plan: Plan, account_id: str, livemode: bool) -> None:
-    """Refuse a plan made for another account, or for the other mode, than the key reaches."""
-    if account_id != plan.account_id:
+    """Refuse a plan made for another account, or for the other mode, than the key reaches.
+    An account that could not be read (a key without it) is compared by mode only."""
+    if UNKNOWN_ACCOUNT not in (account_id, plan.account_id) and account_id != plan.account_id:
         message = (f"the plan was made for account {plan.account_id} ({plan.mode} mode); this "
                    f"key reaches {account_id} ({_mode(livemode)} mode). Use the key (and "
                    "--stripe-account) the plan was made with; nothing was written")
@@ -107,7 +108,8 @@ def _modified(touched: list[Change], live: LiveState, deleted: set[tuple[str, st
 
 
 async def check_fresh(plan: Plan, client: StripeClient, exempt: Collection[int] = frozenset()) -> None:
-    account = await client.account()
+    read = await client.readable_account()  # unknown (a 403): only the mode is compared
+    account = read if isinstance(read, Account) else Account(UNKNOWN_ACCOUNT, client.key_livemode)
     _check_account(plan, account.id, account.livemode)
     unstarted = [c for i, c in enumerate(plan.changes) if i not in exempt and c.steps]
     deleted = _deleted([c for i, c in enumerate(plan.changes) if i in exempt])

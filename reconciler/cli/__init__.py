@@ -15,6 +15,7 @@ from reconciler import __version__
 
 from .apply import apply
 from .context import global_options, make_settings
+from .doctor import doctor
 from .drift import drift
 from .emulator import emulator
 from .export import export
@@ -59,3 +60,4 @@ main.add_command(drift)
 main.add_command(export)
 main.add_command(import_)
 main.add_command(emulator)
+main.add_command(doctor)

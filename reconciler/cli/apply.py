@@ -21,7 +21,9 @@ from reconciler.apply import (
 from reconciler.apply import apply as apply_plan
 from reconciler.apply.executor import Event
 from reconciler.apply.secrets import SecretsFile, secret_name
+from reconciler.permissions import explain, permission_in
 from reconciler.plan import Change, Plan, PlanOptions
+from reconciler.stripe import PermissionDeniedError, StripeError
 
 from .context import Settings, command_settings, global_options, run
 from .interrupt import Interrupt
@@ -85,6 +87,21 @@ def _report_secrets(result: ApplyResult, secrets_out: str | None) -> None:
                        f"secret is not in {secrets_out}. {SECRET_HELP}.", err=True)
 
 
+def _report_failures(failed: list[tuple[Change, StripeError | OSError]]) -> None:
+    """One line per failure; the changes a restricted key refused for the same missing
+    permission share one line, which says what the key lacks and how to fix it."""
+    denied: dict[str, list[tuple[Change, PermissionDeniedError]]] = {}
+    for change, error in failed:
+        if isinstance(error, PermissionDeniedError):
+            needed = permission_in(error.message or "")
+            denied.setdefault(needed.name if needed else str(error), []).append((change, error))
+        else:
+            click.echo(f"Error: {change.address}: {error}", err=True)
+    for refused in denied.values():
+        addresses = ", ".join(change.address for change, _ in refused)
+        click.echo(f"Error: {addresses}: {explain(refused[0][1])}", err=True)
+
+
 def _report(result: ApplyResult, secrets_out: str | None, interrupt: Interrupt,
             journal: Journal | None) -> None:
     _report_secrets(result, secrets_out)
@@ -97,8 +114,7 @@ def _report(result: ApplyResult, secrets_out: str | None, interrupt: Interrupt,
         raise SystemExit(interrupt.exit_code)
     append_step_summary(f"**reconciler apply** failed: {result.summary()} before the failure; "
                         f"{len(result.not_attempted)} change(s) not attempted.\n")
-    for change, error in result.failed:
-        click.echo(f"Error: {change.address}: {error}", err=True)
+    _report_failures(result.failed)
     click.echo(f"Apply stopped: {result.summary()} before the failure.", err=True)
     _list_outcomes(result)
     click.echo("Changes not listed as applied were not completed, though a failed request "
@@ -133,6 +149,8 @@ def _forced_note(journal: Journal | None) -> str:
 
 
 def _list_outcomes(result: ApplyResult) -> None:
+    if not result.applied:
+        click.echo("Applied: nothing.", err=True)
     for title, changes in (("Applied", result.applied),
                            ("Failed", [c for c, _ in result.failed]),
                            ("Not attempted", result.not_attempted)):

@@ -30,21 +30,24 @@ from reconciler.manifests import (
     parse_var_options,
     summarise,
 )
+from reconciler.permissions import Grants, explain
 from reconciler.plan import PlanError
 from reconciler.stripe import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUEST_TIMEOUT,
+    PermissionDeniedError,
     StripeClient,
     StripeError,
     install_filter,
 )
 
 from .options import max_file_bytes
-from .types import ByteSize, Finite, format_bytes
+from .types import ByteSize, Finite, Permissions, format_bytes
 
 T = TypeVar("T")
 _PUBLISHABLE = re.compile(r"pk_(?:test_|live_)?")
 EMULATOR_KEY = "sk_test_emulator"
+EMULATOR_RESTRICTED_KEY = "rk_test_emulator"
 MIN_RATE = 0.1  # one request every 10 s; slower would look like a hang
 DEFAULT_EMULATOR_STATE = ".reconciler/emulator-state.json"
 
@@ -61,6 +64,7 @@ class Settings:
     rate_limit: float | None = None
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    emulator_permissions: Grants | None = None
 
     def client(self) -> StripeClient:
         """The Stripe client for this run: the embedded emulator or the real API."""
@@ -69,8 +73,12 @@ class Settings:
 
             state = Path(self.emulator_state)
             state.parent.mkdir(parents=True, exist_ok=True)
-            transport = Emulator(state_file=state).async_transport()
-            return StripeClient(EMULATOR_KEY, api_base="http://emulator.invalid",
+            key, restricted = EMULATOR_KEY, {}
+            if self.emulator_permissions is not None:
+                key = EMULATOR_RESTRICTED_KEY
+                restricted = {key: self.emulator_permissions}
+            transport = Emulator(state_file=state, restricted_keys=restricted).async_transport()
+            return StripeClient(key, api_base="http://emulator.invalid",
                                 transport=transport, **self._client_options())
         key = (self.api_key or "").strip()
         if not key:
@@ -121,6 +129,11 @@ def global_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--emulator-state", metavar="FILE", envvar="RECONCILER_EMULATOR_STATE",
                      default=DEFAULT_EMULATOR_STATE, show_default=True,
                      help="State file of the embedded emulator used with --emulator."),
+        click.option("--emulator-permissions", metavar="PERMS", type=Permissions(),
+                     envvar="RECONCILER_EMULATOR_PERMISSIONS",
+                     help="With --emulator: use a restricted key with these permissions "
+                     "(RESOURCE:LEVEL,..., as `emulator serve --restricted-key`), to try a "
+                     "least-privilege key. [env: RECONCILER_EMULATOR_PERMISSIONS]"),
         click.option("--emulator", is_flag=True,
                      help="Run against the embedded Stripe emulator (no key needed); its "
                      "state persists in --emulator-state between runs."),
@@ -183,6 +196,8 @@ def run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
             click.echo(f"Error: {problem}", err=True)
         click.echo(f"{plural.problems(len(exc.problems))}: no plan was made; nothing was "
                    "changed.", err=True)
+    except PermissionDeniedError as exc:  # a restricted key: say what it lacks, once
+        click.echo(f"Error: {explain(exc)}", err=True)
     except (StripeError, StalePlanError, LiveModeError, WrongAccountError,
             PlanIntegrityError) as exc:
         click.echo(f"Error: {exc}", err=True)

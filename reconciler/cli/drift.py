@@ -20,7 +20,9 @@ from .summary import append_step_summary
 @click.option("-o", "--out", type=click.Path(dir_okay=False, writable=True),
               help="Write the report to FILE instead of stdout.")
 @click.option("--include-unmanaged", is_flag=True,
-              help="Also list live objects no manifest manages, with coverage per kind.")
+              help="Also list live objects no manifest manages, with coverage per kind (reads "
+              "every kind; without it only the kinds the manifests define and refer to, so "
+              "objects the stack owns in other kinds are not reported).")
 @click.option("--baseline", type=click.Path(exists=True, dir_okay=False),
               help="YAML file of accepted drift (patterns); accepted drift does not count.")
 @click.option("--stack", default=DEFAULT_STACK, show_default=True, envvar="RECONCILER_STACK",
@@ -42,7 +44,7 @@ def drift(ctx: click.Context, paths, env, var, fmt, out, include_unmanaged, base
     async def work() -> DriftReport:
         manifest = load_manifests(paths, env, var)
         async with settings.client() as client:
-            live = await read_for(manifest, client)
+            live = await read_for(manifest, client, everything=include_unmanaged)
         return detect(manifest, live, stack=stack, include_unmanaged=include_unmanaged,
                       baseline=accepted)
 

@@ -13,7 +13,9 @@ from types import FrameType
 
 import click
 
-from .types import Finite
+from reconciler.permissions import Grants
+
+from .types import Finite, RestrictedKey
 
 
 @click.group()
@@ -40,15 +42,22 @@ def emulator() -> None:
               help="Share of writes stored and then answered by a dropped connection.")
 @click.option("--seed", default=0, type=int, show_default=True,
               help="Seed of the fault sequence: same seed, same requests, same faults.")
+@click.option("--restricted-key", "restricted", multiple=True, type=RestrictedKey(),
+              metavar="KEY=PERMS",
+              help="A restricted key and what it may do (repeatable): PERMS is RESOURCE:LEVEL,... "
+              "with RESOURCE a kind (products, prices...), account, connect or all, and LEVEL "
+              "read or write; anything unlisted is None and answered 403 as Stripe does.")
 def serve(host: str, port: int, state: Path | None, latency_ms: float, rate_limit: float | None,
-          retry_after: float, fail_rate: float, drop_rate: float, seed: int) -> None:
+          retry_after: float, fail_rate: float, drop_rate: float, seed: int,
+          restricted: tuple[tuple[str, Grants], ...]) -> None:
     """Serve the Stripe emulator until interrupted."""
     from reconciler.emulator import Emulator, EmulatorServer, Faults
 
     faults = Faults(latency_ms=latency_ms, rate_limit=rate_limit, retry_after=retry_after,
                     fail_rate=fail_rate, drop_rate=drop_rate, seed=seed)
     try:
-        server = EmulatorServer(Emulator(state_file=state, faults=faults), host, port)
+        emulator = Emulator(state_file=state, faults=faults, restricted_keys=dict(restricted))
+        server = EmulatorServer(emulator, host, port)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 

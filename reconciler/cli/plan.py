@@ -29,7 +29,9 @@ def plan_options(command):
         click.option("--adopt", is_flag=True,
                      help="Take over unmanaged live objects that match entries by natural key."),
         click.option("--prune", is_flag=True,
-                     help="Remove objects this stack owns that are no longer in the manifests."),
+                     help="Remove objects this stack owns that are no longer in the manifests "
+                     "(reads every kind; without it only the kinds the manifests define and "
+                     "refer to)."),
     ]
     for option in options:
         command = option(command)

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from reconciler.permissions import Grants, parse_grants, parse_restricted_key
+
 
 class Finite(click.FloatRange):
     """A range of finite numbers: ``float()`` also reads ``nan`` and ``inf``, and nan passes
@@ -47,3 +49,31 @@ def format_bytes(size: int) -> str:
         if size % factor == 0:
             return f"{size // factor} {unit}"
     return f"{size} bytes"
+
+
+class RestrictedKey(click.ParamType):
+    """``KEY=PERMS``: a restricted key and its grants (see :mod:`reconciler.permissions`)."""
+
+    name = "KEY=PERMS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_restricted_key(value)
+        except ValueError as exc:  # the message never contains the key
+            self.fail(str(exc), param, ctx)
+
+
+class Permissions(click.ParamType):
+    """``RESOURCE:LEVEL,...``: the grants of a restricted key."""
+
+    name = "PERMS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, Grants):
+            return value
+        try:
+            return parse_grants(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)

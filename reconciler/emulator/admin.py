@@ -9,6 +9,12 @@
   ``{"counts": {...}}``; with ``?log=true`` also ``"log"``, the request log oldest first (see
   :class:`~.requestlog.LoggedRequest` for the fields), and ``&limit=N`` keeps its last N
 - ``DELETE /_emulator/requests`` reset the counts and the log
+- ``GET  /_emulator/restricted_keys``  the registered restricted keys (masked) and their
+  permissions: ``{"restricted_keys": {"rk_test_****abcd": "products:write,prices:read"}}``
+- ``POST /_emulator/restricted_keys``  JSON body ``{"rk_test_...": "products:write,..."}``
+  (PERMS as ``--restricted-key`` takes them): registers the keys, replacing the permissions of
+  a key given again
+- ``DELETE /_emulator/restricted_keys`` forget them all (``rk_`` keys act as secret keys)
 """
 
 from __future__ import annotations
@@ -17,6 +23,9 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from reconciler.permissions import Grants, parse_restricted_key
+
+from .auth import mask
 from .errors import StripeError, unrecognized_url
 from .faults import Faults
 from .outcome import Outcome
@@ -46,6 +55,14 @@ def handle(emulator: Emulator, method: str, path: str, query: str, body: bytes,
         if action == ("DELETE", "requests"):
             emulator.reset_request_counts()
             return Outcome(200, {"counts": {}})
+        if action == ("POST", "restricted_keys"):
+            emulator.set_restricted_keys(_restricted_keys(body))
+            return Outcome(200, _keys(emulator))
+        if action == ("GET", "restricted_keys"):
+            return Outcome(200, _keys(emulator))
+        if action == ("DELETE", "restricted_keys"):
+            emulator.clear_restricted_keys()
+            return Outcome(200, _keys(emulator))
         raise unrecognized_url(method, path)
     except StripeError as error:
         return Outcome.error(error, request_id)
@@ -67,6 +84,21 @@ def _requests(emulator: Emulator, query: str) -> dict[str, Any]:
         log = log[-limit:] if limit else []
     answer["log"] = [entry.to_json() for entry in log]
     return answer
+
+
+def _keys(emulator: Emulator) -> dict[str, Any]:
+    return {"restricted_keys": {mask(key): str(grants)
+                                for key, grants in emulator.restricted_keys().items()}}
+
+
+def _restricted_keys(body: bytes) -> dict[str, Grants]:
+    try:
+        given: Any = json.loads(body or b"{}")
+        if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
+            raise TypeError('expected a JSON object {"rk_test_...": "RESOURCE:LEVEL,..."}')
+        return dict(parse_restricted_key(f"{key}={perms}") for key, perms in given.items())
+    except (ValueError, TypeError) as exc:
+        raise StripeError(f"Invalid restricted keys: {exc}") from None
 
 
 def _faults(current: Faults, body: bytes) -> Faults:

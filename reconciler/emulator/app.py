@@ -3,7 +3,8 @@
 :meth:`Emulator.handle` is what the httpx transports and the socket server both call. Per
 request: draw its fault, authenticate, route, decode the parameters, then run the operation
 inside a store transaction, where the idempotency key is checked and its result saved; then
-count and log it (:mod:`.requestlog`). Paths under ``/_emulator/`` are the test controls of
+count and log it (:mod:`.requestlog`). A registered restricted key is checked against its
+grants before anything runs (:func:`.auth.authorize`). Paths under ``/_emulator/`` are the test controls of
 :mod:`.admin`; they need no key, are not counted or logged and meet no faults.
 """
 
@@ -17,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reconciler.permissions import ACCOUNT, RESOURCES, Grants, resource_of_object
 from reconciler.reference import API_VERSION
 
 from . import account, admin, forms, routes, rules
-from .auth import Caller, authenticate
+from .auth import Caller, authenticate, authorize
 from .errors import StripeError, unrecognized_url
 from .faults import Fault, FaultInjector, Faults
 from .outcome import Outcome
@@ -55,6 +57,7 @@ class Emulator:
         *,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        restricted_keys: Mapping[str, Grants] | None = None,
     ) -> None:
         self.store = Store(state_file)
         self.registry = rules.registry()
@@ -63,6 +66,7 @@ class Emulator:
         self._faults = FaultInjector(faults or Faults(), clock)
         self._wall_clock = wall_clock
         self._log = RequestLog()
+        self._restricted: dict[str, Grants] = dict(restricted_keys or {})
 
     # -- controls ------------------------------------------------------------------------------
 
@@ -73,6 +77,18 @@ class Emulator:
     def set_faults(self, faults: Faults) -> None:
         """Replace the fault settings; the random sequence restarts from their seed."""
         self._faults.configure(faults)
+
+    def restricted_keys(self) -> dict[str, Grants]:
+        """The registered restricted keys and their grants."""
+        return dict(self._restricted)
+
+    def set_restricted_keys(self, keys: Mapping[str, Grants]) -> None:
+        """Register restricted keys (a key given again gets its new grants)."""
+        self._restricted.update(keys)
+
+    def clear_restricted_keys(self) -> None:
+        """Forget every restricted key: ``rk_`` keys act as secret keys again."""
+        self._restricted.clear()
 
     def request_counts(self) -> dict[str, int]:
         """Requests seen per ``METHOD /path/template`` (faulted ones included)."""
@@ -154,7 +170,7 @@ class Emulator:
                found: tuple[routes.Route, dict[str, str]] | None, request_id: str) -> Outcome:
         livemode = False
         try:
-            caller = authenticate(headers)
+            caller = authenticate(headers, self._restricted)
             livemode = caller.livemode
             if found is None:
                 raise unrecognized_url(method, path)
@@ -171,6 +187,8 @@ class Emulator:
         fingerprint = hashlib.sha256(json.dumps([method, path, raw], sort_keys=True).encode()).hexdigest()
         with self.store.transaction() as state:
             bucket = state.bucket(caller.account or state.platform, caller.livemode)
+            needs = RESOURCES[ACCOUNT] if route.kind == "account" else resource_of_object(route.kind)
+            authorize(caller, needs, method in _WRITES, caller.account or state.platform)
             ctx = Context(bucket, int(self._wall_clock()), path, self.registry)
             if bucket.fresh:
                 for resource in self.registry.values():

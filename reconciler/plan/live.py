@@ -1,5 +1,9 @@
 """Reading the live account: one paginated list per kind, read concurrently.
 
+Only the kinds a run needs are read (:func:`needed_kinds`), so a restricted key with Read on
+the catalog's kinds is enough; a key that may not read the account is not: the account is
+recorded as unknown, with a warning, and the mode is the key's.
+
 Never one GET per object: a catalog of N objects of a kind costs ceil(N/100) requests.
 Product features are the exception Stripe imposes (they are listed per product), and are
 read only for the products the manifests manage.
@@ -20,7 +24,8 @@ from typing import Any
 from reconciler.kinds import KINDS, MANIFEST_KINDS, Kind
 from reconciler.manifests import Manifest
 from reconciler.ownership import owner
-from reconciler.stripe import StripeClient
+from reconciler.permissions import permission_in
+from reconciler.stripe import UNKNOWN_ACCOUNT, Account, StripeClient
 
 from .model import digest
 
@@ -32,6 +37,7 @@ class LiveState:
     objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by kind name
     attachments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by product id
     own_coupons: dict[str, dict[str, Any]] = field(default_factory=dict)  # by promotion code id
+    warnings: list[str] = field(default_factory=list)  # what could not be read, and why
 
     def fingerprint(self) -> str:
         """Identifies everything read, to tell later whether the account changed."""
@@ -91,8 +97,18 @@ async def read_live(client: StripeClient, kinds: Iterable[str],
             attachments.update(zip(ids, attached))
         return objects
 
-    account, *lists = await asyncio.gather(client.account(), *(read(name) for name in names))
-    state = LiveState(account.id, account.livemode, dict(zip(names, lists)))
+    account, *lists = await asyncio.gather(client.readable_account(),
+                                           *(read(name) for name in names))
+    objects = {name: [] for name in MANIFEST_KINDS} | dict(zip(names, lists))
+    if isinstance(account, Account):
+        state = LiveState(account.id, account.livemode, objects)
+    else:
+        mode = "live" if client.key_livemode else "test"
+        needs = permission_in(account.message or "")
+        warning = (f"the key may not read the account{f' ({needs.name})' if needs else ''}: "
+                   f"the account is recorded as unknown and the mode ({mode}) taken from the "
+                   "key; a saved plan is still checked against the objects it read")
+        state = LiveState(UNKNOWN_ACCOUNT, client.key_livemode, objects, warnings=[warning])
     state.attachments = attachments
     state.own_coupons = own_coupons
     return state
@@ -133,15 +149,31 @@ def _priceless_orphans(manifest: Manifest, objects: dict[str, list[dict[str, Any
                for obj in objects.get("products", []))
 
 
-async def read_for(manifest: Manifest, client: StripeClient) -> LiveState:
-    """Everything a plan of ``manifest`` needs: every kind, and the feature attachments of
-    the products that state ``features``. Archived prices and features, which Stripe lists
-    only on request, are read when an entry finds no current object (one more list)."""
+def needed_kinds(manifest: Manifest, everything: bool = False) -> list[str]:
+    """The kinds a run over ``manifest`` reads: those its entries define and those they refer
+    to, in dependency order; every kind with ``everything`` (prune, unmanaged objects)."""
+    if everything:
+        return list(MANIFEST_KINDS)
+    wanted = {name for name, entries in manifest.entries.items() if entries}
+    wanted |= {ref.kind for name in list(wanted) for entry in manifest.entries[name].values()
+               for ref in KINDS[name].references if ref.values(entry.spec)}
+    return [name for name in MANIFEST_KINDS if name in wanted]
+
+
+async def read_for(manifest: Manifest, client: StripeClient, everything: bool = False
+                   ) -> LiveState:
+    """Everything a plan of ``manifest`` needs: the kinds of :func:`needed_kinds` (objects
+    this stack owns in other kinds are seen only with ``everything``), and the feature
+    attachments of the products that state ``features``. Archived prices and features,
+    which Stripe lists only on request, are read when an entry finds no current object
+    (one more list)."""
     products = KINDS["products"]
     with_features = [value for e in manifest.entries["products"].values()
                      if "features" in e.spec and (value := products.natural_value(e.key, e.spec))]
-    state = await read_live(client, MANIFEST_KINDS, with_features)
+    kinds = needed_kinds(manifest, everything)
+    state = await read_live(client, kinds, with_features)
     await add_archived(client, state, [
-        kind for kind in HIDES_ARCHIVED if _unseen(kind, manifest, state.objects[kind.name])
-        or (kind.name == "prices" and _priceless_orphans(manifest, state.objects))])
+        kind for kind in HIDES_ARCHIVED if kind.name in kinds and (
+            _unseen(kind, manifest, state.objects[kind.name])
+            or (kind.name == "prices" and _priceless_orphans(manifest, state.objects)))])
     return state

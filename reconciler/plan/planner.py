@@ -343,10 +343,11 @@ async def make_plan(manifest: Manifest, client: StripeClient,
                     options: PlanOptions | None = None) -> Plan:
     """Read the live account and plan against it.
 
-    Every kind is read, also those the manifests do not use, so objects this stack owns in a
-    kind that left the manifests entirely are still reported (and pruned on request).
+    The kinds the manifests define and refer to are read; with ``prune`` every kind, so
+    objects this stack owns in a kind that left the manifests entirely are pruned too.
     """
-    return build_plan(manifest, await read_for(manifest, client), options)
+    everything = options is not None and options.prune
+    return build_plan(manifest, await read_for(manifest, client, everything), options)
 
 
 def build_plan(manifest: Manifest, live: LiveState, options: PlanOptions | None = None) -> Plan:
@@ -357,7 +358,7 @@ def build_plan(manifest: Manifest, live: LiveState, options: PlanOptions | None 
     problems = planner.problems + check_guards(changes, planner.matches, options)
     if problems and options.strict:
         raise PlanError(problems)
-    warnings = planner.warnings + [
+    warnings = live.warnings + planner.warnings + [
         w if w.startswith(c.address) else f"{c.address}: {w}" for c in changes for w in c.warnings]
     return Plan(
         account_id=live.account_id, livemode=live.livemode, api_version=API_VERSION,

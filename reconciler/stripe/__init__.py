@@ -4,6 +4,7 @@ See :mod:`reconciler.stripe.client` for the design (async httpx, rate limit, ret
 redaction), :mod:`.encoding` for the wire format and :mod:`.errors` for what can be raised.
 """
 
+from .account import UNKNOWN_ACCOUNT
 from .client import (
     DEFAULT_API_BASE,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -34,6 +35,7 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "DEFAULT_RATES",
     "DEFAULT_REQUEST_TIMEOUT",
+    "UNKNOWN_ACCOUNT",
     "APIConnectionError",
     "APIError",
     "Account",

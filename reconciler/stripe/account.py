@@ -12,7 +12,11 @@ from typing import Any
 
 from .errors import APIError
 
-__all__ = ["Account", "account_from_response", "is_live_key"]
+__all__ = ["UNKNOWN_ACCOUNT", "Account", "account_from_response", "is_live_key"]
+
+UNKNOWN_ACCOUNT = "unknown"
+"""The account id recorded when the key may not read ``GET /v1/account`` (a restricted key
+without the account permission): the mode is then the key's."""
 
 _LIVE_PREFIXES = ("sk_live_", "rk_live_")
 

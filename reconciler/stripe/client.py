@@ -51,6 +51,7 @@ import httpx
 from reconciler.reference import API_VERSION
 
 from .account import Account, account_from_response, is_live_key
+from .errors import PermissionDeniedError
 from .pagination import PAGE_SIZE, paginate
 from .ratelimit import TokenBucket, default_rate
 from .redaction import mask, register_secret
@@ -235,3 +236,12 @@ class StripeClient(Session):
             data = await self.request("GET", "/v1/account")
             self._account = account_from_response(data, self.key_livemode)
         return self._account
+
+    async def readable_account(self) -> Account | PermissionDeniedError:
+        """:meth:`account`, or the 403 of a restricted key that may not read it: nothing
+        needs the account but a check that it is the one planned for, so callers go on with
+        the mode of the key (:attr:`key_livemode`) and say so."""
+        try:
+            return await self.account()
+        except PermissionDeniedError as denied:
+            return denied

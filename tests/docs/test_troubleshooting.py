@@ -47,6 +47,7 @@ PLAIN_EXCEPTIONS = {
     "manifests/interpolate.py": {"ValueError"},  # --var parsing, shown as "Invalid value"
     "plan/model.py": {"ValueError"},  # a saved plan of another format
     "emulator/store.py": {"RuntimeError"},  # a file that is not an emulator state file
+    "permissions.py": {"ValueError"},  # --restricted-key, --emulator-permissions
     "emulator/auth.py": {"StripeError"},  # wrong keys against a served emulator
     "emulator/app.py": {"StripeError"},
     "emulator/admin.py": {"StripeError"},

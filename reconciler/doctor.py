@@ -1,0 +1,133 @@
+"""What a key may do, against what each command needs for a catalog (``reconciler doctor``).
+
+Reads are checked with one ``limit=1`` list per kind. Writes are checked without changing
+anything: an update of an id that cannot exist (``POST /v1/prices/reconciler_doctor_probe``,
+no parameters) is answered 403 when the key may not write the kind and 404 when it may.
+That Stripe checks the permission before looking the object up is an assumption (the
+emulator does; answering 404 first would tell a key without access which ids exist).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.kinds import KINDS, MANIFEST_KINDS
+from reconciler.manifests import Manifest
+from reconciler.permissions import ACCOUNT, LEVELS, RESOURCES, permission_name
+from reconciler.plan.live import needed_kinds
+from reconciler.reference import API_VERSION
+from reconciler.stripe import NotFoundError, PermissionDeniedError, StripeClient
+
+JOBS = ("plan", "drift", "apply")  # what --for takes; export is listed, never required
+_PROBE_ID = "reconciler_doctor_probe"
+
+
+@dataclass(frozen=True)
+class Row:
+    resource: str
+    needs: dict[str, str]  # command -> read/write
+    have: str  # none, read, write; "read" for a write never probed stays read
+    optional: bool = False  # the run goes on without it (the account)
+
+    def missing(self, job: str) -> str | None:
+        need = self.needs.get(job)
+        if need is None or self.optional or LEVELS.index(need) <= _rank(self.have):
+            return None
+        return need
+
+
+@dataclass
+class Diagnosis:
+    key_type: str  # secret or restricted
+    mode: str
+    account: str | None
+    rows: list[Row] = field(default_factory=list)
+    api_version: str = API_VERSION
+
+    def missing(self, job: str) -> list[tuple[str, str]]:
+        """(resource, level) the job lacks."""
+        return [(row.resource, need) for row in self.rows if (need := row.missing(job))]
+
+    def can_run(self, job: str | None) -> bool:
+        return not any(self.missing(j) for j in ([job] if job else JOBS))
+
+    def recipe(self, job: str) -> str:
+        """The restricted key for ``job``: every permission it needs, nothing more."""
+        parts = [f"{row.resource}:{row.needs[job]}" for row in self.rows
+                 if job in row.needs and not row.optional]
+        return ",".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": {"type": self.key_type, "mode": self.mode}, "account": self.account,
+            "api_version": self.api_version,
+            "resources": [{"resource": r.resource, "need": r.needs, "have": r.have,
+                           "optional": r.optional,
+                           "missing": {j: m for j in (*JOBS, "export") if (m := r.missing(j))}}
+                          for r in self.rows],
+            "recipes": {job: self.recipe(job) for job in (*JOBS, "export")},
+            "can_run": {job: self.can_run(job) for job in JOBS},
+        }
+
+
+def _rank(have: str) -> int:
+    return {"none": -1, "read": 0, "write": 1}[have]
+
+
+def needs(manifest: Manifest) -> dict[str, dict[str, str]]:
+    """Resource -> command -> level: what plan, drift, apply and export need."""
+    read = needed_kinds(manifest)
+    written = [name for name in read if manifest.entries[name]]
+    found: dict[str, dict[str, str]] = {}
+    for name in MANIFEST_KINDS:
+        jobs = {"export": "read"}
+        if name in read:
+            jobs |= {"plan": "read", "drift": "read", "apply": "read"}
+        if name in written:
+            jobs["apply"] = "write"
+        found[name] = jobs
+    found[ACCOUNT] = {job: "read" for job in (*JOBS, "export")}
+    return found
+
+
+async def _allowed(request: Any) -> bool:
+    try:
+        await request
+    except PermissionDeniedError:
+        return False
+    except NotFoundError:  # the write probe's id: the permission was granted
+        return True
+    return True
+
+
+async def diagnose(manifest: Manifest, client: StripeClient) -> Diagnosis:
+    """The key, its account, and for each resource what the commands need and the key has."""
+    wanted = needs(manifest)
+    kinds = list(MANIFEST_KINDS)
+    writes = [k for k in kinds if wanted[k].get("apply") == "write"]
+    account = asyncio.ensure_future(client.readable_account())
+    reads = await asyncio.gather(*(_allowed(client.request(
+        "GET", KINDS[k].path, {"limit": 1})) for k in kinds))
+    written = await asyncio.gather(*(_allowed(client.request(
+        "POST", f"{KINDS[k].path}/{_PROBE_ID}", {})) for k in writes))
+    read_account = await account
+    readable = dict(zip(kinds, reads, strict=True))
+    writable = dict(zip(writes, written, strict=True))
+    rows = [Row(k, wanted[k], "write" if writable.get(k) else "read" if readable[k] else "none")
+            for k in kinds]
+    has_account = not isinstance(read_account, PermissionDeniedError)
+    rows.append(Row(ACCOUNT, wanted[ACCOUNT], "read" if has_account else "none", optional=True))
+    key = client.masked_key
+    return Diagnosis(
+        key_type="restricted" if key.startswith("rk_") else "secret",
+        mode="live" if client.key_livemode else "test",
+        account=read_account.id if not isinstance(read_account, PermissionDeniedError) else None,
+        rows=rows)
+
+
+def permission_label(resource: str, level: str) -> str:
+    """``Write on Prices (rak_plan_write)``."""
+    item = RESOURCES[resource]
+    return f"{level.capitalize()} on {item.label} ({permission_name(item, level == 'write')})"

@@ -1,0 +1,85 @@
+"""`reconciler doctor` against a served emulator: the exact missing permissions per key."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from click.testing import CliRunner, Result
+
+from reconciler.cli import main
+from reconciler.emulator import Emulator, serve_in_thread
+from reconciler.permissions import parse_grants
+
+CATALOG = """\
+products:
+  pro: {name: Pro}
+prices:
+  pro-monthly: {product: pro, currency: usd, unit_amount: 1500, recurring: {interval: month}}
+"""
+KEYS = {
+    "rk_test_readall": "all:read",
+    "rk_test_nometers": "products:read,prices:read,coupons:read,promotion_codes:read,"
+                        "tax_rates:read,shipping_rates:read,payment_method_configurations:read,"
+                        "webhook_endpoints:read,features:read,account:read",
+    "rk_test_catalogwrite": "products:write,prices:write",
+}
+
+
+@pytest.fixture
+def url() -> Iterator[str]:
+    grants = {key: parse_grants(perms) for key, perms in KEYS.items()}
+    with serve_in_thread(Emulator(restricted_keys=grants)) as base:
+        yield base
+
+
+def doctor(url: str, key: str, tmp_path: Path, *args: str) -> Result:
+    path = tmp_path / "catalog.yaml"
+    path.write_text(CATALOG)
+    with mock.patch("reconciler.stripe.client.default_rate", lambda livemode: math.inf):
+        return CliRunner().invoke(main, ["doctor", str(path), *args, "--api-base", url,
+                                         "--api-key", key], catch_exceptions=False,
+                                  env={"STRIPE_API_KEY": None, "STRIPE_API_BASE": None})
+
+
+def missing(result: Result) -> dict[str, str]:
+    return {row["resource"]: ",".join(f"{job}:{need}" for job, need in row["missing"].items())
+            for row in json.loads(result.output)["resources"] if row["missing"]}
+
+
+@pytest.mark.parametrize(("key", "expected", "can_run"), [
+    ("rk_test_readall", {"products": "apply:write", "prices": "apply:write"},
+     {"plan": True, "drift": True, "apply": False}),
+    ("rk_test_nometers", {"products": "apply:write", "prices": "apply:write",
+                          "meters": "export:read"},
+     {"plan": True, "drift": True, "apply": False}),
+    ("rk_test_catalogwrite", {name: "export:read" for name in (
+        "features", "meters", "payment_method_configurations", "shipping_rates", "tax_rates",
+        "webhook_endpoints", "coupons", "promotion_codes")},
+     {"plan": True, "drift": True, "apply": True}),
+])
+def test_doctor_lists_the_exact_missing_permissions(url: str, tmp_path: Path, key: str,
+                                                    expected: dict[str, str],
+                                                    can_run: dict[str, bool]) -> None:
+    result = doctor(url, key, tmp_path, "--format", "json")
+    assert missing(result) == expected
+    assert json.loads(result.output)["can_run"] == can_run
+    assert result.exit_code == (0 if all(can_run.values()) else 1)
+
+
+def test_doctor_text_and_exit_code_for_a_job(url: str, tmp_path: Path) -> None:
+    planned = doctor(url, "rk_test_readall", tmp_path, "--for", "plan")
+    assert planned.exit_code == 0
+    assert ("apply: cannot run: the key lacks Write on Products (rak_product_write), Write on "
+            "Prices (rak_plan_write)") in planned.output
+    assert "  apply: products:write,prices:write" in planned.output
+    table = [line.split() for line in planned.output.splitlines() if line.startswith("prices ")]
+    assert table == [["prices", "read", "read", "write", "read", "read", "apply:write"]]
+    assert doctor(url, "rk_test_readall", tmp_path, "--for", "apply").exit_code == 1
+    unknown = doctor(url, "rk_test_catalogwrite", tmp_path, "--for", "apply")
+    assert unknown.exit_code == 0
+    assert "account: unknown (the key may not read it)" in unknown.output
