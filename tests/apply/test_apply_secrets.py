@@ -13,6 +13,7 @@ import json
 import os
 import socket
 import stat
+import sys
 import time
 from pathlib import Path
 
@@ -116,6 +117,8 @@ def test_a_secret_that_cannot_be_saved_fails_the_create_and_the_rerun_saves_it(t
     assert not first.secrets  # so the report does not claim it was written
     assert [c.address for c in first.not_attempted] == ["products.pro"]
     assert create not in Journal(path, plan.fingerprint).finished_steps
+    (endpoint,) = objects(emu)["webhook_endpoint"]
+    assert endpoint["metadata"]["reconciler_secret_unsaved"] == "true"
 
     finished_when_saved = []
 
@@ -128,6 +131,7 @@ def test_a_secret_that_cannot_be_saved_fails_the_create_and_the_rerun_saves_it(t
     assert [create not in finished for finished in finished_when_saved] == [True]
     (endpoint,) = objects(emu)["webhook_endpoint"]  # the create was replayed, not repeated
     assert out.read_text() == f"STRIPE_WEBHOOK_SECRET_HOOKS={endpoint['secret']}\n"
+    assert "reconciler_secret_unsaved" not in endpoint["metadata"]  # saved: the tag is gone
 
 
 def test_secrets_file_keeps_other_lines_and_replaces_a_key_saved_again(tmp_path):
@@ -240,3 +244,52 @@ def test_a_secret_not_saved_is_named_by_every_later_run_until_resolved(tmp_path,
          {"metadata": {"reconciler_secret_unsaved": ""}})
     resolved = cli_in_process(state, "plan", catalog)
     assert "reconciler_secret_unsaved" not in resolved.stdout, resolved.stdout
+
+
+def test_the_notice_names_the_endpoints_whose_secret_this_run_did_not_save(tmp_path):
+    """Without --secrets-out: said when the create is done and in the summary; a finished
+    plan applied again issues nothing and says nothing of secrets."""
+    state = tmp_path / "state.json"
+    catalog = str(write_manifest(tmp_path / "catalog", CATALOG))
+    plan_file = str(tmp_path / "plan.json")
+    assert cli_in_process(state, "plan", catalog, "-o", plan_file).exit_code == 0
+    first = cli_in_process(state, "apply", plan_file)
+    assert first.exit_code == 0, first.output
+    assert ("webhook_endpoints.hooks: created; its signing secret is not saved "
+            "(no --secrets-out).") in first.stderr
+    assert "Signing secrets not saved (1): webhook_endpoints.hooks. " in first.stderr
+    again = cli_in_process(state, "apply", plan_file)
+    assert again.exit_code == 0, again.output
+    assert "secret" not in again.stderr, again.stderr
+
+
+def test_a_run_interrupted_after_the_create_has_already_named_it(tmp_path, monkeypatch):
+    """Interrupted before its summary (here the next change's progress line raises): the
+    endpoint was named the moment its create was done."""
+    state = tmp_path / "state.json"
+    catalog = str(write_manifest(tmp_path / "catalog", CATALOG))
+
+    def interrupted(name: str, change, detail: str) -> None:
+        if change.kind == "products":
+            raise RuntimeError("interrupted")
+
+    monkeypatch.setattr(sys.modules["reconciler.cli.apply"], "_lines", interrupted)
+    result = cli_in_process(state, "apply", catalog, "--auto-approve")
+    assert isinstance(result.exception, RuntimeError)
+    assert ("webhook_endpoints.hooks: created; its signing secret is not saved "
+            "(no --secrets-out).") in result.stderr
+
+
+def test_apply_with_secrets_out_does_not_tell_to_pass_it(tmp_path):
+    state = tmp_path / "state.json"
+    out = tmp_path / "webhooks.env"
+    catalog = str(write_manifest(tmp_path / "catalog", CATALOG))
+    planned = cli_in_process(state, "plan", catalog)
+    assert "apply with --secrets-out FILE to keep it" in planned.stdout
+    applied = cli_in_process(state, "apply", catalog, "--auto-approve", "--secrets-out",
+                             str(out))
+    assert applied.exit_code == 0, applied.output
+    assert "--secrets-out" not in applied.stdout
+    assert (f"webhook_endpoints.hooks: the signing secret is returned only once, at creation; "
+            f"it is saved to {out}") in applied.stdout
+    assert "not saved" not in applied.stderr
