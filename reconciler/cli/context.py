@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from reconciler.apply import LiveModeError, StalePlanError
+from reconciler.fsutil import make_private_dir
 from reconciler.manifests import Manifest, ManifestError, Variables, load_valid, parse_var_options
 from reconciler.plan import PlanError
 from reconciler.stripe import StripeClient, StripeError, install_filter
@@ -44,7 +45,7 @@ class Settings:
             from reconciler.emulator import Emulator
 
             state = Path(self.emulator_state)
-            state.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(state.parent)  # the state holds emulated signing secrets
             transport = Emulator(state_file=state).async_transport()
             return StripeClient(EMULATOR_KEY, api_base="http://emulator.invalid",
                                 transport=transport, stripe_account=self.stripe_account,
