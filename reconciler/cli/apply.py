@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -73,16 +73,32 @@ def _check_secrets_out(secrets_out: str | None) -> None:
         raise SystemExit(1) from None
 
 
-def _unsaved_now(on_event: Event) -> Event:
-    """Says that a created endpoint's secret is not saved the moment its create is done, so
+@contextlib.contextmanager
+def _unsaved_notices(secrets_out: str | None) -> Iterator[Callable[[Event], Event]]:
+    """Says that a created endpoint's secret is not saved as soon as its create is done, so
     that a run interrupted later has said it too: the run that skips a finished create does
-    not say it again."""
-    def event(name: str, change: Change, detail: str) -> None:
-        on_event(name, change, detail)
-        if name == "done" and _creates_endpoint(change):
-            click.echo(f"{change.address}: created; its signing secret is not saved "
-                       "(no --secrets-out).", err=True)
-    return event
+    not say it again. In logs at once; on a terminal, where the progress bar owns the line,
+    when the bar closes (also on an interruption): enter this before the progress."""
+    pending: list[str] = []
+
+    def flush() -> None:
+        while pending:
+            click.echo(pending.pop(0), err=True)
+
+    def wrap(on_event: Event) -> Event:
+        def event(name: str, change: Change, detail: str) -> None:
+            on_event(name, change, detail)
+            if not secrets_out and name == "done" and _creates_endpoint(change):
+                pending.append(f"{change.address}: created; its signing secret is not saved "
+                               "(no --secrets-out).")
+                if not sys.stderr.isatty():
+                    flush()
+        return event
+
+    try:
+        yield wrap
+    finally:
+        flush()
 
 
 def _not_saved(result: ApplyResult, secrets_out: str, saved_plan: bool) -> None:
@@ -234,10 +250,10 @@ def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_
         async with settings.client() as client:
             if journal is not None:
                 await check_fresh(plan, client, exempt=journal.touched)
-            with _progress(len(plan.pending)) as on_event:
+            with _unsaved_notices(secrets_out) as notice, \
+                    _progress(len(plan.pending)) as on_event:
                 return await apply_plan(plan, client, allow_live=settings.live,
                                         parallelism=parallelism, journal=journal,
-                                        on_event=on_event if secrets_out
-                                        else _unsaved_now(on_event), on_secret=on_secret)
+                                        on_event=notice(on_event), on_secret=on_secret)
 
     _report(run(work), secrets_out, journal is not None)
