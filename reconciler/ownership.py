@@ -43,6 +43,15 @@ def decided(metadata_key: str, stated: bool) -> bool:
     return stated
 
 
+SECRET_UNSAVED = f"{TAG_PREFIX}secret_unsaved"
+"""On a webhook endpoint whose signing secret ``apply --secrets-out`` could not save: the
+fact, never the secret, recorded where every later run, on any machine, reads it."""
+
+
+def secret_unsaved(obj: dict[str, Any]) -> bool:
+    return (obj.get("metadata") or {}).get(SECRET_UNSAVED) == "true"
+
+
 def protected(obj: dict[str, Any]) -> bool:
     return (obj.get("metadata") or {}).get(PREVENT_DESTROY) == "true"
 

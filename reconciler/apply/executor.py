@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.ownership import SECRET_UNSAVED
 from reconciler.plan import Action, Change, Plan, Step
 from reconciler.plan.model import SELF
 from reconciler.stripe import NotFoundError, StripeClient, StripeError, register_secret
@@ -38,8 +39,23 @@ StopRequested = Callable[[], bool]
 SecretSink = Callable[[str, str], None]
 """Keeps a signing secret, (manifest key, secret), the moment its create returns it: before
 the journal records the create as finished, after which a re-run would not ask again. If it
-raises OSError the change fails, unfinished, and the same saved plan run again replays the
-create, secret included."""
+raises OSError the change fails, unfinished, with :class:`SecretNotSavedError`: the same
+saved plan run again replays the create, secret included."""
+
+
+class SecretNotSavedError(OSError):
+    """A webhook endpoint was created but its signing secret could not be saved.
+
+    Stripe will not show the secret again through the API, and a plan made from the
+    manifests finds the endpoint and creates nothing: so the endpoint is tagged
+    (``reconciler_secret_unsaved``) for every later plan to say so, wherever it runs. A local
+    record would be missing on the next CI machine. ``recorded`` is False when that tag could
+    not be written either."""
+
+    def __init__(self, address: str, endpoint: str, cause: OSError, recorded: bool):
+        self.address, self.endpoint, self.cause, self.recorded = address, endpoint, cause, recorded
+        super().__init__(f"{endpoint} was created, but its signing secret could not be saved: "
+                         f"{cause}")
 
 
 class LiveModeError(Exception):
@@ -91,6 +107,8 @@ class _Run:
         self.on_event = on_event or (lambda *_: None)
         self.on_secret = on_secret or (lambda *_: None)
         self.stop = stop or (lambda: False)
+        self.saving = on_secret is not None
+        self.resumed = set(journal.touched) if journal else set()  # started by an earlier run
         self.ids: dict[str, str] = dict(journal.produced if journal else {})
         self.result = ApplyResult()
         self.stopped = False
@@ -159,11 +177,32 @@ class _Run:
                 self.result.created[change.address] = own
                 if isinstance(response.get("secret"), str):
                     register_secret(response["secret"])
-                    self.on_secret(change.key, response["secret"])
-                    self.result.secrets[change.key] = response["secret"]  # kept, if asked
+                    await self.keep_secret(index, change, f"{path}/{own}", response["secret"])
         if self.journal:
             self.journal.finished(index, number, change.address if step.produces else None, own)
         return own
+
+
+    async def keep_secret(self, index: int, change: Change, path: str, secret: str) -> None:
+        """Hand the secret to the sink; if it cannot keep it, tag the endpoint as such
+        (best effort) and fail the change. A resumed run that saves it clears the tag an
+        earlier run may have set."""
+        try:
+            self.on_secret(change.key, secret)
+        except OSError as exc:
+            recorded = await self.tag_unsaved(path, "true")
+            raise SecretNotSavedError(change.address, path.rsplit("/", 1)[-1], exc,
+                                      recorded) from exc
+        self.result.secrets[change.key] = secret  # kept, if asked
+        if self.saving and index in self.resumed:
+            await self.tag_unsaved(path, "")  # Stripe unsets a metadata key sent empty
+
+    async def tag_unsaved(self, path: str, value: str) -> bool:
+        try:
+            await self.client.request("POST", path, {"metadata": {SECRET_UNSAVED: value}})
+        except StripeError:
+            return False
+        return True
 
 
 async def apply(plan: Plan, client: StripeClient, *, allow_live: bool = False,

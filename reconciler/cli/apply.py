@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -19,8 +20,9 @@ from reconciler.apply import (
     check_rebuilt,
 )
 from reconciler.apply import apply as apply_plan
-from reconciler.apply.executor import Event
+from reconciler.apply.executor import Event, SecretNotSavedError
 from reconciler.apply.secrets import SecretsFile, secret_name
+from reconciler.kinds.webhook_endpoints import SECRETS_HINT
 from reconciler.permissions import explain, permission_in
 from reconciler.plan import Change, Plan, PlanOptions
 from reconciler.stripe import PermissionDeniedError, StripeError
@@ -60,23 +62,86 @@ def _progress(total: int) -> Iterator[Event]:
         yield advance
 
 
+def _creates_endpoint(change: Change) -> bool:
+    return change.kind == "webhook_endpoints" and any(step.produces for step in change.steps)
+
+
 def _issued_earlier(result: ApplyResult) -> list[str]:
     """The webhook endpoint entries an earlier run of this saved plan created: this run
     skipped them, so their secrets are wherever that run put them."""
-    return sorted(c.key for c in result.already_applied if c.kind == "webhook_endpoints"
-                  and any(step.produces for step in c.steps))
+    return sorted(c.key for c in result.already_applied if _creates_endpoint(c))
 
 
-def _report_secrets(result: ApplyResult, secrets_out: str | None) -> None:
-    earlier = _issued_earlier(result)
+def _check_secrets_out(secrets_out: str | None) -> None:
+    """Before anything is written to Stripe: a secret the file cannot take is lost."""
     if not secrets_out:
-        for key in sorted([*result.secrets, *earlier]):
-            click.echo(f"webhook_endpoints.{key}: a new signing secret was issued and is "
-                       f"not shown. {SECRET_HELP}, or pass --secrets-out FILE.", err=True)
+        return
+    try:
+        SecretsFile(secrets_out).check()
+    except OSError as exc:
+        click.echo(f"Error: --secrets-out: {exc}; nothing was written to Stripe.", err=True)
+        raise SystemExit(1) from None
+
+
+@contextlib.contextmanager
+def _unsaved_notices(secrets_out: str | None) -> Iterator[Callable[[Event], Event]]:
+    """Says that a created endpoint's secret is not saved as soon as its create is done, so
+    that a run interrupted later has said it too: the run that skips a finished create does
+    not say it again. In logs at once; on a terminal, where the progress bar owns the line,
+    when the bar closes (also on an interruption): enter this before the progress."""
+    pending: list[str] = []
+
+    def flush() -> None:
+        while pending:
+            click.echo(pending.pop(0), err=True)
+
+    def wrap(on_event: Event) -> Event:
+        def event(name: str, change: Change, detail: str) -> None:
+            on_event(name, change, detail)
+            if not secrets_out and name == "done" and _creates_endpoint(change):
+                pending.append(f"{change.address}: created; its signing secret is not saved "
+                               "(no --secrets-out).")
+                if not sys.stderr.isatty():
+                    flush()
+        return event
+
+    try:
+        yield wrap
+    finally:
+        flush()
+
+
+def _not_saved(result: ApplyResult, secrets_out: str, saved_plan: bool) -> None:
+    """How to recover each endpoint created this run whose secret the file did not take."""
+    for change, error in result.failed:
+        if not isinstance(error, SecretNotSavedError):
+            continue
+        retry = ("Run this same saved plan again within 24 hours: Stripe replays the create "
+                 "with its secret, which is then saved. Otherwise: " if saved_plan else "")
+        record = ("Every plan names it until this is resolved (tag reconciler_secret_unsaved)"
+                  if error.recorded else "Note its id now: it could not be tagged "
+                  "reconciler_secret_unsaved either, so later runs will not say so")
+        click.echo(f"{change.address}: {error.endpoint} was created, but its signing secret "
+                   f"was NOT saved to {secrets_out}. {record}. {retry}reveal or roll the "
+                   "secret in the Dashboard (Developers > Webhooks > the endpoint > Signing "
+                   "secret), or delete the endpoint and apply again.", err=True)
+
+
+def _report_secrets(result: ApplyResult, secrets_out: str | None, saved_plan: bool) -> None:
+    """Names exactly the endpoints created whose secret was not saved, and where saved ones
+    went; an endpoint an earlier run created is its run's to report, unless a file is given
+    that should hold its secret and does not."""
+    if not secrets_out:
+        unsaved = sorted(f"webhook_endpoints.{key}" for key in result.secrets)
+        if unsaved:
+            click.echo(f"Signing secrets not saved ({len(unsaved)}): {', '.join(unsaved)}. "
+                       f"{SECRET_HELP}, or pass --secrets-out FILE.", err=True)
         return
     if result.secrets:
         click.echo(f"Webhook signing secrets written to {secrets_out} "
                    f"({', '.join(secret_name(k) for k in sorted(result.secrets))}).", err=True)
+    _not_saved(result, secrets_out, saved_plan)
+    earlier = _issued_earlier(result)
     saved = SecretsFile(secrets_out).names() if earlier else set()
     for key in earlier:
         if secret_name(key) in saved:
@@ -104,7 +169,7 @@ def _report_failures(failed: list[tuple[Change, StripeError | OSError]]) -> None
 
 def _report(result: ApplyResult, secrets_out: str | None, interrupt: Interrupt,
             journal: Journal | None) -> None:
-    _report_secrets(result, secrets_out)
+    _report_secrets(result, secrets_out, journal is not None)
     if result.ok:
         click.echo(f"Apply complete: {result.summary()}.")
         append_step_summary(f"**reconciler apply**: complete: {result.summary()}.\n")
@@ -158,6 +223,15 @@ def _list_outcomes(result: ApplyResult) -> None:
             in_order = sorted(changes, key=lambda c: (c.phase, c.address))  # not finish order
             click.echo(f"{title} ({len(changes)}): " + ", ".join(c.address for c in in_order),
                        err=True)
+
+
+def _shown(plan: Plan, secrets_out: str | None) -> Plan:
+    """The plan as this apply shows it: given --secrets-out, the hint to pass it says where
+    the secrets go instead."""
+    if not secrets_out:
+        return plan
+    return replace(plan, warnings=tuple(
+        w.replace(SECRETS_HINT, f"it is saved to {secrets_out}") for w in plan.warnings))
 
 
 def _confirm(auto_approve: bool) -> None:
@@ -254,6 +328,7 @@ def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_
     plan is shown and confirmed first.
     """
     settings = command_settings(ctx, global_values)
+    _check_secrets_out(secrets_out)
     plan_file = _saved_plan(ctx, paths)
     if plan_file is not None:
         from_env = ctx.get_parameter_source("stack") is click.core.ParameterSource.ENVIRONMENT
@@ -265,8 +340,9 @@ def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_
         options = PlanOptions(stack=stack, prune=prune, adopt=adopt, force=force,
                               bulk_threshold=bulk_threshold)
         plan = run(lambda: plan_from_manifests(settings, paths, env, var, options))
-        click.echo(render(plan, "text", settings.verbose), nl=False)
-        append_step_summary(render(plan, "markdown", settings.verbose))
+        shown = _shown(plan, secrets_out)
+        click.echo(render(shown, "text", settings.verbose), nl=False)
+        append_step_summary(render(shown, "markdown", settings.verbose))
         run(lambda: _offline(plan, None, expect_digest))
         journal = None
     if not plan.has_changes:
@@ -285,10 +361,11 @@ def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_
                 if not journal.verified:  # a resumed run cannot plan again: see verify.py
                     await check_rebuilt(plan, client, plan_file or "")
                     journal.verified_now()
-            with _progress(len(plan.pending)) as on_event:
+            with _unsaved_notices(secrets_out) as notice, \
+                    _progress(len(plan.pending)) as on_event:
                 return await apply_plan(plan, client, allow_live=settings.live,
                                         parallelism=parallelism, journal=journal,
-                                        on_event=on_event, on_secret=on_secret,
+                                        on_event=notice(on_event), on_secret=on_secret,
                                         stop=interrupt.requested)
 
     result = interrupt.run(work, forced_note=_forced_note(journal))

@@ -22,6 +22,7 @@ from reconciler.apply import (
     StalePlanError,
     WrongAccountError,
 )
+from reconciler.fsutil import make_private_dir
 from reconciler.manifests import (
     Manifest,
     ManifestError,
@@ -72,7 +73,7 @@ class Settings:
             from reconciler.emulator import Emulator
 
             state = Path(self.emulator_state)
-            state.parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(state.parent)  # the state holds emulated signing secrets
             key, restricted = EMULATOR_KEY, {}
             if self.emulator_permissions is not None:
                 key = EMULATOR_RESTRICTED_KEY

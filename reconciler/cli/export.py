@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from reconciler.export import export as export_account
+from reconciler.export.target import ExportTargetError
 from reconciler.kinds import MANIFEST_KINDS
 from reconciler.plan import DEFAULT_STACK
 
@@ -22,9 +23,13 @@ from .context import command_settings, global_options, run
               help="Also export archived objects (as active: false).")
 @click.option("--stack", default=DEFAULT_STACK, show_default=True, envvar="RECONCILER_STACK",
               help="Objects this stack already manages keep their manifest keys.")
+@click.option("--force", is_flag=True,
+              help="Write into a folder that already holds manifests, replacing the files of "
+              "the kinds exported.")
 @global_options
 @click.pass_context
-def export(ctx: click.Context, out_dir, kinds, include_archived, stack, **global_values) -> None:
+def export(ctx: click.Context, out_dir, kinds, include_archived, stack, force,
+           **global_values) -> None:
     """Write the live account's catalog as manifests that pass `reconciler validate`.
 
     Then `reconciler import OUT` adopts the objects, or `reconciler plan OUT --adopt` shows
@@ -40,7 +45,13 @@ def export(ctx: click.Context, out_dir, kinds, include_archived, stack, **global
     async def work() -> list[Path]:
         async with settings.client() as client:
             return await export_account(client, Path(out_dir), kinds=chosen,
-                                        include_archived=include_archived, stack=stack)
+                                        include_archived=include_archived, stack=stack,
+                                        force=force)
 
-    for path in run(work):
+    try:
+        written = run(work)
+    except ExportTargetError as exc:
+        click.echo(f"Error: {exc}; nothing was written.", err=True)
+        raise SystemExit(1) from None
+    for path in written:
         click.echo(f"wrote {path}", err=True)

@@ -16,7 +16,6 @@ import contextlib
 import copy
 import fcntl
 import json
-import os
 import secrets
 import string
 import threading
@@ -24,6 +23,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from reconciler.fsutil import make_private_dir, write_atomic
 
 FORMAT_VERSION = 1
 _ALPHABET = string.ascii_letters + string.digits
@@ -161,7 +162,7 @@ class Store:
         if self.path is None:
             yield None
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.path.parent)
         with open(self.path.with_name(self.path.name + ".lock"), "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
@@ -204,7 +205,7 @@ class Store:
         revision.truncate()
         revision.write(token)
         revision.flush()
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(self._data, separators=(",", ":")), "utf-8")
-        os.replace(tmp, self.path)
+        # 0600: the state holds the emulated whsec_ signing secrets. Not fsynced: rewritten
+        # on every request, and test data only.
+        write_atomic(self.path, json.dumps(self._data, separators=(",", ":")), durable=False)
         self._seen = (token, self._stat())

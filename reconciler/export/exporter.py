@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from reconciler.fsutil import default_mode, write_atomic
 from reconciler.kinds import KINDS, MANIFEST_KINDS
 from reconciler.manifests.schema import render as render_schema
 from reconciler.plan.live import list_inactive, list_kind
@@ -21,6 +22,7 @@ from reconciler.stripe import StripeClient
 
 from .convert import to_entry
 from .keys import assign
+from .target import check_target
 
 HEADER = ("# yaml-language-server: $schema={schema}\n"
           "# Exported by `reconciler export`. Review before committing.\n")
@@ -105,8 +107,16 @@ def to_documents(objects: dict[str, list[dict[str, Any]]],
     return documents
 
 
+def file_names(schema: str = "manifest.schema.json") -> list[str]:
+    """Every file an export may write into its folder."""
+    return [f"{kind}.yaml" for kind in MANIFEST_KINDS] + [schema]
+
+
 def write_documents(documents: dict[str, dict[str, dict[str, Any]]], directory: Path,
-                    schema: str = "manifest.schema.json") -> list[Path]:
+                    schema: str = "manifest.schema.json", *, force: bool = False) -> list[Path]:
+    """One file per kind, each written atomically; refused (ExportTargetError) through a
+    symlink, or over manifests without ``force``."""
+    check_target(directory, file_names(schema), force=force)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for kind in MANIFEST_KINDS:
@@ -115,8 +125,9 @@ def write_documents(documents: dict[str, dict[str, dict[str, Any]]], directory: 
         path = directory / f"{kind}.yaml"
         body = yaml.safe_dump({kind: documents[kind]}, sort_keys=False, allow_unicode=True,
                               default_flow_style=False, width=100)
-        path.write_text(HEADER.format(schema=schema) + body, encoding="utf-8")
+        write_atomic(path, HEADER.format(schema=schema) + body, mode=default_mode())
         written.append(path)
+    write_atomic(directory / schema, render_schema(), mode=default_mode())
     return written
 
 
@@ -135,10 +146,9 @@ def _with_references(kinds: Iterable[str]) -> list[str]:
 
 async def export(client: StripeClient, directory: Path, *, kinds: Iterable[str] | None = None,
                  include_archived: bool = False, stack: str = "default",
-                 schema: str = "manifest.schema.json") -> list[Path]:
+                 schema: str = "manifest.schema.json", force: bool = False) -> list[Path]:
+    check_target(directory, file_names(schema), force=force)  # before reading the account
     names = _with_references(kinds or MANIFEST_KINDS)
     objects, attachments = await read_account(client, names, include_archived)
     documents = to_documents(objects, attachments, stack=stack, include_archived=include_archived)
-    written = write_documents(documents, directory, schema)
-    (directory / schema).write_text(render_schema(), encoding="utf-8")
-    return written
+    return write_documents(documents, directory, schema, force=force)

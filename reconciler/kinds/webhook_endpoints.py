@@ -23,6 +23,9 @@ def _normalize(live: dict[str, Any]) -> dict[str, Any]:
     return dict(live, disabled=live.get("status") == "disabled")
 
 
+SECRETS_HINT = "apply with --secrets-out FILE to keep it"
+"""The end of the create warning; `apply --secrets-out` shows where the secret goes instead."""
+
 KIND = Kind(
     name="webhook_endpoints",
     stripe_object="webhook_endpoint",
@@ -40,8 +43,7 @@ KIND = Kind(
     normalize_live=_normalize,
     defaults={"disabled": False},
     recorded={"connect": False},
-    create_warnings=(("the signing secret is returned only once, at creation; apply with "
-                     "--secrets-out FILE to keep it"),),
+    create_warnings=(f"the signing secret is returned only once, at creation; {SECRETS_HINT}",),
     replace_warnings=(("re-creating this endpoint gives it a NEW signing secret; update the "
                       "receiving service"),),
 )

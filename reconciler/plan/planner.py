@@ -20,6 +20,7 @@ from reconciler.ownership import (
     owner,
     protected,
     record_tag,
+    secret_unsaved,
     unrecorded,
 )
 from reconciler.reference import API_VERSION
@@ -91,6 +92,20 @@ def _unverified(kind: Kind, entry: Entry, live: dict[str, Any],
                        f"false, or list {name} in ignore_changes")
             warnings.append(message)
     return tuple(warnings)
+
+
+UNSAVED_SECRET = (
+    "{id} was created, but its signing secret was not saved (tag reconciler_secret_unsaved). "
+    "Stripe shows it only in the Dashboard now (Developers > Webhooks > the endpoint > "
+    "Signing secret: reveal it, or roll it), or delete the endpoint and apply with "
+    "--secrets-out FILE to create it again with a new secret that is saved. Once the "
+    "receiving service has the secret, remove the tag: metadata[reconciler_secret_unsaved]= "
+    "on the endpoint (docs/troubleshooting.md)")
+
+
+def _unsaved(live: dict[str, Any]) -> tuple[str, ...]:
+    """Said by every plan until it is resolved: an earlier apply could not save the secret."""
+    return (UNSAVED_SECRET.format(id=live["id"]),) if secret_unsaved(live) else ()
 
 
 class _Planner:
@@ -170,7 +185,7 @@ class _Planner:
                 if self.defaults.must_wait(entry.key, live):
                     common["phase"] = phase + 1
             return self.plan_replace(kind, entry, params, diffs, replacing, then, live, common)
-        common["warnings"] = _unverified(kind, entry, live, ignore)
+        common["warnings"] = _unverified(kind, entry, live, ignore) + _unsaved(live)
         if entry.key in found.adopted:
             step = steps.update(kind, live["id"], desired_live, diffs)
             return Change(kind.name, entry.key, Action.ADOPT, ("update",), diffs=tuple(diffs),

@@ -17,8 +17,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from unittest import mock
+
+from click.testing import CliRunner, Result
 
 from reconciler.apply import ApplyResult, apply
+from reconciler.cli import main
 from reconciler.emulator import Emulator
 from reconciler.kinds import KINDS
 from reconciler.manifests import Manifest, load_valid
@@ -57,6 +61,16 @@ def reconciler(*args: str, cwd: Path, base: str | None = None, key: str | None =
     return subprocess.run(cli_command(*args, base=base, key=key), cwd=cwd, env=cli_env(),
                           input=input if input is not None else "", capture_output=True,
                           text=True, timeout=timeout, check=False)
+
+
+def cli_in_process(state: Path, *args: str) -> Result:
+    """The command in-process on the embedded emulator's state file ``state``: what a test
+    patches (a disk that fails) holds for it, which a subprocess would not see."""
+    with mock.patch("reconciler.stripe.client.default_rate", lambda livemode: math.inf):
+        return CliRunner().invoke(
+            main, ["--emulator", "--emulator-state", str(state), *args],
+            env={"NO_COLOR": "1", "STRIPE_API_KEY": None, "STRIPE_API_BASE": None,
+                 "RECONCILER_STACK": None, "GITHUB_STEP_SUMMARY": None})
 
 
 def signal_when(ready: Callable[[], bool], *args: str, cwd: Path, base: str,

@@ -267,8 +267,10 @@ def test_without_secrets_out_no_secret_is_printed(tmp_path):
         assert secret not in proc.stdout + proc.stderr
     assert "whsec_" not in proc.stdout + proc.stderr
     for key in ("fulfilment", "refunds"):
-        assert (f"webhook_endpoints.{key}: a new signing secret was issued and is not shown"
+        assert (f"webhook_endpoints.{key}: created; its signing secret is not saved"
                 in proc.stderr)
+    assert ("Signing secrets not saved (2): webhook_endpoints.fulfilment, "
+            "webhook_endpoints.refunds. ") in proc.stderr
     assert "--secrets-out FILE" in proc.stderr
     assert not [p for p in tmp_path.rglob("*") if p.is_file()
                 and "whsec_" in p.read_text(errors="replace")]

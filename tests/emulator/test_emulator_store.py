@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 import subprocess
 import sys
 import textwrap
@@ -106,3 +107,29 @@ def test_a_broken_state_file_is_a_500_not_a_hang_up(tmp_path: Path) -> None:
     assert response.status_code == 500 and response.headers["stripe-should-retry"] == "false"
     assert response.json()["error"]["type"] == "api_error"
     assert "JSONDecodeError" in response.json()["error"]["message"]
+
+
+def test_state_file_and_the_folder_made_for_it_are_private(tmp_path: Path) -> None:
+    """The state holds emulated whsec_ signing secrets: 0600, in a 0700 folder when the
+    emulator makes it; an existing file written 0644 by an older version is narrowed too."""
+    state = tmp_path / ".reconciler" / "state.json"
+    api = Api(Emulator(state_file=state))
+    api.create("/v1/webhook_endpoints", url="https://example.com/h",
+               **{"enabled_events[0]": "invoice.paid"})
+    assert "whsec_" in state.read_text()
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600
+    assert stat.S_IMODE(state.parent.stat().st_mode) == 0o700
+    state.chmod(0o644)
+    api.create("/v1/products", name="Again")
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600
+    assert sorted(p.name for p in state.parent.iterdir()) == ["state.json", "state.json.lock"]
+
+
+def test_the_cli_makes_the_state_folder_private(tmp_path: Path) -> None:
+    state = tmp_path / "nested" / ".reconciler" / "state.json"
+    ran = subprocess.run([sys.executable, "-m", "reconciler", "--emulator", "--emulator-state",
+                          str(state), "export", "-o", str(tmp_path / "out")],
+                         capture_output=True, text=True, check=False)
+    assert ran.returncode == 0, ran.stderr
+    assert stat.S_IMODE(state.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600
