@@ -13,12 +13,15 @@ import click
 from reconciler.apply import ApplyResult, Journal, check_fresh
 from reconciler.apply import apply as apply_plan
 from reconciler.apply.executor import Event
+from reconciler.apply.lock import ApplyLock
 from reconciler.apply.secrets import SecretsFile, secret_name
 from reconciler.plan import Change, Plan, PlanOptions
 
 from .context import Settings, command_settings, global_options, run
 from .plan import plan_from_manifests, plan_options, render
 from .summary import append_step_summary
+from .types import Duration
+from .unlock import holding
 
 SECRET_HELP = ("Stripe shows a webhook endpoint's signing secret only once; reveal it in the "
                "Dashboard (Developers > Webhooks > the endpoint > Signing secret)")
@@ -137,16 +140,27 @@ def _is_saved_plan(paths: tuple[str, ...]) -> bool:
 @click.option("--secrets-out", type=click.Path(dir_okay=False),
               help="Save new webhook signing secrets to FILE (mode 0600) as KEY=VALUE lines, "
               "each as soon as Stripe returns it; other lines in FILE are kept.")
+@click.option("--lock-timeout", type=Duration(), default="0s", metavar="DURATION",
+              help="While another apply of the stack holds the apply lock, wait up to "
+              "DURATION (30s, 5m) for it instead of failing at once.")
 @global_options
 @click.pass_context
 def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_threshold,
-          auto_approve, parallelism, secrets_out, **global_values) -> None:
+          auto_approve, parallelism, secrets_out, lock_timeout, **global_values) -> None:
     """Apply a saved plan (PLAN.json), or plan the manifests at PATHS and apply that.
 
     A saved plan is applied exactly, and refused if an object it would touch changed since
-    it was made. From manifests, the plan is shown and confirmed first.
+    it was made. From manifests, the plan is shown and confirmed first. One apply at a time
+    per account and stack: the apply lock is taken before the plan is made or checked.
     """
     settings = command_settings(ctx, global_values)
+    with holding(settings, lock_timeout) as lock:
+        _apply(settings, lock, paths, env, var, prune, adopt, stack, force, bulk_threshold,
+               auto_approve, parallelism, secrets_out)
+
+
+def _apply(settings: Settings, lock: ApplyLock, paths, env, var, prune, adopt, stack, force,
+           bulk_threshold, auto_approve, parallelism, secrets_out) -> None:
     if _is_saved_plan(paths):
         plan_file = paths[0]
         try:
@@ -155,7 +169,10 @@ def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_
             raise click.BadParameter(f"{plan_file} is not a saved plan: {exc}",
                                      param_hint="PATHS") from None
         journal = Journal(f"{plan_file}.journal", plan.fingerprint)
+        lock.take(plan.stack)  # before the staleness check: a plan made before another
+        # apply finished is then refused as stale, not applied a second time
     else:
+        lock.take(stack)  # before planning: the plan is made under the lock
         options = PlanOptions(stack=stack, prune=prune, adopt=adopt, force=force,
                               bulk_threshold=bulk_threshold)
         plan = run(lambda: plan_from_manifests(settings, paths, env, var, options))

@@ -19,7 +19,7 @@ from typing import Any
 
 from reconciler.kinds import KINDS, MANIFEST_KINDS, Kind
 from reconciler.manifests import Manifest
-from reconciler.ownership import owner
+from reconciler.ownership import is_control, owner
 from reconciler.stripe import StripeClient
 
 from .model import digest
@@ -45,9 +45,12 @@ class LiveState:
 
 async def list_kind(client: StripeClient, kind: Kind, parent_id: str | None = None,
                     more: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Every object of ``kind`` (under a parent), with its ``list_expand`` and ``more``."""
+    """Every catalog object of ``kind`` (under a parent), with its ``list_expand`` and
+    ``more``: the tool's control objects (the apply lock) are left out here, once for every
+    reader (plan, drift, the staleness check, export, import)."""
     path = kind.path.replace("{product}", parent_id) if parent_id else kind.path
-    return [obj async for obj in client.list_all(path, expand=kind.list_expand + more)]
+    return [obj async for obj in client.list_all(path, expand=kind.list_expand + more)
+            if not is_control(obj)]
 
 
 async def _list_codes(client: StripeClient) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -105,7 +108,8 @@ HIDES_ARCHIVED = [kind for kind in KINDS.values() if kind.archived_filter]
 
 async def list_inactive(client: StripeClient, kind: Kind) -> list[dict[str, Any]]:
     return [obj async for obj in client.list_all(kind.path, kind.archived_filter,
-                                                 expand=kind.list_expand)]
+                                                 expand=kind.list_expand)
+            if not is_control(obj)]
 
 
 async def add_archived(client: StripeClient, state: LiveState, kinds: list[Kind]) -> None:
