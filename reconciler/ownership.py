@@ -27,6 +27,8 @@ DEFAULT_STACK = "default"
 CONTROL = f"{TAG_PREFIX}control"
 """Metadata key that marks the tool's own control objects (the apply lock): they are not
 catalog objects, so the account-reading layer leaves them out of plans, drift and export."""
+CONTROL_KEY_PREFIX = "reconciler-control-"
+"""Starts the idempotency key of every write of a control object, and of no other."""
 CONTROL_ID_PREFIX = TAG_PREFIX
 """Product ids starting with it are reserved for control objects (``validate`` refuses them)."""
 

@@ -66,7 +66,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
-from reconciler.ownership import CONTROL
+from reconciler.ownership import CONTROL, CONTROL_KEY_PREFIX
 from reconciler.stripe import InvalidRequestError, NotFoundError, StripeClient, StripeError
 
 log = logging.getLogger(__name__)
@@ -78,9 +78,9 @@ TTL = 120.0
 """Seconds a lease lasts without renewal; renewed every quarter of it."""
 POLL = 1.0
 """Seconds between attempts while ``--lock-timeout`` waits."""
-KEY_PREFIX = "reconciler-lock-"
-"""Starts the idempotency key of every POST that writes the lock, and of no other (DELETEs
-carry no key: Stripe says to send none)."""
+KEY_PREFIX = f"{CONTROL_KEY_PREFIX}lock-"
+"""Starts the idempotency key of every POST that writes the lock (DELETEs carry no key:
+Stripe says to send none)."""
 
 
 def _hashed(prefix: str, value: str) -> str:

@@ -22,6 +22,7 @@ from reconciler.manifests import Manifest
 from reconciler.ownership import is_control, owner
 from reconciler.stripe import StripeClient
 
+from . import records
 from .model import digest
 
 
@@ -32,6 +33,7 @@ class LiveState:
     objects: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by kind name
     attachments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by product id
     own_coupons: dict[str, dict[str, Any]] = field(default_factory=dict)  # by promotion code id
+    records: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # see records.py
 
     def fingerprint(self) -> str:
         """Identifies everything read, to tell later whether the account changed."""
@@ -44,13 +46,20 @@ class LiveState:
 
 
 async def list_kind(client: StripeClient, kind: Kind, parent_id: str | None = None,
-                    more: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+                    more: tuple[str, ...] = (), control: list[dict[str, Any]] | None = None
+                    ) -> list[dict[str, Any]]:
     """Every catalog object of ``kind`` (under a parent), with its ``list_expand`` and
-    ``more``: the tool's control objects (the apply lock) are left out here, once for every
-    reader (plan, drift, the staleness check, export, import)."""
+    ``more``: the tool's control objects (the apply lock, ownership records) are left out
+    here, once for every reader (plan, drift, the staleness check, export, import), and put
+    in ``control`` when given."""
     path = kind.path.replace("{product}", parent_id) if parent_id else kind.path
-    return [obj async for obj in client.list_all(path, expand=kind.list_expand + more)
-            if not is_control(obj)]
+    found = []
+    async for obj in client.list_all(path, expand=kind.list_expand + more):
+        if not is_control(obj):
+            found.append(obj)
+        elif control is not None:
+            control.append(obj)
+    return found
 
 
 async def _list_codes(client: StripeClient) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -72,6 +81,7 @@ async def read_live(client: StripeClient, kinds: Iterable[str],
     features = KINDS["product_features"]
     attachments: dict[str, list[dict[str, Any]]] = {}
     own_coupons: dict[str, dict[str, Any]] = {}
+    control: list[dict[str, Any]] = []
     # A few attachment lists at a time: queued all at once, they would hold the client's
     # rate limiter and concurrency bound (both first come, first served) and stall the
     # longest paginated list, which is what the plan waits for.
@@ -86,7 +96,7 @@ async def read_live(client: StripeClient, kinds: Iterable[str],
             codes, own = await _list_codes(client)
             own_coupons.update(own)
             return codes
-        objects = await list_kind(client, KINDS[name])
+        objects = await list_kind(client, KINDS[name], control=control)
         if name == "products":
             ids = [p["id"] for p in objects if p["id"] in wanted]
             attached = await asyncio.gather(*(few(list_kind(client, features, pid))
@@ -98,6 +108,7 @@ async def read_live(client: StripeClient, kinds: Iterable[str],
     state = LiveState(account.id, account.livemode, dict(zip(names, lists)))
     state.attachments = attachments
     state.own_coupons = own_coupons
+    state.records = dict(record for obj in control if (record := records.parse(obj)))
     return state
 
 

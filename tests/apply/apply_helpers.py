@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.apply import ApplyResult, apply
-from reconciler.apply.lock import KEY_PREFIX as LOCK_KEY_PREFIX
 from reconciler.emulator import Emulator
 from reconciler.kinds import KINDS
 from reconciler.manifests import Manifest, load_valid
-from reconciler.ownership import is_control
+from reconciler.ownership import CONTROL_KEY_PREFIX, is_control
 from reconciler.plan import OWNER_KEY, OWNER_STACK, Plan, PlanOptions, make_plan
 from reconciler.stripe import RetryPolicy, StripeClient
 
@@ -149,6 +148,8 @@ def objects(emu: Emulator, *, livemode: bool = False) -> dict[str, list[dict[str
             continue
         for kind, table in bucket["objects"].items():
             for record in table.values():
+                if is_control(record["object"]):
+                    continue  # the apply lock, ownership records: not catalog objects
                 obj = dict(record["object"])
                 if "parent" in record:
                     obj["_parent"] = record["parent"]
@@ -267,15 +268,18 @@ def forget_idempotency_keys(emu: Emulator) -> None:
 
 
 def lock_writes(emu: Emulator) -> tuple[int, int]:
-    """(POSTs, DELETEs) of the apply lock (reconciler/apply/lock.py), which every apply makes
-    besides its changes. Its POSTs are the ones with its idempotency key prefix; its DELETEs
-    (which carry no key) removed the control products it created (POSTs answered 200) that
-    the emulator no longer holds."""
+    """(POSTs, DELETEs) of the control products: the apply lock (reconciler/apply/lock.py),
+    which every apply takes and releases besides its changes, and the stacks' ownership
+    records (reconciler/plan/records.py). Their POSTs are the ones with the control objects'
+    idempotency key prefix; their DELETEs (which carry no key) removed the control products
+    created (POSTs answered 200) that the emulator no longer holds."""
     posts = [r for r in emu.request_log()
-             if r.method == "POST" and (r.idempotency_key or "").startswith(LOCK_KEY_PREFIX)]
+             if r.method == "POST" and (r.idempotency_key or "").startswith(CONTROL_KEY_PREFIX)]
     created = sum(1 for r in posts if r.path == "/v1/products" and r.status == 200
                   and not r.replayed)
-    held = sum(1 for p in objects(emu).get("product", []) if is_control(p))
+    held = sum(1 for bucket in emu.state()["accounts"].values()
+               for record in bucket["objects"].get("product", {}).values()
+               if is_control(record["object"]))
     return len(posts), created - held
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from apply_helpers import (
-    LOCK_KEY_PREFIX,
+    CONTROL_KEY_PREFIX,
     apply_plan,
     assert_no_duplicates,
     census,
@@ -85,7 +85,7 @@ def _creates(emu: Emulator) -> Counter[str]:
     return Counter(paths[e.path] for e in emu.request_log()
                    if e.method == "POST" and e.path in paths and e.status == 200
                    and not e.replayed
-                   and not (e.idempotency_key or "").startswith(LOCK_KEY_PREFIX))
+                   and not (e.idempotency_key or "").startswith(CONTROL_KEY_PREFIX))
 
 
 def _check_converged(emu: Emulator, target: Path, plan: Plan) -> None:

@@ -20,7 +20,6 @@ from apply_helpers import (
     cli_env,
     client,
     load,
-    objects,
     write_manifest,
 )
 from click.testing import CliRunner
@@ -91,7 +90,10 @@ def _run(emu: Emulator, work):  # type: ignore[no-untyped-def]
 
 
 def _lock_products(emu: Emulator) -> list[dict]:
-    return [p for p in objects(emu).get("product", []) if p["id"].startswith("reconciler_")]
+    """The lock and breaker products (the census helpers leave control products out)."""
+    return [record["object"] for bucket in emu.state()["accounts"].values()
+            for record in bucket["objects"].get("product", {}).values()
+            if record["object"]["id"].startswith("reconciler_lock")]
 
 
 def _stale_lease(stack: str = "default", **changes: object) -> Lease:
