@@ -88,6 +88,8 @@ def needs(manifest: Manifest) -> dict[str, dict[str, str]]:
         if name in written:
             jobs["apply"] = "write"
         found[name] = jobs
+    # apply's lock and ownership records are products of its own (apply/lock.py, records.py)
+    found["products"]["apply"] = "write"
     found[ACCOUNT] = {job: "read" for job in (*JOBS, "export")}
     return found
 

@@ -24,6 +24,13 @@ PREVENT_DESTROY = f"{TAG_PREFIX}prevent_destroy"
 ENTRY_TAGS = frozenset({OWNER_KEY, OWNER_STACK, PREVENT_DESTROY})
 """The tags an entry decides; the others record how the object was created."""
 DEFAULT_STACK = "default"
+CONTROL = f"{TAG_PREFIX}control"
+"""Metadata key that marks the tool's own control objects (the apply lock): they are not
+catalog objects, so the account-reading layer leaves them out of plans, drift and export."""
+CONTROL_KEY_PREFIX = "reconciler-control-"
+"""Starts the idempotency key of every write of a control object, and of no other."""
+CONTROL_ID_PREFIX = TAG_PREFIX
+"""Product ids starting with it are reserved for control objects (``validate`` refuses them)."""
 
 
 def tags(stack: str, key: str, prevent_destroy: bool = False) -> dict[str, str]:
@@ -54,6 +61,10 @@ def secret_unsaved(obj: dict[str, Any]) -> bool:
 
 def protected(obj: dict[str, Any]) -> bool:
     return (obj.get("metadata") or {}).get(PREVENT_DESTROY) == "true"
+
+
+def is_control(obj: dict[str, Any]) -> bool:
+    return CONTROL in (obj.get("metadata") or {})
 
 
 def owner(obj: dict[str, Any]) -> tuple[str | None, str | None]:

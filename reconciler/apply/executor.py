@@ -15,17 +15,20 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.ownership import SECRET_UNSAVED
-from reconciler.plan import Action, Change, Plan, Step
+from reconciler.plan import Action, Change, Plan, Step, records
 from reconciler.plan.model import SELF
 from reconciler.stripe import NotFoundError, StripeClient, StripeError, register_secret
 
 from .journal import Journal
+
+log = logging.getLogger(__name__)
 
 _REF_IN_PATH = re.compile(r"\{ref:([^}]+)\}")
 
@@ -223,4 +226,19 @@ async def apply(plan: Plan, client: StripeClient, *, allow_live: bool = False,
     for phase in sorted({c.phase for _, c in pending}):
         batch = [(i, c) for i, c in pending if c.phase == phase]
         await asyncio.gather(*(run.run_change(i, c) for i, c in batch))
+    await _record(plan, client, run.result)
     return run.result
+
+
+async def _record(plan: Plan, client: StripeClient, result: ApplyResult) -> None:
+    """Record the meters and payment method configurations the plan created or matched as
+    its stack's (see reconciler/plan/records.py). A failure here undoes nothing applied: the
+    next plan of such an object that would change it asks for --adopt, said as a warning."""
+    ids = records.owned_by_plan(plan, result.created)
+    if not any(ids.values()):
+        return
+    try:
+        await records.write(client, plan.stack, ids)
+    except (StripeError, ValueError) as exc:
+        log.warning("could not record the meters and payment method configurations of stack "
+                    "'%s' (%s); a later plan that changes one asks for --adopt", plan.stack, exc)

@@ -22,6 +22,7 @@ from .export import export
 from .import_ import import_
 from .plan import plan
 from .schema import schema
+from .unlock import unlock
 from .validate import validate
 
 
@@ -59,5 +60,6 @@ main.add_command(apply)
 main.add_command(drift)
 main.add_command(export)
 main.add_command(import_)
+main.add_command(unlock)
 main.add_command(emulator)
 main.add_command(doctor)

@@ -21,6 +21,7 @@ from reconciler.apply import (
 )
 from reconciler.apply import apply as apply_plan
 from reconciler.apply.executor import Event, SecretNotSavedError
+from reconciler.apply.lock import ApplyLock
 from reconciler.apply.secrets import SecretsFile, secret_name
 from reconciler.kinds.webhook_endpoints import SECRETS_HINT
 from reconciler.permissions import explain, permission_in
@@ -31,6 +32,8 @@ from .context import Settings, command_settings, global_options, run
 from .interrupt import Interrupt
 from .plan import plan_from_manifests, plan_options, render
 from .summary import append_step_summary
+from .types import Duration
+from .unlock import holding
 
 SECRET_HELP = ("Stripe shows a webhook endpoint's signing secret only once; reveal it in the "
                "Dashboard (Developers > Webhooks > the endpoint > Signing secret)")
@@ -317,34 +320,66 @@ async def _offline(plan: Plan, data: dict | None, expected: str | None) -> None:
 @click.option("--expect-digest", metavar="DIGEST",
               help="Refuse the plan unless its reviewed digest (printed by `plan`) is DIGEST: "
               "apply only the plan that was approved.")
+@click.option("--lock-timeout", type=Duration(), default="0s", metavar="DURATION",
+              help="While another apply of the stack holds the apply lock, wait up to "
+              "DURATION (30s, 5m) for it instead of failing at once.")
 @global_options
 @click.pass_context
 def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_threshold,
-          auto_approve, parallelism, secrets_out, expect_digest, **global_values) -> None:
+          auto_approve, parallelism, secrets_out, expect_digest, lock_timeout,
+          **global_values) -> None:
     """Apply a saved plan (PLAN.json), or plan the manifests at PATHS and apply that.
 
     A saved plan is applied exactly, and refused if an object it would touch changed since
     it was made, or if its requests are not what its manifests imply. From manifests, the
-    plan is shown and confirmed first.
+    plan is shown and confirmed first. One apply at a time per account and stack: the apply
+    lock is taken before the plan is made or checked.
     """
     settings = command_settings(ctx, global_values)
     _check_secrets_out(secrets_out)
     plan_file = _saved_plan(ctx, paths)
+    saved: Plan | None = None
     if plan_file is not None:
         from_env = ctx.get_parameter_source("stack") is click.core.ParameterSource.ENVIRONMENT
-        plan, data = _load(plan_file, stack if from_env else None)
-        run(lambda: _offline(plan, data, expect_digest))
-        click.echo(f"Saved plan {plan_file}: reviewed digest {plan.reviewed_digest}", err=True)
+        saved, data = _load(plan_file, stack if from_env else None)
+        run(lambda: _offline(saved, data, expect_digest))
+        click.echo(f"Saved plan {plan_file}: reviewed digest {saved.reviewed_digest}", err=True)
+    options = PlanOptions(stack=stack, prune=prune, adopt=adopt, force=force,
+                          bulk_threshold=bulk_threshold)
+    with holding(settings, lock_timeout) as lock:
+        _apply(settings, lock, plan_file, saved, paths, env, var, options, auto_approve,
+               parallelism, secrets_out, expect_digest)
+
+
+async def _verify(settings: Settings, plan: Plan, plan_file: str, journal: Journal) -> None:
+    """The saved plan against the account, reading only: still fresh, and (unless this
+    exact plan was verified before its first write, see verify.py) what its manifests imply."""
+    async with settings.client() as client:
+        await check_fresh(plan, client, exempt=journal.touched)
+        if not journal.verified:
+            await check_rebuilt(plan, client, plan_file)
+
+
+def _apply(settings: Settings, lock: ApplyLock, plan_file: str | None, saved: Plan | None,
+           paths, env, var, options: PlanOptions, auto_approve: bool, parallelism: int,
+           secrets_out: str | None, expect_digest: str | None) -> None:
+    journal: Journal | None = None
+    if plan_file is not None and saved is not None:
+        plan = saved
         journal = Journal(f"{plan_file}.journal", plan.fingerprint)
+        if plan.has_changes:
+            _guard_live(plan, settings)
+        run(lambda: _verify(settings, plan, plan_file, journal))  # an edited plan writes
+        # nothing, not even the lock
+        lock.take(plan.stack)  # before the staleness check below: a plan made before
+        # another apply finished is then refused as stale, not applied a second time
     else:
-        options = PlanOptions(stack=stack, prune=prune, adopt=adopt, force=force,
-                              bulk_threshold=bulk_threshold)
+        lock.take(options.stack)  # before planning: the plan is made under the lock
         plan = run(lambda: plan_from_manifests(settings, paths, env, var, options))
         shown = _shown(plan, secrets_out)
         click.echo(render(shown, "text", settings.verbose), nl=False)
         append_step_summary(render(shown, "markdown", settings.verbose))
         run(lambda: _offline(plan, None, expect_digest))
-        journal = None
     if not plan.has_changes:
         click.echo("Apply complete: nothing to do.")
         return
@@ -358,8 +393,7 @@ def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_
         async with settings.client() as client:
             if journal is not None:
                 await check_fresh(plan, client, exempt=journal.touched)
-                if not journal.verified:  # a resumed run cannot plan again: see verify.py
-                    await check_rebuilt(plan, client, plan_file or "")
+                if not journal.verified:
                     journal.verified_now()
             with _unsaved_notices(secrets_out) as notice, \
                     _progress(len(plan.pending)) as on_event:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -77,3 +77,22 @@ class Permissions(click.ParamType):
             return parse_grants(value)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+class Duration(click.ParamType):
+    """A duration such as ``30s``, ``5m``, ``1h`` or plain seconds (``90``), in seconds."""
+
+    name = "duration"
+    _UNITS: ClassVar[dict[str, int]] = {"s": 1, "m": 60, "h": 3600}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, float):
+            return value
+        text = str(value).strip().lower()
+        unit = self._UNITS.get(text[-1:], 0)
+        try:
+            number = float(text[:-1] if unit else text) * (unit or 1)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number) or number < 0:
+            self.fail(f"{value!r} is not a duration: a number of seconds, or one followed by "
+                      "s, m or h (30s, 5m, 1h).", param, ctx)
+        return number

@@ -21,6 +21,7 @@ from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 from reconciler.kinds import MANIFEST_KINDS, Link, Reference
+from reconciler.ownership import CONTROL_ID_PREFIX
 from reconciler.plural import count
 
 from .errors import Issue
@@ -284,8 +285,22 @@ def _uniqueness_issues(manifest: Manifest) -> Iterator[Issue]:
                              f"({first.location}){case}")
 
 
+def _reserved_id_issues(manifest: Manifest) -> Iterator[Issue]:
+    """Product ids with the prefix of the tool's control products (the apply lock): such an
+    entry would collide with one, and plans never show those."""
+    products = MANIFEST_KINDS["products"]
+    for entry in manifest.entries["products"].values():
+        value = products.natural_value(entry.key, entry.fields)
+        if value is not None and value.startswith(CONTROL_ID_PREFIX):
+            where: Path = ("id",) if "id" in entry.fields else ()
+            yield _issue(entry, where, f"product id '{value}' starts with "
+                         f"'{CONTROL_ID_PREFIX}', a prefix reserved for reconciler's own "
+                         "control products (the apply lock)")
+
+
 def validate(manifest: Manifest) -> list[Issue]:
     """Every problem in the merged manifests, sorted by location."""
     return sorted({*_schema_issues(manifest), *_semantic_issues(manifest),
                    *_metadata_issues(manifest), *_ignore_changes_issues(manifest),
-                   *_reference_issues(manifest), *_uniqueness_issues(manifest)})
+                   *_reference_issues(manifest), *_uniqueness_issues(manifest),
+                   *_reserved_id_issues(manifest)})

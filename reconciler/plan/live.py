@@ -23,10 +23,11 @@ from typing import Any
 
 from reconciler.kinds import KINDS, MANIFEST_KINDS, Kind
 from reconciler.manifests import Manifest
-from reconciler.ownership import owner
+from reconciler.ownership import is_control, owner
 from reconciler.permissions import permission_in
 from reconciler.stripe import UNKNOWN_ACCOUNT, Account, StripeClient
 
+from . import records
 from .model import digest
 
 
@@ -38,6 +39,7 @@ class LiveState:
     attachments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by product id
     own_coupons: dict[str, dict[str, Any]] = field(default_factory=dict)  # by promotion code id
     warnings: list[str] = field(default_factory=list)  # what could not be read, and why
+    records: dict[str, dict[str, set[str]]] = field(default_factory=dict)  # see records.py
 
     def fingerprint(self) -> str:
         """Identifies everything read, to tell later whether the account changed."""
@@ -50,10 +52,20 @@ class LiveState:
 
 
 async def list_kind(client: StripeClient, kind: Kind, parent_id: str | None = None,
-                    more: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Every object of ``kind`` (under a parent), with its ``list_expand`` and ``more``."""
+                    more: tuple[str, ...] = (), control: list[dict[str, Any]] | None = None
+                    ) -> list[dict[str, Any]]:
+    """Every catalog object of ``kind`` (under a parent), with its ``list_expand`` and
+    ``more``: the tool's control objects (the apply lock, ownership records) are left out
+    here, once for every reader (plan, drift, the staleness check, export, import), and put
+    in ``control`` when given."""
     path = kind.path.replace("{product}", parent_id) if parent_id else kind.path
-    return [obj async for obj in client.list_all(path, expand=kind.list_expand + more)]
+    found = []
+    async for obj in client.list_all(path, expand=kind.list_expand + more):
+        if not is_control(obj):
+            found.append(obj)
+        elif control is not None:
+            control.append(obj)
+    return found
 
 
 async def _list_codes(client: StripeClient) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -75,6 +87,7 @@ async def read_live(client: StripeClient, kinds: Iterable[str],
     features = KINDS["product_features"]
     attachments: dict[str, list[dict[str, Any]]] = {}
     own_coupons: dict[str, dict[str, Any]] = {}
+    control: list[dict[str, Any]] = []
     # A few attachment lists at a time: queued all at once, they would hold the client's
     # rate limiter and concurrency bound (both first come, first served) and stall the
     # longest paginated list, which is what the plan waits for.
@@ -89,7 +102,7 @@ async def read_live(client: StripeClient, kinds: Iterable[str],
             codes, own = await _list_codes(client)
             own_coupons.update(own)
             return codes
-        objects = await list_kind(client, KINDS[name])
+        objects = await list_kind(client, KINDS[name], control=control)
         if name == "products":
             ids = [p["id"] for p in objects if p["id"] in wanted]
             attached = await asyncio.gather(*(few(list_kind(client, features, pid))
@@ -111,6 +124,7 @@ async def read_live(client: StripeClient, kinds: Iterable[str],
         state = LiveState(UNKNOWN_ACCOUNT, client.key_livemode, objects, warnings=[warning])
     state.attachments = attachments
     state.own_coupons = own_coupons
+    state.records = dict(record for obj in control if (record := records.parse(obj)))
     return state
 
 
@@ -121,7 +135,8 @@ HIDES_ARCHIVED = [kind for kind in KINDS.values() if kind.archived_filter]
 
 async def list_inactive(client: StripeClient, kind: Kind) -> list[dict[str, Any]]:
     return [obj async for obj in client.list_all(kind.path, kind.archived_filter,
-                                                 expand=kind.list_expand)]
+                                                 expand=kind.list_expand)
+            if not is_control(obj)]
 
 
 async def add_archived(client: StripeClient, state: LiveState, kinds: list[Kind]) -> None:
@@ -157,6 +172,8 @@ def needed_kinds(manifest: Manifest, everything: bool = False) -> list[str]:
     wanted = {name for name, entries in manifest.entries.items() if entries}
     wanted |= {ref.kind for name in list(wanted) for entry in manifest.entries[name].values()
                for ref in KINDS[name].references if ref.values(entry.spec)}
+    if wanted & set(records.RECORDED_KINDS):  # whose they are: the records, and prices' meters
+        wanted |= {"products", "prices"}
     return [name for name in MANIFEST_KINDS if name in wanted]
 
 

@@ -26,7 +26,7 @@ from reconciler.ownership import (
 from reconciler.reference import API_VERSION
 from reconciler.stripe import StripeClient
 
-from . import recreated, steps
+from . import records, recreated, steps
 from .attachments import plan_attachments
 from .default_prices import DefaultPrices
 from .desired import desired, ref
@@ -164,6 +164,9 @@ class _Planner:
             return Change(kind.name, entry.key, Action.CREATE, ("create",), None, fields,
                           tuple(steps.create(kind, params) + then), kind.create_warnings,
                           phase=phase)
+        claim = self.claim(kind, entry, live, found)
+        if claim is False:
+            return None
         self.ids[(kind.name, entry.key)] = live["id"]
         ignore = tuple(entry.options.get("ignore_changes", ()))
         desired_live = dict(params)
@@ -176,6 +179,9 @@ class _Planner:
         moves_key = prices and any(d.path == "lookup_key" for d in diffs)
         if moves_key and self.lookup_key_taken(entry.key, params.get("lookup_key"), live):
             return None
+        if claim is None and diffs:
+            self.problems.append(self.unknown_owner(kind, entry, live, diffs))
+            return None
         common = {"live_id": live["id"], "live_digest": digest(live), "phase": phase}
         replacing = [d for d in diffs if d.forces_replacement]
         if replacing:
@@ -187,15 +193,57 @@ class _Planner:
             return self.plan_replace(kind, entry, params, diffs, replacing, then, live, common)
         common["warnings"] = _unverified(kind, entry, live, ignore) + _unsaved(live)
         if entry.key in found.adopted:
-            step = steps.update(kind, live["id"], desired_live, diffs)
+            # a kind without metadata is adopted by the stack's record alone (records.py),
+            # which apply writes after the changes
+            adopt = (steps.update(kind, live["id"], desired_live, diffs),) if diffs or \
+                kind.has_metadata else ()
             return Change(kind.name, entry.key, Action.ADOPT, ("update",), diffs=tuple(diffs),
-                          steps=(step,), note=f"matched by {found.evidence[entry.key]}",
+                          steps=adopt, note=f"matched by {found.evidence[entry.key]}",
                           **common)
         if not diffs:
             return Change(kind.name, entry.key, Action.NOOP, ("no-op",), **common)
         step = steps.update(kind, live["id"], desired_live, diffs)
         return Change(kind.name, entry.key, Action.UPDATE, ("update",), diffs=tuple(diffs),
                       steps=(step,), **common)
+
+    def claim(self, kind: Kind, entry: Entry, live: dict[str, Any], found: Matches
+              ) -> bool | None:
+        """For a kind without metadata (see records.py), whether this stack may take the
+        object its entry matched by natural key: False when it is another stack's (refused,
+        also with --force), True when it is this stack's (or adopted), None when nothing says
+        whose it is: then it may be matched as long as nothing would change it."""
+        if kind.name not in records.RECORDED_KINDS:
+            return True
+        prices = self.live.objects.get("prices", [])
+        stack, natural = self.options.stack, kind.natural_key or "name"
+        taken = records.foreign_use(kind.name, live, stack, self.live.records, prices)
+        if taken:
+            self.problems.append(
+                f"{kind.name}.{entry.key}: {natural} '{live.get(natural)}' is held by "
+                f"{live['id']}, which is another stack's ({taken}); "
+                f"{kind.name.replace('_', ' ')} carry no metadata, so the stacks' records "
+                "tell: one object cannot have two owners, and --force does not change that. "
+                f"Give the entry another {natural}")
+            found.conflicted.add(entry.key)
+            return False
+        if records.ours(kind.name, live, stack, self.live.records, prices):
+            return True
+        if self.options.adopt:
+            found.adopted.add(entry.key)
+            found.evidence[entry.key] = f"{natural} '{live.get(natural)}'"
+            return True
+        return None
+
+    def unknown_owner(self, kind: Kind, entry: Entry, live: dict[str, Any],
+                      diffs: list[FieldDiff]) -> str:
+        natural = kind.natural_key or "name"
+        fields = ", ".join(d.path for d in diffs)
+        return (f"{kind.name}.{entry.key}: {natural} '{live.get(natural)}' is held by "
+                f"{live['id']}, which no stack has recorded as its own and no entry of stack "
+                f"'{self.options.stack}' created ({kind.name.replace('_', ' ')} carry no "
+                f"metadata): it may be another stack's or made by hand, so its {fields} is "
+                "not changed. If it is this stack's, adopt it with --adopt (or `reconciler "
+                f"import`); if not, give the entry another {natural}")
 
     def lookup_key_taken(self, key: str, lookup_key: str | None, live: dict[str, Any]) -> bool:
         """A price that moves to a lookup key another price holds takes it over

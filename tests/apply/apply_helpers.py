@@ -26,6 +26,7 @@ from reconciler.cli import main
 from reconciler.emulator import Emulator
 from reconciler.kinds import KINDS
 from reconciler.manifests import Manifest, load_valid
+from reconciler.ownership import CONTROL_KEY_PREFIX, is_control
 from reconciler.plan import OWNER_KEY, OWNER_STACK, Plan, PlanOptions, make_plan
 from reconciler.stripe import RetryPolicy, StripeClient
 
@@ -175,6 +176,8 @@ def objects(emu: Emulator, *, livemode: bool = False) -> dict[str, list[dict[str
             continue
         for kind, table in bucket["objects"].items():
             for record in table.values():
+                if is_control(record["object"]):
+                    continue  # the apply lock, ownership records: not catalog objects
                 obj = dict(record["object"])
                 if "parent" in record:
                     obj["_parent"] = record["parent"]
@@ -292,13 +295,33 @@ def forget_idempotency_keys(emu: Emulator) -> None:
         state.dirty = True
 
 
+def lock_writes(emu: Emulator) -> tuple[int, int]:
+    """(POSTs, DELETEs) of the control products: the apply lock (reconciler/apply/lock.py),
+    which every apply takes and releases besides its changes, and the stacks' ownership
+    records (reconciler/plan/records.py). Their POSTs are the ones with the control objects'
+    idempotency key prefix; their DELETEs (which carry no key) removed the control products
+    created (POSTs answered 200) that the emulator no longer holds."""
+    posts = [r for r in emu.request_log()
+             if r.method == "POST" and (r.idempotency_key or "").startswith(CONTROL_KEY_PREFIX)]
+    created = sum(1 for r in posts if r.path == "/v1/products" and r.status == 200
+                  and not r.replayed)
+    held = sum(1 for bucket in emu.state()["accounts"].values()
+               for record in bucket["objects"].get("product", {}).values()
+               if is_control(record["object"]))
+    return len(posts), created - held
+
+
 def post_count(emu: Emulator) -> int:
-    return sum(n for name, n in emu.request_counts().items() if name.startswith("POST "))
+    """POSTs made for the plans, the apply lock's left out."""
+    posts = sum(n for name, n in emu.request_counts().items() if name.startswith("POST "))
+    return posts - lock_writes(emu)[0]
 
 
 def write_count(emu: Emulator) -> int:
-    return sum(n for name, n in emu.request_counts().items()
-               if name.startswith(("POST ", "DELETE ")))
+    """Writes (POST, DELETE) made for the plans, the apply lock's left out."""
+    writes = sum(n for name, n in emu.request_counts().items()
+                 if name.startswith(("POST ", "DELETE ")))
+    return writes - sum(lock_writes(emu))
 
 
 def example(name: str) -> Path:

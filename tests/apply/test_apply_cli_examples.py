@@ -10,9 +10,11 @@ from apply_helpers import (
     assert_exactly_once,
     example,
     load,
+    lock_writes,
     plan_of,
     reconciler,
     show,
+    write_count,
 )
 
 from reconciler.emulator import Emulator, serve_in_thread
@@ -50,13 +52,16 @@ def test_example_applies_then_plans_no_changes(tmp_path, name, extra):
 
         if name != "saas":
             return _done(emu, manifest)
-        # apply is idempotent as a whole: a second run does nothing and writes nothing
-        writes = _writes(emu)
+        # apply is idempotent as a whole: a second run does nothing and writes nothing but
+        # its lock (taken, then released)
+        writes, (lock_posts, lock_deletes) = write_count(emu), lock_writes(emu)
         second = reconciler("apply", str(example(name)), *extra, "--auto-approve",
                             cwd=tmp_path, base=base)
         assert second.returncode == 0, show(second)
         assert "Apply complete: nothing to do." in second.stdout
-        assert _writes(emu) == writes
+        assert write_count(emu) == writes
+        assert lock_writes(emu) == (lock_posts + 1, lock_deletes + 1)
+        assert emu.request_counts()["DELETE /v1/products/{id}"] == lock_deletes + 1
     _done(emu, manifest)
 
 
@@ -75,6 +80,3 @@ def _check_streams(proc, plan) -> None:
     assert len(re.findall(r": done$", proc.stderr, re.MULTILINE)) == len(plan.pending)
     assert "Apply complete" not in proc.stderr
 
-
-def _writes(emu: Emulator) -> int:
-    return sum(n for k, n in emu.request_counts().items() if k.startswith(("POST", "DELETE")))

@@ -18,6 +18,7 @@ from apply_helpers import (
     client,
     example,
     load,
+    lock_writes,
     plan_of,
     reconciler,
     show,
@@ -63,7 +64,9 @@ def test_finished_saved_plan_applied_again_says_so_and_writes_nothing(tmp_path):
         assert second.returncode == 0, show(second)
         assert second.stdout.splitlines()[-1] == ALREADY, show(second)
         assert "created" not in second.stdout, show(second)
-        assert _writes(emu) == [], show(second)
+        assert _writes(emu) == ["POST /v1/products replayed=False",  # only its lock: taken
+                                "DELETE /v1/products/{id} replayed=False"], show(second)
+        assert lock_writes(emu) == (1, 1)  # ... and released
         for change in plan.pending:
             assert f"{change.address}: already applied by an earlier run" in second.stderr
 

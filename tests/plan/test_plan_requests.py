@@ -49,7 +49,9 @@ def test_plan_reads_each_kind_in_pages_of_100_and_never_one_object(emulator, tmp
     counts = emulator.request_counts()
 
     live = dict(COUNTS, payment_method_configurations=COUNTS["payment_method_configurations"]
-                + 1)  # and the account's default configuration
+                + 1,  # and the account's default configuration
+                products=COUNTS["products"] + 1)  # and the stack's ownership record
+    #                                            (of its meters, reconciler/plan/records.py)
     expected = {f"GET {KINDS[kind].path}": math.ceil(n / 100) for kind, n in live.items()}
     assert set(expected) == {f"GET {k.path}" for k in MANIFEST_KINDS.values()}
     features_path = f"GET {KINDS['product_features'].path}"

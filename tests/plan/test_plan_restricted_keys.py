@@ -21,12 +21,14 @@ SECRET = "sk_test_restrictedsuite"
 READ_ALL = "rk_test_readall"
 NO_METERS = "rk_test_nometers"
 CATALOG_WRITE = "rk_test_catalogwrite"
+WRITE_PRODUCTS_ONLY = "rk_test_productsonly"
 KEYS = {
     READ_ALL: "all:read",
     NO_METERS: ("products:read,prices:read,coupons:read,promotion_codes:read,tax_rates:read,"
                 "shipping_rates:read,payment_method_configurations:read,webhook_endpoints:read,"
                 "features:read,account:read"),
     CATALOG_WRITE: "products:write,prices:write",
+    WRITE_PRODUCTS_ONLY: "products:write,prices:read",
 }
 CATALOG = """\
 products:
@@ -117,12 +119,25 @@ def test_a_read_key_stops_apply_at_the_first_write(url: str, tmp_path: Path) -> 
     assert applied.exit_code == 1
     errors = [line for line in applied.output.splitlines() if line.startswith("Error")]
     assert len(errors) == 1, applied.output
+    # the first write is the apply lock's, itself a product (apply/lock.py)
     assert errors[0].startswith(
-        "Error: products.pro: Stripe refused POST /v1/products: the key lacks the "
-        "'rak_product_write' permission, needed to create products; give the key Write on "
-        "Products [req_")
-    assert "Applied: nothing." in applied.output
-    assert "Not attempted (1): prices.pro-monthly" in applied.output
+        "Error: the apply lock (a product kept in the account): Stripe refused POST "
+        "/v1/products: the key lacks the 'rak_product_write' permission, needed to create "
+        "products; give the key Write on Products [req_")
+    assert "Nothing was changed by this run." in applied.output
+
+
+def test_a_key_that_cannot_write_a_kind_stops_apply_at_its_first_write(url: str,
+                                                                       tmp_path: Path) -> None:
+    applied = cli(url, WRITE_PRODUCTS_ONLY, "apply", catalog(tmp_path), "--auto-approve")
+    assert applied.exit_code == 1
+    errors = [line for line in applied.output.splitlines() if line.startswith("Error")]
+    assert len(errors) == 1, applied.output
+    assert errors[0].startswith(
+        "Error: prices.pro-monthly: Stripe refused POST /v1/prices: the key lacks the "
+        "'rak_plan_write' permission, needed to create prices; give the key Write on "
+        "Prices [req_"), errors[0]
+    assert "Applied (1): products.pro" in applied.output
 
 
 def test_refusals_for_one_permission_are_explained_once(url: str, tmp_path: Path) -> None:

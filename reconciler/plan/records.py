@@ -1,0 +1,138 @@
+"""Ownership records: which meters and payment method configurations a stack owns.
+
+Meters and payment method configurations carry no metadata in Stripe, so no ownership tag:
+without a record, a stack that states another stack's event name (or configuration name)
+would rename that meter, or deactivate it with ``--force``. Each stack therefore records the
+ids it created or adopted of those kinds in a control product of its own,
+``reconciler_owned_<hash of the stack>``: inactive (never for sale), hidden from every reader
+of the account like the apply lock (:func:`reconciler.ownership.is_control`), the ids in its
+metadata. Stripe's metadata limits (50 keys, keys up to 40 characters, values up to 500)
+bound it: the ids of a kind are joined by commas and chunked across keys ``<kind>_<n>``.
+Apply writes it, under the apply lock, after the changes that created or matched such
+objects; the planner reads every stack's record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from reconciler.ownership import CONTROL, CONTROL_KEY_PREFIX, OWNER_STACK, owner
+from reconciler.stripe import NotFoundError, StripeClient
+
+from .model import Action, Plan
+
+RECORDED_KINDS = ("meters", "payment_method_configurations")
+"""The kinds without metadata, whose ownership only a record can tell."""
+RECORD_NAME = "reconciler ownership record — do not use"
+_VALUE_MAX = 500
+_KEYS_MAX = 50 - 2  # the marker and the stack take two
+PRODUCTS = "/v1/products"
+
+
+def record_id(stack: str) -> str:
+    return "reconciler_owned_" + hashlib.sha256(stack.encode()).hexdigest()[:24]
+
+
+def parse(obj: Mapping[str, Any]) -> tuple[str, dict[str, set[str]]] | None:
+    """(stack, ids by kind) of a record product; None for any other control product."""
+    metadata = obj.get("metadata") or {}
+    if metadata.get(CONTROL) != "owned" or "stack" not in metadata:
+        return None
+    ids: dict[str, set[str]] = {kind: set() for kind in RECORDED_KINDS}
+    for key, value in metadata.items():
+        kind = key.rpartition("_")[0]
+        if kind in ids and value:
+            ids[kind] |= set(value.split(","))
+    return metadata["stack"], ids
+
+
+def chunked(ids: Mapping[str, Iterable[str]]) -> dict[str, str]:
+    """The metadata keys holding ``ids``: ``<kind>_<n>`` = comma-joined ids, each value at
+    most 500 characters. ValueError past 48 keys."""
+    metadata: dict[str, str] = {}
+    for kind in RECORDED_KINDS:
+        chunk: list[str] = []
+        for object_id in sorted(ids.get(kind, ())):
+            if chunk and len(",".join([*chunk, object_id])) > _VALUE_MAX:
+                metadata[f"{kind}_{len([k for k in metadata if k.startswith(kind)])}"] = \
+                    ",".join(chunk)
+                chunk = []
+            chunk.append(object_id)
+        if chunk:
+            metadata[f"{kind}_{len([k for k in metadata if k.startswith(kind)])}"] = \
+                ",".join(chunk)
+    if len(metadata) > _KEYS_MAX:
+        raise ValueError(f"the ownership record holds too many ids for Stripe's 50 metadata "
+                         f"keys ({len(metadata)} keys of ids)")
+    return metadata
+
+
+def foreign_use(kind: str, obj: Mapping[str, Any], stack: str,
+                records: Mapping[str, Mapping[str, set[str]]],
+                prices: Iterable[Mapping[str, Any]]) -> str | None:
+    """Why ``obj`` (a meter or a payment method configuration) is another stack's, or None:
+    another stack recorded it, or (a meter) a price another stack owns reads it."""
+    for other, ids in sorted(records.items()):
+        if other != stack and obj["id"] in ids.get(kind, ()):
+            return f"stack '{other}' records it as its own"
+    if kind == "meters":
+        for price in prices:
+            price_stack = owner(dict(price))[0]
+            if (price_stack not in (None, stack)
+                    and (price.get("recurring") or {}).get("meter") == obj["id"]):
+                return f"price {price['id']} of stack '{price_stack}' uses it"
+    return None
+
+
+def ours(kind: str, obj: Mapping[str, Any], stack: str,
+         records: Mapping[str, Mapping[str, set[str]]],
+         prices: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether ``stack`` may take ``obj`` as its own: recorded by it, or (a meter) read by
+    one of its prices, or the account's default configuration, which no stack created."""
+    if obj["id"] in records.get(stack, {}).get(kind, ()) or obj.get("is_default"):
+        return True
+    return kind == "meters" and any(
+        (p.get("metadata") or {}).get(OWNER_STACK) == stack
+        and (p.get("recurring") or {}).get("meter") == obj["id"] for p in prices)
+
+
+def owned_by_plan(plan: Plan, created: Mapping[str, str]) -> dict[str, set[str]]:
+    """The meters and configurations ``plan`` matched, adopted or created (ids by kind):
+    what its stack owns once it is applied. ``created``: address -> id of new objects."""
+    ids: dict[str, set[str]] = {kind: set() for kind in RECORDED_KINDS}
+    for change in plan.changes:
+        if change.kind not in ids or change.action.removes:
+            continue
+        if change.action in (Action.CREATE, Action.REPLACE):
+            if change.address in created:
+                ids[change.kind].add(created[change.address])
+        elif change.live_id:
+            ids[change.kind].add(change.live_id)
+    return ids
+
+
+async def write(client: StripeClient, stack: str, ids: Mapping[str, set[str]]) -> None:
+    """Add ``ids`` to the record of ``stack`` (created on first use); no write when it
+    already holds them all."""
+    try:
+        obj: Mapping[str, Any] | None = await client.retrieve(PRODUCTS, record_id(stack))
+    except NotFoundError:
+        obj = None
+    record = parse(obj) if obj is not None else None
+    held = record[1] if record else {}
+    union = {kind: set(held.get(kind, ())) | set(ids.get(kind, ())) for kind in RECORDED_KINDS}
+    if obj is not None and union == {kind: set(held.get(kind, ())) for kind in RECORDED_KINDS}:
+        return
+    metadata: dict[str, str] = {CONTROL: "owned", "stack": stack, **chunked(union)}
+    key = f"{CONTROL_KEY_PREFIX}owned-{uuid.uuid4().hex}"
+    if obj is None:
+        await client.create(PRODUCTS, {"id": record_id(stack), "name": RECORD_NAME,
+                                       "active": False, "metadata": metadata},
+                            idempotency_key=key)
+        return
+    stale = {k: "" for k in (obj.get("metadata") or {}) if k not in metadata}  # "" unsets
+    await client.update(PRODUCTS, record_id(stack), {"metadata": {**stale, **metadata}},
+                        idempotency_key=key)

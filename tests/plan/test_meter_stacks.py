@@ -1,0 +1,120 @@
+"""Meters and payment method configurations are never shared across stacks (issue 12 item
+3): they carry no metadata, so each stack records the ones it owns (plan/records.py), and a
+stack never changes or deactivates one another stack records or another stack's price uses,
+not even with --force."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "apply"))
+from apply_helpers import apply_plan, call, load, plan_of, write_manifest
+
+from reconciler.emulator import Emulator
+from reconciler.plan import PlanError
+from reconciler.plan.records import chunked, parse, record_id
+
+A = """
+    meters:
+      calls:
+        display_name: API calls
+        event_name: api_calls
+        default_aggregation: {formula: sum}
+      seats:
+        display_name: Seats
+        event_name: seats
+        default_aggregation: {formula: last}
+    products:
+      api: {name: API}
+    prices:
+      per-call:
+        product: api
+        currency: usd
+        unit_amount: 1
+        recurring: {interval: month, usage_type: metered, meter: calls}
+"""
+
+
+def _stack_a(tmp_path: Path) -> Emulator:
+    emu = Emulator()
+    manifest = load(write_manifest(tmp_path / "a", A))
+    assert apply_plan(emu, plan_of(emu, manifest, stack="a")).ok
+    assert not plan_of(emu, manifest, stack="a").has_changes
+    return emu
+
+
+def _b(tmp_path: Path, event_name: str, display_name: str, formula: str = "sum"):
+    return load(write_manifest(tmp_path / "b", f"""
+        meters:
+          mine:
+            display_name: {display_name}
+            event_name: {event_name}
+            default_aggregation: {{formula: {formula}}}
+    """))
+
+
+def _meters(emu: Emulator) -> dict[str, dict]:
+    return {m["event_name"]: m for m in call(emu, "GET", "/v1/billing/meters")["data"]}
+
+
+@pytest.mark.parametrize("event_name, unrecorded, why", [
+    ("api_calls", False, "stack 'a' records it as its own"),
+    ("seats", False, "stack 'a' records it as its own"),  # no price: only a's record tells
+    # applied before records existed: a's metered price reading it tells
+    ("api_calls", True, "of stack 'a' uses it"),
+])
+@pytest.mark.parametrize("force", [False, True])
+def test_another_stack_cannot_rename_or_deactivate_a_meter_of_stack_a(
+        tmp_path: Path, event_name: str, unrecorded: bool, why: str, force: bool) -> None:
+    emu = _stack_a(tmp_path)
+    if unrecorded:
+        call(emu, "DELETE", f"/v1/products/{record_id('a')}")
+    before = _meters(emu)
+    for manifest in (_b(tmp_path, event_name, "Renamed by b"),  # an update in place
+                     _b(tmp_path, event_name, "Renamed by b", "count")):  # a replacement
+        with pytest.raises(PlanError) as refused:
+            plan_of(emu, manifest, stack="b", force=force)
+        problem, = refused.value.problems
+        assert problem.startswith(f"meters.mine: event_name '{event_name}' is held by "
+                                  f"{before[event_name]['id']}, which is another stack's")
+        assert why in problem and "--force does not change that" in problem
+    assert _meters(emu) == before  # a's meters, active, names kept: its price keeps working
+    assert not plan_of(emu, load(tmp_path / "a"), stack="a").has_changes
+
+
+def test_a_meter_no_stack_recorded_is_matched_but_not_changed_unless_adopted(
+        tmp_path: Path) -> None:
+    emu = Emulator()
+    made = call(emu, "POST", "/v1/billing/meters", {
+        "display_name": "By hand", "event_name": "by_hand",
+        "default_aggregation": {"formula": "sum"}})
+    same = _b(tmp_path, "by_hand", "By hand")
+    assert not plan_of(emu, same, stack="b").has_changes  # nothing would change it
+    renamed = _b(tmp_path, "by_hand", "Renamed")
+    with pytest.raises(PlanError) as refused:
+        plan_of(emu, renamed, stack="b", force=True)
+    assert "which no stack has recorded as its own" in refused.value.problems[0]
+    assert "adopt it with --adopt" in refused.value.problems[0]
+    adopted = plan_of(emu, renamed, stack="b", adopt=True)
+    assert apply_plan(emu, adopted).ok
+    assert _meters(emu)["by_hand"]["display_name"] == "Renamed"
+    assert not plan_of(emu, renamed, stack="b").has_changes  # recorded: b's now
+    with pytest.raises(PlanError, match="stack 'b' records it as its own"):
+        plan_of(emu, _b(tmp_path, "by_hand", "Taken"), stack="c", adopt=True)
+    assert made["id"] == _meters(emu)["by_hand"]["id"]
+
+
+def test_record_ids_are_chunked_within_stripes_metadata_limits() -> None:
+    ids = {"meters": {f"mtr_{i:024d}" for i in range(100)},
+           "payment_method_configurations": {"pmc_1"}}
+    metadata = chunked(ids)
+    assert all(len(k) <= 40 and len(v) <= 500 for k, v in metadata.items())
+    assert len(metadata) <= 48
+    stack, found = parse({"metadata": {"reconciler_control": "owned", "stack": "s",
+                                       **metadata}}) or ("", {})
+    assert stack == "s" and found == ids
+    with pytest.raises(ValueError, match="too many ids"):
+        chunked({"meters": {f"mtr_{i:024d}" for i in range(1000)}})
