@@ -45,6 +45,10 @@ What this rests on (assumptions, stated where Stripe's documentation is silent):
   looks alive: the lease then waits for its expiry, which is safe.
 - A taker killed between creating the breaker and writing its lease leaves the lock blocked
   (nobody else may take over that lease): ``reconciler unlock`` deletes both.
+- The id of a deleted product can be used again (Stripe documents it for no object; the tool
+  already relies on it for coupons, which it deletes and re-creates under their id). Should
+  Stripe refuse it, the create fails while no lock can be read: :func:`acquire` then stops
+  with an error after a few tries instead of retrying for ever.
 """
 
 from __future__ import annotations
@@ -272,11 +276,18 @@ async def acquire(client: StripeClient, stack: str, *, timeout: float = 0.0, ttl
     it (``on_wait`` is told once who); :class:`LockHeld` after that."""
     start = clock()
     waiting = False
+    vanished = 0
     while True:
         mine, holder = await attempt(client, stack, clock(), ttl)
         if mine is not None:
             return mine
-        if holder is None:
+        if holder is None:  # released between our create and our read, or the id is refused
+            vanished += 1
+            if vanished >= VANISHED_TRIES:
+                raise LockError(
+                    f"the apply lock of stack '{stack}' ({lock_id(stack)}) can neither be "
+                    "created nor read: Stripe refuses its id, yet holds no lock under it")
+            await sleep(POLL)
             continue
         left = start + timeout - clock()
         if left <= 0:
@@ -315,6 +326,9 @@ async def break_lock(client: StripeClient, stack: str) -> Lease | None:
         await _delete(client, breaker_id(lease.token))
         await _delete(client, lock_id(stack))
     return lease
+
+
+VANISHED_TRIES = 3  # creates refused in a row while no lock can be read
 
 
 class _Stopped(Exception):
@@ -359,7 +373,8 @@ class ApplyLock:
         before its first change, and must not write a lock either."""
         if not self._enabled:
             return None
-        self._thread = threading.Thread(target=self._keep, args=(stack,), daemon=True,
+        client = self._make_client()  # here: a bad key is the command's usage error
+        self._thread = threading.Thread(target=self._keep, args=(stack, client), daemon=True,
                                         name="reconciler-apply-lock")
         self._thread.start()
         self._ready.wait()
@@ -372,9 +387,8 @@ class ApplyLock:
         if self._stop.wait(seconds):  # this loop runs nothing else: blocking it is fine
             raise _Stopped
 
-    def _keep(self, stack: str) -> None:
+    def _keep(self, stack: str, client: StripeClient) -> None:
         loop = asyncio.new_event_loop()
-        client = self._make_client()
         try:
             try:
                 self.lease = loop.run_until_complete(acquire(
@@ -384,7 +398,7 @@ class ApplyLock:
                 self._error = exc
                 return
             finally:
-                self._ready.set()
+                self._ready.set()  # whatever happened: take() must not wait for ever
             self._heartbeat(loop, client)
         finally:
             with contextlib.suppress(Exception):

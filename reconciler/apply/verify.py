@@ -27,7 +27,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.manifests import Manifest, validate
-from reconciler.plan import Change, Plan, PlanError, PlanOptions, build_plan, read_for
+from reconciler.plan import Change, Plan, PlanError, PlanOptions, build_plan, read_for_plan
 from reconciler.plan.model import canonical, digest
 from reconciler.stripe import StripeClient
 
@@ -149,7 +149,7 @@ async def check_rebuilt(plan: Plan, client: StripeClient, source: str) -> None:
         message = (f"the plan file was edited: its manifests are not valid: "
                    f"{_listed([str(i) for i in issues])}; nothing was sent")
         raise PlanIntegrityError(message)
-    live = await read_for(manifest, client)
+    live = await read_for_plan(manifest, client, options)
     unchanged = live.fingerprint() == plan.live_fingerprint
     try:
         rebuilt = build_plan(manifest, live, options)

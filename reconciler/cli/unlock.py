@@ -5,14 +5,15 @@ The lock itself is :mod:`reconciler.apply.lock`."""
 from __future__ import annotations
 
 import contextlib
+import signal
 import sys
 from collections.abc import Iterator
 
 import click
 
 from reconciler.apply.lock import ApplyLock, Lease, LockError, break_lock, read
-from reconciler.plan import DEFAULT_STACK
 from reconciler.permissions import explain
+from reconciler.plan import DEFAULT_STACK
 from reconciler.stripe import PermissionDeniedError, StripeError, is_live_key
 
 from .context import Settings, command_settings, global_options, run
@@ -26,6 +27,7 @@ def holding(settings: Settings, timeout: float) -> Iterator[ApplyLock]:
         click.echo(f"Waiting up to {timeout:g}s for the apply lock of stack '{holder.stack}', "
                    f"held by {holder.describe()}...", err=True)
 
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         may_write = settings.live or settings.emulator or not is_live_key(settings.api_key or "")
         with ApplyLock(settings.client, timeout, on_wait=waiting, enabled=may_write) as lock:
@@ -39,6 +41,15 @@ def holding(settings: Settings, timeout: float) -> Iterator[ApplyLock]:
         click.echo("Nothing was changed by this run." if lock.lease is None else
                    "Apply stopped; run it again once the lock is free: it resumes.", err=True)
         raise SystemExit(1) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM (a cancelled CI job) while the lock is held but nothing is being written
+    (planning, the prompt): stop like Ctrl-C, so that the lock is released on the way out.
+    While changes are written, cli/interrupt.py handles it instead."""
+    raise KeyboardInterrupt
 
 
 def _confirm(lease: Lease, yes: bool) -> None:

@@ -4,8 +4,8 @@ from reconciler.ownership import DEFAULT_STACK, OWNER_KEY, OWNER_STACK
 
 from .live import LiveState, read_for, read_live
 from .model import FORMAT_VERSION, Action, Change, FieldDiff, Plan, Step
-from .planner import PlanError, PlanOptions, build_plan, make_plan
+from .planner import PlanError, PlanOptions, build_plan, make_plan, read_for_plan
 
 __all__ = ["DEFAULT_STACK", "FORMAT_VERSION", "OWNER_KEY", "OWNER_STACK", "Action", "Change",
            "FieldDiff", "LiveState", "Plan", "PlanError", "PlanOptions", "Step", "build_plan",
-           "make_plan", "read_for", "read_live"]
+           "make_plan", "read_for", "read_for_plan", "read_live"]

@@ -97,15 +97,15 @@ class Plan:
 
     @cached_property
     def reviewed_digest(self) -> str:
-        """Identifies what a reviewer sees and approves: the account, mode, stack, options,
-        the manifests' digest and each change's address, action, live id and diffs. Not
-        the steps: they follow from the rest, and ``apply`` checks that they do."""
+        """Identifies what a reviewer approves: the account, mode, stack, options, the
+        manifests' digest, the warnings and every pending change whole (diffs, notes,
+        warnings and the requests it sends), so that an approved digest binds the exact
+        requests too, whatever else (a journal beside the file) could be forged."""
         return digest({
             "account": self.account_id, "livemode": self.livemode, "stack": self.stack,
             "options": self.options, "manifest_digest": self.manifest_digest,
-            "changes": [{"address": c.address, "action": c.action.value,
-                         "live_id": c.live_id, "diffs": [asdict(d) for d in c.diffs]}
-                        for c in self.pending],
+            "warnings": list(self.warnings),
+            "changes": [_change_dict(c) for c in self.pending],
         })
 
     @property

@@ -402,15 +402,19 @@ class _Planner:
                       live_digest=digest(obj), phase=phase)
 
 
+async def read_for_plan(manifest: Manifest, client: StripeClient,
+                        options: PlanOptions) -> LiveState:
+    """What a plan with ``options`` reads (the same for ``apply``'s rebuild of a saved plan):
+    the kinds the manifests define and refer to; with ``prune`` every kind, so objects this
+    stack owns in a kind that left the manifests entirely are pruned too."""
+    return await read_for(manifest, client, everything=options.prune)
+
+
 async def make_plan(manifest: Manifest, client: StripeClient,
                     options: PlanOptions | None = None) -> Plan:
-    """Read the live account and plan against it.
-
-    The kinds the manifests define and refer to are read; with ``prune`` every kind, so
-    objects this stack owns in a kind that left the manifests entirely are pruned too.
-    """
-    everything = options is not None and options.prune
-    return build_plan(manifest, await read_for(manifest, client, everything), options)
+    """Read the live account and plan against it."""
+    options = options or PlanOptions()
+    return build_plan(manifest, await read_for_plan(manifest, client, options), options)
 
 
 def build_plan(manifest: Manifest, live: LiveState, options: PlanOptions | None = None) -> Plan:

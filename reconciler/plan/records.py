@@ -100,11 +100,13 @@ def ours(kind: str, obj: Mapping[str, Any], stack: str,
 
 
 def owned_by_plan(plan: Plan, created: Mapping[str, str]) -> dict[str, set[str]]:
-    """The meters and configurations ``plan`` matched, adopted or created (ids by kind):
-    what its stack owns once it is applied. ``created``: address -> id of new objects."""
+    """The meters and configurations ``plan`` created, adopted or changed (ids by kind):
+    what its stack owns once it is applied. ``created``: address -> id of new objects. A
+    match left unchanged (a noop) proves nothing: its owner may be unknown (the planner lets
+    such a match stand while nothing would change it), and recording it would take it."""
     ids: dict[str, set[str]] = {kind: set() for kind in RECORDED_KINDS}
     for change in plan.changes:
-        if change.kind not in ids or change.action.removes:
+        if change.kind not in ids or change.action.removes or change.action is Action.NOOP:
             continue
         if change.action in (Action.CREATE, Action.REPLACE):
             if change.address in created:

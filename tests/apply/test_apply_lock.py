@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +21,9 @@ from apply_helpers import (
     cli_env,
     client,
     load,
+    show,
+    signal_when,
+    write_count,
     write_manifest,
 )
 from click.testing import CliRunner
@@ -111,15 +115,19 @@ def _plant(emu: Emulator, lease: Lease) -> None:
 
 def _overlap(tmp_path: Path, offset: float, *second: str) -> tuple[Emulator, list, list]:
     """Two applies of one catalog on one served emulator, the second ``offset`` s after the
-    first; returns the emulator and both (process, stdout, stderr)."""
+    first took the lock (counted from there, not from its start, which a loaded machine
+    delays unevenly); returns the emulator and both (process, stdout, stderr)."""
     catalog = write_manifest(tmp_path / "catalog", CATALOG)
     emu = Emulator()
     args = ["apply", str(catalog), "--auto-approve"]
     with serve_in_thread(emu) as base:
-        emu.set_faults(Faults(latency_ms=80))  # the first run lasts a few seconds
+        emu.set_faults(Faults(latency_ms=250))  # the first run lasts a few seconds
         first = subprocess.Popen(cli_command(*args, base=base), env=cli_env(), text=True,
                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while not _lock_products(emu) and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
         time.sleep(offset)
         later = subprocess.run(cli_command(*args, *second, base=base), env=cli_env(),
                                text=True, capture_output=True, timeout=120, check=False)
@@ -150,6 +158,24 @@ def test_a_second_apply_with_lock_timeout_waits_then_finds_nothing_to_do(tmp_pat
     assert "Apply complete: nothing to do." in out
     assert_exactly_once(emu, load(tmp_path / "catalog"))
     assert _lock_products(emu) == []
+
+
+@pytest.mark.slow
+def test_sigterm_while_planning_under_the_lock_releases_it(tmp_path: Path) -> None:
+    """A CI job cancelled before anything is written (here: while planning, the lock held)
+    leaves no lock behind to block the next job."""
+    catalog = write_manifest(tmp_path / "catalog", CATALOG)
+    emu = Emulator()
+    with serve_in_thread(emu) as base:
+        emu.set_faults(Faults(latency_ms=400))  # planning outlasts the signal
+        writes = write_count(emu)
+        ended = signal_when(lambda: bool(_lock_products(emu)), "apply", str(catalog),
+                            "--auto-approve", cwd=tmp_path, base=base,
+                            signals=(signal.SIGTERM,), what="the lock taken")
+        emu.set_faults(Faults())
+        assert ended.returncode != 0 and "Traceback" not in ended.stderr, show(ended)
+        assert write_count(emu) == writes  # nothing of the catalog was written
+        assert _lock_products(emu) == []
 
 
 # -- taking it, and taking it over -------------------------------------------------------------
@@ -243,9 +269,13 @@ def test_the_lease_is_renewed_while_held_and_released_at_the_end() -> None:
     with ApplyLock(lambda: client(emu), ttl=2) as lock:  # renewed every 0.5 s
         taken = lock.take("default")
         assert taken is not None
-        time.sleep(1.3)  # expiry is kept in whole seconds: renewed a second later at least
-        now = _run(emu, lambda c: read(c, "default"))
-        assert now is not None and now.token == taken.token
+        deadline = time.monotonic() + 20  # a beat every 0.5 s; expiry kept in whole seconds
+        while True:
+            now = _run(emu, lambda c: read(c, "default"))
+            assert now is not None and now.token == taken.token
+            if now.expires_at > taken.expires_at or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert now.expires_at > taken.expires_at
     assert _lock_products(emu) == []
 

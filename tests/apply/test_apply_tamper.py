@@ -295,6 +295,21 @@ def test_expect_digest_refuses_another_plan(account, tmp_path):
     assert account.requests()[before:] == []
 
 
+def test_forged_journal_does_not_pass_an_edit_past_the_approved_digest(account, tmp_path):
+    """A journal saying "verified" skips the rebuild, and whoever edits the plan can write
+    one; the approved digest binds the requests themselves, so the edit is still refused."""
+    path = account.saved(tmp_path, _params)
+    fingerprint = Plan.from_dict(json.loads(path.read_text())).fingerprint
+    (tmp_path / "plan.json.journal").write_text(
+        json.dumps({"plan": fingerprint, "event": "verified"}) + "\n")
+    before = len(account.requests())
+    result = cli(account.base, "apply", str(path), "--expect-digest",
+                 account.data["reviewed_digest"])
+    assert result.exit_code == 1, out(result)
+    assert "the plan's reviewed digest is" in result.stderr, out(result)
+    assert account.requests()[before:] == []
+
+
 # -- what still applies ---------------------------------------------------------------------
 
 def test_reviewed_plan_applies_and_prints_its_digest(tmp_path):
@@ -358,3 +373,18 @@ def test_killed_apply_resumes_on_its_verified_journal(tmp_path):
         resumed = reconciler("apply", "plan.json", cwd=tmp_path, base=base)
         assert resumed.returncode == 0, show(resumed)
         assert resumed.stdout.splitlines()[-1].startswith("Apply complete"), show(resumed)
+
+
+def test_saved_prune_plan_removing_a_whole_kind_applies(tmp_path):
+    """The rebuild reads what the plan read: with --prune every kind, also one that left the
+    manifests entirely (the coupon here)."""
+    emu = Emulator()
+    with serve_in_thread(emu) as base:
+        Account(emu, base, tmp_path)
+        pruned = write_manifest(tmp_path / "v3", "products:\n  pro: {name: Pro}\n").parent
+        made = cli(base, "plan", str(pruned), "--prune", "-o", str(tmp_path / "prune.json"))
+        assert made.exit_code == 0, out(made)
+        assert "coupons.spring" in made.stdout, out(made)
+        applied = cli(base, "apply", str(tmp_path / "prune.json"))
+        assert applied.exit_code == 0, out(applied)
+        assert cli(base, "plan", str(pruned), "--prune", "--detailed-exitcode").exit_code == 0

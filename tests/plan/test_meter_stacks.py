@@ -118,3 +118,27 @@ def test_record_ids_are_chunked_within_stripes_metadata_limits() -> None:
     assert stack == "s" and found == ids
     with pytest.raises(ValueError, match="too many ids"):
         chunked({"meters": {f"mtr_{i:024d}" for i in range(1000)}})
+
+
+def test_a_match_left_unchanged_is_not_recorded(tmp_path: Path) -> None:
+    """Stack b states a meter nobody recorded, exactly as it is: the plan lets the match stand
+    (nothing changes), but applying it must not record the meter as b's, or its real owner
+    could never adopt it again."""
+    emu = Emulator()
+    made = call(emu, "POST", "/v1/billing/meters", {
+        "display_name": "Hand made", "event_name": "hand_made",
+        "default_aggregation": {"formula": "sum"}})
+    same = _b(tmp_path, "hand_made", "Hand made")
+    applied = plan_of(emu, same, stack="b")
+    assert not applied.has_changes
+    assert apply_plan(emu, applied).ok
+    records = [parse(p) for p in call(emu, "GET", "/v1/products")["data"]]
+    assert not any(r and made["id"] in r[1]["meters"] for r in records)
+    adopted = plan_of(emu, load(write_manifest(tmp_path / "c", """
+        meters:
+          theirs:
+            display_name: Hand made
+            event_name: hand_made
+            default_aggregation: {formula: sum}
+    """)), stack="c", adopt=True)
+    assert apply_plan(emu, adopted).ok
