@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import click
 
 from reconciler.apply.lock import ApplyLock, Lease, LockError, break_lock, read
-from reconciler.plan import DEFAULT_STACK
 from reconciler.permissions import explain
+from reconciler.plan import DEFAULT_STACK
 from reconciler.stripe import PermissionDeniedError, StripeError, is_live_key
 
 from .context import Settings, command_settings, global_options, run
