@@ -11,10 +11,12 @@ from reconciler.kinds import MANIFEST_KINDS
 from reconciler.plan import DEFAULT_STACK, PlanOptions
 from reconciler.plan.adoption import adoption_plan
 
-from .context import command_settings, global_options, run
+from .context import Settings, command_settings, global_options, run
 from .interrupt import Interrupt
 from .options import manifest_options
 from .plan import plan_from_manifests
+from .types import Duration
+from .unlock import holding
 
 RERUN = ("Run the same import again: the objects already tagged are this stack's now, and it "
          "tags the rest.")
@@ -26,9 +28,13 @@ RERUN = ("Run the same import again: the objects already tagged are this stack's
 @click.option("--dry-run", is_flag=True, help="List the matches; tag nothing.")
 @click.option("--stack", default=DEFAULT_STACK, show_default=True, envvar="RECONCILER_STACK",
               help="The stack that takes ownership.")
+@click.option("--lock-timeout", type=Duration(), default="0s", metavar="DURATION",
+              help="While an apply of the stack holds the apply lock, wait up to DURATION "
+              "(30s, 5m) for it instead of failing at once.")
 @global_options
 @click.pass_context
-def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, **global_values) -> None:
+def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, lock_timeout,
+            **global_values) -> None:
     """Adopt live objects that match manifest entries: tag them, nothing else.
 
     Objects match by natural key (id, lookup key, event name, code, name) or, for kinds
@@ -37,12 +43,24 @@ def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, **global
     an object another stack owns, or one that differs in a field that cannot change), each
     such entry is reported, nothing is tagged and the exit code is 1, --dry-run included.
     Resolve those entries, or leave their kinds out with --kinds, and run it again. Run
-    `reconciler plan` afterwards to see what still differs.
+    `reconciler plan` afterwards to see what still differs. Importing writes (tags, the
+    ownership record), so it takes the stack's apply lock as apply does; --dry-run does not.
     """
     settings = command_settings(ctx, global_values)
     chosen = [k.strip() for k in kinds.split(",")] if kinds else None
     if chosen and (unknown := [k for k in chosen if k not in MANIFEST_KINDS]):
         raise click.BadParameter(f"unknown kind(s) {', '.join(unknown)}", param_hint="--kinds")
+    if dry_run:
+        _import(settings, paths, env, var, chosen, stack, dry_run=True)
+        return
+    with holding(settings, lock_timeout) as lock:
+        lock.take(stack)  # before matching: what is matched is what gets tagged, as in apply
+        _import(settings, paths, env, var, chosen, stack, dry_run=False)
+
+
+def _import(settings: Settings, paths: tuple[str, ...], env: str | None,
+            var: tuple[str, ...], chosen: list[str] | None, stack: str, *, dry_run: bool
+            ) -> None:
     options = PlanOptions(stack=stack, adopt=True, force=True, strict=False)
     full = run(lambda: plan_from_manifests(settings, paths, env, var, options))
     plan = adoption_plan(full, chosen)
