@@ -7,6 +7,7 @@ import click
 from reconciler import plural
 from reconciler.apply import ApplyResult
 from reconciler.apply import apply as apply_plan
+from reconciler.apply.lock import ApplyLock
 from reconciler.kinds import MANIFEST_KINDS
 from reconciler.plan import DEFAULT_STACK, PlanOptions
 from reconciler.plan.adoption import adoption_plan
@@ -51,16 +52,18 @@ def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, lock_tim
     if chosen and (unknown := [k for k in chosen if k not in MANIFEST_KINDS]):
         raise click.BadParameter(f"unknown kind(s) {', '.join(unknown)}", param_hint="--kinds")
     if dry_run:
-        _import(settings, paths, env, var, chosen, stack, dry_run=True)
+        _import(settings, paths, env, var, chosen, stack, None)
         return
     with holding(settings, lock_timeout) as lock:
         lock.take(stack)  # before matching: what is matched is what gets tagged, as in apply
-        _import(settings, paths, env, var, chosen, stack, dry_run=False)
+        _import(settings, paths, env, var, chosen, stack, lock)
 
 
 def _import(settings: Settings, paths: tuple[str, ...], env: str | None,
-            var: tuple[str, ...], chosen: list[str] | None, stack: str, *, dry_run: bool
-            ) -> None:
+            var: tuple[str, ...], chosen: list[str] | None, stack: str,
+            lock: ApplyLock | None) -> None:
+    """Match, then (given the ``lock``; none for --dry-run) tag."""
+    dry_run = lock is None
     options = PlanOptions(stack=stack, adopt=True, force=True, strict=False)
     full = run(lambda: plan_from_manifests(settings, paths, env, var, options))
     plan = adoption_plan(full, chosen)
@@ -75,7 +78,7 @@ def _import(settings: Settings, paths: tuple[str, ...], env: str | None,
                    "so nothing is tagged; resolve them (or leave their kinds out with --kinds) "
                    "and import again.", err=True)
         raise SystemExit(1)
-    if dry_run or not plan.changes:
+    if lock is None or not plan.changes:
         click.echo(f"{len(plan.changes)} object(s) to import" + (" (dry run)." if dry_run else "."))
         return
     if plan.livemode and not settings.live:
@@ -87,12 +90,17 @@ def _import(settings: Settings, paths: tuple[str, ...], env: str | None,
     async def work() -> ApplyResult:
         async with settings.client() as client:
             return await apply_plan(plan, client, allow_live=settings.live,
-                                    stop=interrupt.requested)
+                                    stop=lambda: interrupt.requested() or lock.stop())
 
-    result = interrupt.run(work, forced_note=RERUN)
+    with lock.writing():  # a lost lease stops it like Ctrl-C: in-flight tags finish
+        result = interrupt.run(work, forced_note=RERUN)
     for change, error in result.failed:
         click.echo(f"Error: {change.address}: {error}", err=True)
     click.echo(f"Imported {len(result.applied)} object(s) into stack '{stack}'.")
+    if lock.lost is not None:
+        click.echo(f"Error: {lock.lost}; {len(result.not_attempted)} object(s) not tagged. "
+                   f"{RERUN}", err=True)
+        raise SystemExit(1)
     if interrupt.received and not result.ok and not result.failed:
         click.echo(f"Import interrupted ({interrupt.received.name}): "
                    f"{len(result.not_attempted)} object(s) not tagged. {RERUN}", err=True)
