@@ -65,6 +65,14 @@ def write_atomic(path: Path | str, text: str, *, mode: int = 0o600, durable: boo
             os.close(folder)
 
 
+def write_output(path: Path | str, text: str) -> None:
+    """Write a file the user asked for (``plan -o``, ``drift -o``, ``schema -o``) as export
+    writes its files: never through a symlink, replaced in one step, with the mode ``open()``
+    would give it (a plan or report is for sharing, not a secret)."""
+    refuse_symlink(path)
+    write_atomic(path, text, mode=default_mode())
+
+
 def make_private_dir(path: Path) -> None:
     """Create ``path`` (and missing parents) readable by its owner only (0700); a folder
     that exists already is left as it is: it is the user's."""

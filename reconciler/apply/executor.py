@@ -226,15 +226,17 @@ async def apply(plan: Plan, client: StripeClient, *, allow_live: bool = False,
     for phase in sorted({c.phase for _, c in pending}):
         batch = [(i, c) for i, c in pending if c.phase == phase]
         await asyncio.gather(*(run.run_change(i, c) for i, c in batch))
-    await _record(plan, client, run.result)
+    await _record(plan, client, run.ids)
     return run.result
 
 
-async def _record(plan: Plan, client: StripeClient, result: ApplyResult) -> None:
+async def _record(plan: Plan, client: StripeClient, produced: dict[str, str]) -> None:
     """Record the meters and payment method configurations the plan created or matched as
-    its stack's (see reconciler/plan/records.py). A failure here undoes nothing applied: the
-    next plan of such an object that would change it asks for --adopt, said as a warning."""
-    ids = records.owned_by_plan(plan, result.created)
+    its stack's (see reconciler/plan/records.py). ``produced`` holds the ids this run created
+    and those its journal says an earlier, killed run of the plan created: that run never
+    reached this point. A failure here undoes nothing applied: the next plan of such an
+    object that would change it asks for --adopt, said as a warning."""
+    ids = records.owned_by_plan(plan, produced)
     if not any(ids.values()):
         return
     try:

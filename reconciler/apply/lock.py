@@ -22,6 +22,12 @@ under the key, so a poll with the same key would only ever replay it.
 live from a background thread, also while ``apply`` waits for confirmation. It deletes the
 product when the apply ends, whether it succeeded, failed or was interrupted (Ctrl-C).
 
+**Losing it.** A renewal that finds another lease (or none) stops the command. Before its
+writing phase it is stopped at once (nothing was written). While it writes
+(:meth:`ApplyLock.writing`), cutting requests off would leave nobody knowing what reached
+Stripe, so loss only raises :meth:`ApplyLock.stop`, which the executor reads like Ctrl-C:
+nothing new starts, what is in flight finishes, and the command reports what was applied.
+
 **Taking over.** A holder killed outright (SIGKILL, a lost CI runner) cannot release it. Its
 lease may be taken over once it expired, or at once when it names a pid on this same host that
 no longer runs. Stripe has no compare-and-set, and "delete it and create it again" races: two
@@ -64,7 +70,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from types import TracebackType
@@ -355,6 +361,7 @@ class ApplyLock:
         self._error: BaseException | None = None
         self.lease: Lease | None = None
         self.lost: LockLost | None = None
+        self._writing = False
 
     def __enter__(self) -> Self:
         return self
@@ -366,6 +373,22 @@ class ApplyLock:
             self._thread.join()
         if self.lost is not None and kind is KeyboardInterrupt:
             raise self.lost from None
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """While the command writes: a lost lease sets :meth:`stop` instead of stopping the
+        command at once (see the module)."""
+        self._writing = True
+        try:
+            if self.lost is not None:  # lost just before: stop as before the writing phase
+                raise self.lost
+            yield
+        finally:
+            self._writing = False
+
+    def stop(self) -> bool:
+        """The executor's ``stop``: true once the lease was lost."""
+        return self.lost is not None
 
     def take(self, stack: str) -> Lease | None:
         """Block until the lock of ``stack`` is held (or raise :class:`LockHeld`). Disabled,
@@ -413,7 +436,8 @@ class ApplyLock:
                     renew(client, self.lease, time.time(), self._ttl))
             except LockLost as exc:
                 self.lost = exc
-                _thread.interrupt_main()  # stop the apply: it no longer holds the lock
+                if not self._writing:  # nothing written yet: stop the command at once
+                    _thread.interrupt_main()
                 return
             except StripeError as exc:  # try again at the next beat, well before expiry
                 log.warning("could not renew the apply lock: %s", exc)

@@ -21,7 +21,7 @@ from reconciler.apply import (
 )
 from reconciler.apply import apply as apply_plan
 from reconciler.apply.executor import Event, SecretNotSavedError
-from reconciler.apply.lock import ApplyLock
+from reconciler.apply.lock import ApplyLock, LockLost
 from reconciler.apply.secrets import SecretsFile, secret_name
 from reconciler.kinds.webhook_endpoints import SECRETS_HINT
 from reconciler.permissions import explain, permission_in
@@ -171,8 +171,11 @@ def _report_failures(failed: list[tuple[Change, StripeError | OSError]]) -> None
 
 
 def _report(result: ApplyResult, secrets_out: str | None, interrupt: Interrupt,
-            journal: Journal | None) -> None:
+            journal: Journal | None, lost: LockLost | None) -> None:
     _report_secrets(result, secrets_out, journal is not None)
+    if lost is not None:
+        _report_lost(result, lost)
+        raise SystemExit(1)
     if result.ok:
         click.echo(f"Apply complete: {result.summary()}.")
         append_step_summary(f"**reconciler apply**: complete: {result.summary()}.\n")
@@ -204,6 +207,20 @@ def _report_interrupted(result: ApplyResult, signal_name: str, journal: Journal 
                  f"({journal.path}) and sends nothing twice.")
     click.echo("Every change listed as applied is complete, and none of those not attempted "
                f"was sent. {rerun}", err=True)
+
+
+def _report_lost(result: ApplyResult, lost: LockLost) -> None:
+    """The lease was lost while writing: the executor stopped as on Ctrl-C (see lock.py), so
+    what it did is known and is listed."""
+    stopped = f"{result.summary()}; {len(result.not_attempted)} change(s) not attempted"
+    append_step_summary(f"**reconciler apply** lost the apply lock: {stopped}.\n")
+    click.echo(f"Error: {lost}.", err=True)
+    _report_failures(result.failed)
+    click.echo(f"Apply stopped without its lock: {stopped}.", err=True)
+    _list_outcomes(result)
+    click.echo("Every change listed as applied is complete, and none of those not attempted "
+               "was sent. Another run may have changed the account since: once the lock is "
+               "free, plan again from the manifests.", err=True)
 
 
 def _forced_note(journal: Journal | None) -> str:
@@ -400,7 +417,8 @@ def _apply(settings: Settings, lock: ApplyLock, plan_file: str | None, saved: Pl
                 return await apply_plan(plan, client, allow_live=settings.live,
                                         parallelism=parallelism, journal=journal,
                                         on_event=notice(on_event), on_secret=on_secret,
-                                        stop=interrupt.requested)
+                                        stop=lambda: interrupt.requested() or lock.stop())
 
-    result = interrupt.run(work, forced_note=_forced_note(journal))
-    _report(result, secrets_out, interrupt, journal)
+    with lock.writing():
+        result = interrupt.run(work, forced_note=_forced_note(journal))
+    _report(result, secrets_out, interrupt, journal, lock.lost)

@@ -22,7 +22,7 @@ from reconciler.apply import (
     StalePlanError,
     WrongAccountError,
 )
-from reconciler.fsutil import make_private_dir
+from reconciler.fsutil import UnsafePathError, make_private_dir, write_output
 from reconciler.manifests import (
     Manifest,
     ManifestError,
@@ -181,6 +181,20 @@ def load_manifests(paths: tuple[str, ...], env: str | None, var: tuple[str, ...]
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--var") from None
     return load_valid(paths, env=env, variables=variables, max_file_bytes=max_file_bytes())
+
+
+def save_output(path: str, text: str) -> None:
+    """Write what ``-o`` names (:func:`reconciler.fsutil.write_output`); exit 1 with the
+    reason when it cannot be written, leaving any file already there as it was."""
+    try:
+        write_output(path, text)
+    except UnsafePathError as exc:
+        click.echo(f"Error: {exc}; nothing was written.", err=True)
+        raise SystemExit(1) from None
+    except OSError as exc:
+        click.echo(f"Error: cannot write {path}: {exc.strerror or exc}; nothing was written.",
+                   err=True)
+        raise SystemExit(1) from None
 
 
 def run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:

@@ -8,7 +8,7 @@ from reconciler.drift import Baseline, BaselineError, DriftReport, detect
 from reconciler.plan import DEFAULT_STACK, read_for
 from reconciler.render.drift import DRIFT_FORMATS
 
-from .context import command_settings, global_options, load_manifests, run
+from .context import command_settings, global_options, load_manifests, run, save_output
 from .options import manifest_options
 from .summary import append_step_summary
 
@@ -52,8 +52,7 @@ def drift(ctx: click.Context, paths, env, var, fmt, out, include_unmanaged, base
     append_step_summary(DRIFT_FORMATS["markdown"](report))
     text = DRIFT_FORMATS[fmt](report)
     if out:
-        with open(out, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        save_output(out, text)
         click.echo(f"Drift report written to {out}.", err=True)
     else:
         click.echo(text, nl=False)

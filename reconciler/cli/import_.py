@@ -7,14 +7,17 @@ import click
 from reconciler import plural
 from reconciler.apply import ApplyResult
 from reconciler.apply import apply as apply_plan
+from reconciler.apply.lock import ApplyLock
 from reconciler.kinds import MANIFEST_KINDS
 from reconciler.plan import DEFAULT_STACK, PlanOptions
 from reconciler.plan.adoption import adoption_plan
 
-from .context import command_settings, global_options, run
+from .context import Settings, command_settings, global_options, run
 from .interrupt import Interrupt
 from .options import manifest_options
 from .plan import plan_from_manifests
+from .types import Duration
+from .unlock import holding
 
 RERUN = ("Run the same import again: the objects already tagged are this stack's now, and it "
          "tags the rest.")
@@ -26,9 +29,13 @@ RERUN = ("Run the same import again: the objects already tagged are this stack's
 @click.option("--dry-run", is_flag=True, help="List the matches; tag nothing.")
 @click.option("--stack", default=DEFAULT_STACK, show_default=True, envvar="RECONCILER_STACK",
               help="The stack that takes ownership.")
+@click.option("--lock-timeout", type=Duration(), default="0s", metavar="DURATION",
+              help="While an apply of the stack holds the apply lock, wait up to DURATION "
+              "(30s, 5m) for it instead of failing at once.")
 @global_options
 @click.pass_context
-def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, **global_values) -> None:
+def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, lock_timeout,
+            **global_values) -> None:
     """Adopt live objects that match manifest entries: tag them, nothing else.
 
     Objects match by natural key (id, lookup key, event name, code, name) or, for kinds
@@ -37,12 +44,26 @@ def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, **global
     an object another stack owns, or one that differs in a field that cannot change), each
     such entry is reported, nothing is tagged and the exit code is 1, --dry-run included.
     Resolve those entries, or leave their kinds out with --kinds, and run it again. Run
-    `reconciler plan` afterwards to see what still differs.
+    `reconciler plan` afterwards to see what still differs. Importing writes (tags, the
+    ownership record), so it takes the stack's apply lock as apply does; --dry-run does not.
     """
     settings = command_settings(ctx, global_values)
     chosen = [k.strip() for k in kinds.split(",")] if kinds else None
     if chosen and (unknown := [k for k in chosen if k not in MANIFEST_KINDS]):
         raise click.BadParameter(f"unknown kind(s) {', '.join(unknown)}", param_hint="--kinds")
+    if dry_run:
+        _import(settings, paths, env, var, chosen, stack, None)
+        return
+    with holding(settings, lock_timeout) as lock:
+        lock.take(stack)  # before matching: what is matched is what gets tagged, as in apply
+        _import(settings, paths, env, var, chosen, stack, lock)
+
+
+def _import(settings: Settings, paths: tuple[str, ...], env: str | None,
+            var: tuple[str, ...], chosen: list[str] | None, stack: str,
+            lock: ApplyLock | None) -> None:
+    """Match, then (given the ``lock``; none for --dry-run) tag."""
+    dry_run = lock is None
     options = PlanOptions(stack=stack, adopt=True, force=True, strict=False)
     full = run(lambda: plan_from_manifests(settings, paths, env, var, options))
     plan = adoption_plan(full, chosen)
@@ -57,7 +78,7 @@ def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, **global
                    "so nothing is tagged; resolve them (or leave their kinds out with --kinds) "
                    "and import again.", err=True)
         raise SystemExit(1)
-    if dry_run or not plan.changes:
+    if lock is None or not plan.changes:
         click.echo(f"{len(plan.changes)} object(s) to import" + (" (dry run)." if dry_run else "."))
         return
     if plan.livemode and not settings.live:
@@ -69,12 +90,17 @@ def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, **global
     async def work() -> ApplyResult:
         async with settings.client() as client:
             return await apply_plan(plan, client, allow_live=settings.live,
-                                    stop=interrupt.requested)
+                                    stop=lambda: interrupt.requested() or lock.stop())
 
-    result = interrupt.run(work, forced_note=RERUN)
+    with lock.writing():  # a lost lease stops it like Ctrl-C: in-flight tags finish
+        result = interrupt.run(work, forced_note=RERUN)
     for change, error in result.failed:
         click.echo(f"Error: {change.address}: {error}", err=True)
     click.echo(f"Imported {len(result.applied)} object(s) into stack '{stack}'.")
+    if lock.lost is not None:
+        click.echo(f"Error: {lock.lost}; {len(result.not_attempted)} object(s) not tagged. "
+                   f"{RERUN}", err=True)
+        raise SystemExit(1)
     if interrupt.received and not result.ok and not result.failed:
         click.echo(f"Import interrupted ({interrupt.received.name}): "
                    f"{len(result.not_attempted)} object(s) not tagged. {RERUN}", err=True)

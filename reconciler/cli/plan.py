@@ -10,7 +10,14 @@ import click
 from reconciler.plan import DEFAULT_STACK, Plan, PlanOptions, make_plan
 from reconciler.render import FORMATS, jsonout
 
-from .context import Settings, command_settings, global_options, load_manifests, run
+from .context import (
+    Settings,
+    command_settings,
+    global_options,
+    load_manifests,
+    run,
+    save_output,
+)
 from .options import manifest_options
 from .summary import append_step_summary
 
@@ -47,9 +54,7 @@ async def plan_from_manifests(settings: Settings, paths: tuple[str, ...], env: s
 
 def save_plan(plan: Plan, path: str) -> None:
     """Write the plan for ``apply plan.json``: the same JSON as ``plan --format json``."""
-    text = jsonout.render(plan)
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    save_output(path, jsonout.render(plan))
 
 
 def use_color() -> bool:

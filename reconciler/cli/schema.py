@@ -7,6 +7,8 @@ import click
 from reconciler.manifests import reference_doc
 from reconciler.manifests import schema as json_schema
 
+from .context import save_output
+
 RENDERERS = {"json": json_schema.render, "markdown": reference_doc.render}
 
 
@@ -24,7 +26,6 @@ def schema(output: str | None, fmt: str) -> None:
     """
     text = RENDERERS[fmt]()
     if output:
-        with open(output, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        save_output(output, text)
     else:
         click.echo(text, nl=False)

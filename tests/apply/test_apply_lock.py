@@ -4,17 +4,22 @@ crashed holder is taken over, by one taker only; `unlock` breaks it; nobody else
 from __future__ import annotations
 
 import asyncio
+import functools
+import math
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from apply_helpers import (
+    KEY,
     assert_exactly_once,
     call,
     cli_command,
@@ -285,6 +290,57 @@ def test_a_run_that_may_not_write_takes_no_lock() -> None:
     with ApplyLock(lambda: client(emu), enabled=False) as lock:
         assert lock.take("default") is None
     assert _lock_products(emu) == []
+
+
+def _lost_mid_apply(tmp_path: Path, *args: str):  # type: ignore[no-untyped-def]
+    """Run ``args`` (an apply of CATALOG) in-process against a served emulator, with a lease
+    of 0.6 s (renewed every 0.15 s), and break its lock (as `reconciler unlock` does) once
+    the run has written its first object; returns the emulator and the result."""
+    write_manifest(tmp_path / "catalog", CATALOG)
+    emu = Emulator()
+
+    def break_after_first_write() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any(bucket["objects"].get("billing.meter")
+                   for bucket in emu.state()["accounts"].values()):  # the first change
+                call(emu, "DELETE", f"/v1/products/{lock_id('default')}")
+                return
+            time.sleep(0.02)
+
+    with serve_in_thread(emu) as base, \
+            mock.patch("reconciler.cli.unlock.ApplyLock", functools.partial(ApplyLock, ttl=0.6)), \
+            mock.patch("reconciler.stripe.client.default_rate", lambda livemode: math.inf):
+        emu.set_faults(Faults(latency_ms=250))  # a change outlasts a few beats
+        breaker = threading.Thread(target=break_after_first_write, daemon=True)
+        breaker.start()
+        result = CliRunner().invoke(
+            main, ["--api-base", base, "--api-key", KEY, *args],
+            env={"NO_COLOR": "1", "STRIPE_API_KEY": None, "STRIPE_API_BASE": None,
+                 "RECONCILER_STACK": None, "GITHUB_STEP_SUMMARY": None})
+        breaker.join()
+    return emu, result
+
+
+@pytest.mark.slow
+def test_a_lease_lost_mid_apply_finishes_what_is_in_flight_and_reports_it(
+        tmp_path: Path) -> None:
+    """Losing the lock while writing stops the run like Ctrl-C: nothing new starts, what
+    was sent finishes, and the summary says what was applied and what not (not a bare
+    stop that leaves nobody knowing)."""
+    emu, result = _lost_mid_apply(
+        tmp_path, "apply", str(tmp_path / "catalog"), "--auto-approve", "--parallelism", "1")
+    err = result.stderr
+    assert result.exit_code == 1, (result.output, result.exception)
+    assert ("Error: the apply lock of stack 'default' was taken over (deleted) while this "
+            "apply held it") in err
+    assert re.search(r"Apply stopped without its lock: \d+ created, .*; [1-9]\d* change\(s\) "
+                     r"not attempted\.", err), err
+    applied = re.search(r"^Applied \((\d+)\): ", err, re.MULTILINE)
+    assert applied is not None and int(applied.group(1)) >= 1, err
+    assert re.search(r"^Not attempted \(\d+\): ", err, re.MULTILINE), err
+    assert "plan again from the manifests" in err
+    assert _lock_products(emu) == []  # not re-created, and nobody else's deleted
 
 
 # -- unlock ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import yaml
 from optional_tools import ACTIONLINT, ACTIONLINT_INSTALL, needs
 
 from reconciler.emulator import serve_in_thread
+from reconciler.permissions import parse_grants
 
 ROOT = Path(__file__).parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -28,7 +29,8 @@ def test_workflows_parse():
     reusable = yaml.safe_load(REUSABLE.read_text())
     assert "workflow_call" in reusable[True]  # PyYAML reads the key `on` as True
     assert set(reusable["jobs"]) == {"plan", "apply", "drift"}
-    assert "stripe-api-key" in reusable[True]["workflow_call"]["secrets"]
+    assert set(reusable[True]["workflow_call"]["secrets"]) == {
+        "stripe-api-key", "stripe-read-key", "stripe-write-key"}
 
 
 @needs("actionlint", ACTIONLINT, ACTIONLINT_INSTALL)
@@ -100,11 +102,13 @@ class Runner:
             "RECONCILER_STACK": "default", "RECONCILER_ENV": "", "RECONCILER_PRUNE": "",
             "RECONCILER_LIVE": "", "RECONCILER_UNMANAGED": "", "RECONCILER_BASELINE": "",
             "RECONCILER_VARIABLES": "", "RECONCILER_MARKER": "reconciler-plan-default-",
-            "STRIPE_API_KEY": "sk_test_workflow", "STRIPE_API_BASE": base_url,
+            "RECONCILER_DOCTOR": "false", "STRIPE_API_BASE": base_url,
             "GITHUB_STEP_SUMMARY": str(self.summary), "GITHUB_REPOSITORY": "acme/catalog",
             "RUNNER_TEMP": str(self.temp),
         }
-        # what a step's own `env:` sets from expressions, by step id
+        # the secrets the caller passes, which the steps' `env:` read (see _secret_env)
+        self.secrets: dict[str, str] = {"stripe-api-key": "sk_test_workflow"}
+        # what a step's own `env:` sets from other expressions, by step id
         self.step_env: dict[str, dict[str, str]] = {"key": {
             "RECONCILER_HEAD_REPO": "acme/catalog"}}
 
@@ -120,7 +124,8 @@ class Runner:
             written.write_text("")
             result = subprocess.run(["bash", "-e", "-c", step["run"]], check=False,
                                     cwd=self.cwd, capture_output=True, text=True, timeout=300,
-                                    env={**self.env, **self.step_env.get(step.get("id"), {}),
+                                    env={**self.env, **self._secret_env(step),
+                                         **self.step_env.get(step.get("id"), {}),
                                          "GITHUB_OUTPUT": str(written)})
             lines = written.read_text()
             outputs[step.get("id", "")] = dict(
@@ -129,6 +134,19 @@ class Runner:
                 output.write(lines)
             results.append(result)
         return results
+
+    def _secret_env(self, step: dict) -> dict[str, str]:
+        """The step's `env:` entries that read secrets, as GitHub evaluates them:
+        `${{ secrets.a || secrets.b }}` is the first that is set, and a secret not passed is
+        empty."""
+        env: dict[str, str] = {}
+        for name, value in (step.get("env") or {}).items():
+            chain = re.fullmatch(r"\$\{\{ (secrets\.[\w-]+(?: \|\| secrets\.[\w-]+)*) \}\}",
+                                 str(value))
+            if chain:
+                names = [part.removeprefix("secrets.") for part in chain[1].split(" || ")]
+                env[name] = next((self.secrets[n] for n in names if self.secrets.get(n)), "")
+        return env
 
     def download_reviewed_plan(self) -> None:
         """What the apply job's download-artifact step does with the plan job's artifact."""
@@ -152,12 +170,12 @@ def test_reusable_workflow_steps_against_the_emulator(runner):
     assert "changes=true" in runner.output.read_text()
 
     runner.download_reviewed_plan()
-    (apply,) = runner.run("apply")
+    *_, apply = runner.run("apply")
     assert apply.returncode == 0, apply.stderr
     assert "Apply complete: 29 created" in apply.stdout
     assert (runner.temp / "reviewed" / "plan.json.journal").exists()  # the saved plan's
 
-    (drift,) = runner.run("drift")
+    *_, drift = runner.run("drift")
     assert drift.returncode == 0, drift.stderr
     assert "No drift" in (runner.cwd / "drift.html").read_text()
     summary = runner.summary.read_text()
@@ -168,7 +186,7 @@ def test_reusable_workflow_steps_against_the_emulator(runner):
 
 def test_apply_without_a_reviewed_plan_plans_and_applies(runner):
     """A direct push, or no plan artifact: apply the manifests with --auto-approve."""
-    (apply,) = runner.run("apply")
+    *_, apply = runner.run("apply")
     assert apply.returncode == 0, apply.stderr
     assert "Apply complete: 29 created" in apply.stdout
     assert not (runner.temp / "reviewed").exists()
@@ -178,7 +196,7 @@ def test_apply_without_a_reviewed_plan_plans_and_applies(runner):
 
 
 def test_a_stale_reviewed_plan_fails_the_job_with_guidance(runner, stripe):
-    (apply,) = runner.run("apply")
+    *_, apply = runner.run("apply")
     assert apply.returncode == 0, apply.stderr
     products = runner.cwd / "catalog" / "products.yaml"
     products.write_text(products.read_text().replace("name: Pro\n", "name: Pro Plus\n"))
@@ -189,7 +207,7 @@ def test_a_stale_reviewed_plan_fails_the_job_with_guidance(runner, stripe):
     stripe(lambda client: client.request("POST", "/v1/products/pro",
                                          {"description": "Edited by hand"}))
 
-    (apply,) = runner.run("apply")
+    *_, apply = runner.run("apply")
     assert apply.returncode == 1
     assert "products.pro (pro) was modified" in apply.stdout
     (guidance,) = re.findall(r"^::error title=reconciler: stale plan::(.*)$", apply.stdout,
@@ -211,7 +229,7 @@ def _quoted_in_ci_docs() -> str:
 def test_other_apply_failures_get_no_stale_plan_guidance(runner):
     (runner.cwd / "plan.json").write_text("{}")
     runner.download_reviewed_plan()
-    (apply,) = runner.run("apply")
+    *_, apply = runner.run("apply")
     assert apply.returncode == 1
     assert "is not a saved plan" in apply.stdout
     assert "::error" not in apply.stdout
@@ -219,7 +237,7 @@ def test_other_apply_failures_get_no_stale_plan_guidance(runner):
 
 def test_a_pull_request_from_a_fork_is_validated_and_skips_the_plan(runner):
     """GitHub gives a fork's pull request no secrets: a notice, not a failed check."""
-    runner.env["STRIPE_API_KEY"] = ""
+    runner.secrets = {}
     runner.step_env["key"]["RECONCILER_HEAD_REPO"] = "someone/catalog"
     results = runner.run("plan")
     assert [r.returncode for r in results] == [0, 0], "Validate and the key check; no Plan"
@@ -233,7 +251,7 @@ def test_a_pull_request_from_a_fork_is_validated_and_skips_the_plan(runner):
 
 def test_a_missing_key_outside_a_fork_fails_the_plan_job(runner):
     """A caller that forgot the secret hears so, instead of a silently skipped plan."""
-    runner.env["STRIPE_API_KEY"] = ""
+    runner.secrets = {}
     (validate, key) = runner.run("plan")
     assert validate.returncode == 0 and key.returncode == 1
     (error,) = re.findall(r"^::error title=reconciler: no Stripe key::(.*)$", key.stdout,
@@ -249,4 +267,87 @@ def test_the_steps_after_the_key_check_wait_for_a_key():
     ids = [s.get("id") for s in steps]
     after = steps[ids.index("key") + 1:]
     assert [s.get("if") for s in after] == ["steps.key.outputs.present == 'true'"] * len(after)
-    assert len(after) == 3
+    assert len(after) == 4
+
+
+READ_KEY, WRITE_KEY = "rk_test_workflow_read", "rk_test_workflow_write"
+UNUSABLE = "pk_test_publishable"  # refused before any request: a job that used it would fail
+
+
+@pytest.fixture
+def restricted(emulator):
+    """The two restricted keys of the least-privilege set-up (docs/ci.md)."""
+    emulator.set_restricted_keys({READ_KEY: parse_grants("all:read"),
+                                  WRITE_KEY: parse_grants("all:write")})
+
+
+@pytest.mark.slow
+def test_plan_and_drift_use_the_read_key_and_apply_the_write_key(runner, restricted):
+    """Each job takes its own key: the other one is unusable while it runs, and the read key
+    cannot write (so apply succeeding proves it used the write key). With
+    check-permissions, doctor passes each key for its job first."""
+    runner.env["RECONCILER_DOCTOR"] = "true"
+    runner.secrets = {"stripe-read-key": READ_KEY, "stripe-write-key": UNUSABLE}
+    results = runner.run("plan")
+    assert [r.returncode for r in results] == [0, 0, 0, 0], [r.stderr for r in results]
+    assert "changes=true" in runner.output.read_text()
+    runner.download_reviewed_plan()
+    runner.secrets = {"stripe-read-key": READ_KEY, "stripe-write-key": WRITE_KEY}
+    doctor, apply = runner.run("apply")
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    assert apply.returncode == 0, apply.stderr
+    assert "Apply complete: 29 created" in apply.stdout
+    runner.secrets = {"stripe-read-key": READ_KEY, "stripe-write-key": UNUSABLE}
+    doctor, drift = runner.run("drift")
+    assert (doctor.returncode, drift.returncode) == (0, 0), drift.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("secret", ["stripe-api-key", "stripe-read-key", "stripe-write-key"])
+def test_a_single_key_given_is_used_by_every_job(runner, secret):
+    """Backwards compatible: callers that pass one key (stripe-api-key, as before, or only
+    one of the two) run all three jobs with it."""
+    runner.secrets = {secret: "sk_test_workflow"}
+    results = runner.run("plan")
+    assert all(r.returncode == 0 for r in results) and len(results) == 4
+    *_, apply = runner.run("apply")
+    assert apply.returncode == 0 and "Apply complete: 29 created" in apply.stdout, apply.stderr
+    *_, drift = runner.run("drift")
+    assert drift.returncode == 0, drift.stderr
+
+
+@pytest.mark.slow
+def test_a_read_key_alone_is_used_by_apply_too_which_says_what_it_lacks(runner, restricted):
+    """Only the read key given: apply uses it, and stops before any write (at the apply
+    lock) naming the permission to add."""
+    runner.secrets = {"stripe-read-key": READ_KEY}
+    *_, apply = runner.run("apply")
+    assert apply.returncode == 1
+    assert "the key lacks the 'rak_product_write' permission" in apply.stderr, apply.stderr
+    assert "give the key Write on Products" in apply.stderr
+
+
+@pytest.mark.slow
+def test_check_permissions_fails_the_job_before_planning_when_the_key_lacks_one(
+        runner, emulator):
+    emulator.set_restricted_keys({READ_KEY: parse_grants(
+        "products:read,prices:read,coupons:read,promotion_codes:read,tax_rates:read,"
+        "shipping_rates:read,payment_method_configurations:read,webhook_endpoints:read,"
+        "meters:read,account:read")})  # every kind but features, which the catalog has
+    runner.env["RECONCILER_DOCTOR"] = "true"
+    runner.secrets = {"stripe-read-key": READ_KEY}
+    results = runner.run("plan")
+    assert [r.returncode for r in results] == [0, 0, 1]  # validate, key, doctor; no plan
+    assert "features" in results[-1].stdout
+    assert not (runner.cwd / "plan.json").exists()
+
+
+def test_every_step_that_talks_to_stripe_takes_its_jobs_key():
+    """Plan and drift read with the read key, apply writes with the write key; each falls
+    back to stripe-api-key, then to the other key."""
+    read = "${{ secrets.stripe-read-key || secrets.stripe-api-key || secrets.stripe-write-key }}"
+    write = "${{ secrets.stripe-write-key || secrets.stripe-api-key || secrets.stripe-read-key }}"
+    for job, key in (("plan", read), ("apply", write), ("drift", read)):
+        for step in yaml.safe_load(REUSABLE.read_text())["jobs"][job]["steps"]:
+            if "STRIPE_API_KEY" in (step.get("env") or {}):
+                assert step["env"]["STRIPE_API_KEY"] == key, (job, step.get("name"))

@@ -19,6 +19,7 @@ from optional_tools import ACTIONLINT, ACTIONLINT_INSTALL, binary, needs
 
 from reconciler import __version__
 from reconciler.cli import main
+from reconciler.emulator import Emulator, serve_in_thread
 
 ROOT = Path(__file__).parents[2]
 DOCS = ["README.md", "docs/concepts.md", "docs/ci.md", "docs/migrating-from-terraform.md",
@@ -171,13 +172,17 @@ def test_workflow_snippets_are_found():
 
 
 def test_ci_workflow_snippets_call_the_reusable_workflow():
-    inputs = yaml.safe_load(REUSABLE.read_text())[True]["workflow_call"]["inputs"]
+    call = yaml.safe_load(REUSABLE.read_text())[True]["workflow_call"]
+    inputs, secrets = call["inputs"], call["secrets"]
     required = {name for name, spec in inputs.items() if spec.get("required")}
+    passed = set()
     for where, snippet in _workflow_snippets():
         (job,) = yaml.safe_load(snippet)["jobs"].values()
         assert job["uses"] == REMOTE_WORKFLOW, where
         assert required <= set(job["with"]) <= set(inputs), where
-        assert set(job["secrets"]) == {"stripe-api-key"}, where
+        assert job["secrets"] and set(job["secrets"]) <= set(secrets), where
+        passed |= set(job["secrets"])
+    assert passed == set(secrets), "every key the workflow takes is shown in an example"
 
 
 def _pinned_refs() -> list[tuple[str, str]]:
@@ -220,6 +225,9 @@ def test_ci_inputs_table_matches_the_workflow():
     section = _section("docs/ci.md", "Inputs, secrets and permissions")
     rows = dict(re.findall(r"^\| `([a-z-]+)` \| ([^|]*) \|", section, re.MULTILINE))
     rows = {k: v for k, v in rows.items() if ":" not in v}  # the permissions table
+    secrets = yaml.safe_load(REUSABLE.read_text())[True]["workflow_call"]["secrets"]
+    assert set(secrets) <= set(rows), "the secrets table names every key"
+    rows = {k: v for k, v in rows.items() if k not in secrets}
     assert set(rows) == set(inputs)
     for name, spec in inputs.items():
         default = "required" if spec.get("required") else str(spec.get("default", "")).lower()
@@ -337,3 +345,30 @@ def test_zsh_completion_instructions(tmp_path):
                            env={**os.environ, "HOME": str(tmp_path), "ZDOTDIR": str(tmp_path),
                                 "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"})
     assert check.stdout.strip() == "_reconciler_completion", check.stdout + check.stderr
+
+
+@pytest.mark.slow
+def test_ci_digest_handoff_snippet_runs(tmp_path):
+    """The `--expect-digest` example of docs/ci.md: the plan job's digest lets the apply job
+    apply that plan, and any other digest is refused before a write."""
+    shutil.copytree(ROOT / "examples" / "saas", tmp_path / "catalog")
+    section = _section("docs/ci.md", "Overlapping applies and approved plans")
+    (lock,) = [b for b in re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
+               if "--lock-timeout" in b]
+    (handoff,) = [b for b in re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
+                  if "--expect-digest" in b]
+    split = handoff.index("# apply job")
+    plan_part, apply_part = handoff[:split], handoff[split:]
+    output = tmp_path / "output"
+    with serve_in_thread(Emulator()) as base:
+        env = {"STRIPE_API_BASE": base, "STRIPE_API_KEY": "sk_test_docs"}
+        planned = _run(plan_part, tmp_path, GITHUB_OUTPUT=str(output), **env)
+        assert planned.returncode == 0, planned.stderr
+        digest = output.read_text().strip().removeprefix("digest=")
+        assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest), digest
+        refused = _run(apply_part, tmp_path, DIGEST="sha256:" + "0" * 64, **env)
+        assert refused.returncode == 1 and digest in refused.stderr, refused.stderr
+        applied = _run(apply_part, tmp_path, DIGEST=digest, **env)
+        assert applied.returncode == 0, applied.stderr
+        waited = _run(lock, tmp_path, **env)
+        assert waited.returncode == 0 and "nothing to do" in waited.stdout, waited.stderr

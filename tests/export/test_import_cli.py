@@ -9,9 +9,11 @@ adoption.
 from __future__ import annotations
 
 import re
+import time
 
 from export_helpers import cli, exported_entries, messy_state, run, shown
 
+from reconciler.apply.lock import LOCK_NAME, Lease, lock_id
 from reconciler.emulator import Emulator
 from reconciler.kinds import KINDS
 from reconciler.plan import OWNER_KEY, OWNER_STACK
@@ -205,3 +207,29 @@ promotion_codes:
     assert "Error: 2 problems: 2 entries cannot be imported" in result.stderr
     assert list(adopt_lines(result.stdout)) == ["coupons.spring"]
     assert tagged(state) == {}
+
+
+def test_an_import_while_an_apply_holds_the_lock_fails_naming_it_and_tags_nothing(tmp_path):
+    """Import writes (tags, the ownership record), so two writers of one stack must not
+    overlap: it takes the apply lock, and a held one stops it before any tag. --dry-run
+    writes nothing and takes no lock."""
+    state, out, _ = exported(tmp_path)
+    holder = Lease.new("billing", time.time(), 120)  # this process: alive, not expired
+    run(Emulator(state_file=state), lambda c: acquire_lease(c, holder))
+    before = stored(state)
+    result = cli("import", str(out), "--stack", "billing", state=state)
+    assert result.exit_code == 1, shown(result)
+    assert (f"Error: another apply of stack 'billing' holds the apply lock: "
+            f"{holder.describe()}.") in result.stderr
+    assert "Nothing was changed by this run." in result.stderr
+    assert stored(state) == before
+    dry = cli("import", str(out), "--stack", "billing", "--dry-run", state=state)
+    assert dry.exit_code == 0, shown(dry)
+    other = cli("import", str(out), "--stack", "other", state=state)
+    assert other.exit_code == 0, shown(other)
+    assert not [p for p in stored(state)["product"] if p["id"] == lock_id("other")]
+
+
+async def acquire_lease(client, lease):
+    await client.create("/v1/products", {"id": lock_id(lease.stack), "name": LOCK_NAME,
+                                         "active": False, "metadata": lease.metadata()})

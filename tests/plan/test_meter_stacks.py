@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "apply"))
 from apply_helpers import apply_plan, call, load, plan_of, write_manifest
 
+from reconciler.apply import Journal
 from reconciler.emulator import Emulator
 from reconciler.plan import PlanError
 from reconciler.plan.records import chunked, parse, record_id
@@ -142,3 +144,76 @@ def test_a_match_left_unchanged_is_not_recorded(tmp_path: Path) -> None:
             default_aggregation: {formula: sum}
     """)), stack="c", adopt=True)
     assert apply_plan(emu, adopted).ok
+
+
+PMC_A = """
+    payment_method_configurations:
+      checkout:
+        name: Checkout EU
+        card: {display_preference: {preference: "on"}}
+"""
+
+
+def _pmc_b(tmp_path: Path, fields: str):
+    return load(write_manifest(tmp_path / "b", f"""
+        payment_method_configurations:
+          mine:
+            name: Checkout EU
+            {fields}
+    """))
+
+
+def _configurations(emu: Emulator) -> dict[str, dict]:
+    return {c["name"]: c for c in
+            call(emu, "GET", "/v1/payment_method_configurations")["data"] if c.get("name")}
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_another_stack_cannot_change_or_deactivate_a_configuration_of_stack_a(
+        tmp_path: Path, force: bool) -> None:
+    """The configuration's name is its identity, so stack b stating the same name means
+    a's object: b may neither change its display preferences nor deactivate it, --force or
+    not, and a's plan stays empty."""
+    emu = Emulator()
+    a = load(write_manifest(tmp_path / "a", PMC_A))
+    assert apply_plan(emu, plan_of(emu, a, stack="a")).ok
+    before = _configurations(emu)
+    for fields in ('card: {display_preference: {preference: "off"}}',  # a change
+                   "active: false"):  # deactivation
+        with pytest.raises(PlanError) as refused:
+            plan_of(emu, _pmc_b(tmp_path, fields), stack="b", force=force)
+        problem, = refused.value.problems
+        assert problem.startswith(
+            "payment_method_configurations.mine: name 'Checkout EU' is held by "
+            f"{before['Checkout EU']['id']}, which is another stack's (stack 'a' records it "
+            "as its own)")
+        assert "--force does not change that" in problem
+        with pytest.raises(PlanError, match="stack 'a' records it as its own"):
+            plan_of(emu, _pmc_b(tmp_path, fields), stack="b", adopt=True)
+    assert _configurations(emu) == before
+    assert not plan_of(emu, a, stack="a").has_changes
+
+
+class Killed(BaseException):
+    """SIGKILL, as far as the run is concerned: nothing after it runs."""
+
+
+def test_a_meter_created_by_a_killed_run_is_recorded_when_its_journal_finishes_it(
+        tmp_path: Path) -> None:
+    """The run that created the meter died before writing the stack's record; the run that
+    finishes the saved plan from its journal skips that create and must still record the
+    meter, or another stack could rename or deactivate it."""
+    emu = Emulator()
+    plan = plan_of(emu, load(write_manifest(tmp_path / "a", A)), stack="a")
+    journal_file = tmp_path / "plan.json.journal"
+    with mock.patch("reconciler.apply.executor._record", side_effect=Killed), \
+            pytest.raises(Killed):
+        apply_plan(emu, plan, journal=Journal(journal_file, plan.fingerprint))
+    assert call(emu, "GET", "/v1/products", {"ids": [record_id("a")]})["data"] == []
+    resumed = apply_plan(emu, plan, journal=Journal(journal_file, plan.fingerprint))
+    assert resumed.ok and not resumed.applied and resumed.already_applied
+    record = parse(call(emu, "GET", f"/v1/products/{record_id('a')}"))
+    assert record is not None
+    assert record[1]["meters"] == {m["id"] for m in _meters(emu).values()}
+    with pytest.raises(PlanError, match="stack 'a' records it as its own"):
+        plan_of(emu, _b(tmp_path, "seats", "Renamed by b"), stack="b", force=True)
