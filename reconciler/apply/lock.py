@@ -66,6 +66,7 @@ import getpass
 import hashlib
 import logging
 import os
+import signal
 import socket
 import threading
 import time
@@ -411,6 +412,9 @@ class ApplyLock:
             raise _Stopped
 
     def _keep(self, stack: str, client: StripeClient) -> None:
+        # signals are the command's: delivered to this thread, they would leave the main
+        # thread blocked (reading the confirmation prompt) with the interrupt pending
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         loop = asyncio.new_event_loop()
         try:
             try:

@@ -86,34 +86,40 @@ class Measured:
 
 def run_measured(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float,
                  memory_cap_mb: int = 2048) -> Measured:
-    """Run ``argv`` and measure it: the peak resident memory comes from ``wait4``'s rusage
-    of that one child (``RUSAGE_CHILDREN`` would be the largest child the test run ever
-    had). Its address space is capped at ``memory_cap_mb`` so that a regression fails the
-    test with a MemoryError instead of taking the shared machine's memory; a child still
-    running after ``timeout`` seconds is killed and fails the test."""
+    """Run ``argv`` and measure it: its peak resident memory comes from ``wait4``'s rusage
+    of that one process. It is started by a small launcher, not by the test run itself: Linux
+    carries a process's peak memory over ``fork`` and ``exec``, so a command forked straight
+    from a long test run would report the test run's own size (seen: 313 MB for a 47 MB
+    command late in a full run). The launcher caps the address space at ``memory_cap_mb``
+    (a regression then fails with a MemoryError instead of taking the shared machine's
+    memory), forks and execs the command, and writes its peak to a file; a command still
+    running after ``timeout`` seconds is killed with its launcher and fails the test."""
     limit = memory_cap_mb * 1024 * 1024
-    # the cap is set by a small launcher that then execs the command in its place (same pid):
-    # preexec_fn is unsafe when the test runs threads (a server)
-    launcher = [sys.executable, "-c", ("import os, resource, sys; "
-                f"resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit})); "
-                "os.execv(sys.argv[1], sys.argv[1:])")]
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        started = time.monotonic()
-        proc = subprocess.Popen([*launcher, *argv], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=err)
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - started > timeout:
-                proc.kill()
-                os.wait4(proc.pid, 0)
-                proc.returncode = -9
-                raise AssertionError(f"still running after {timeout} s (a hang?)")
-            time.sleep(0.05)
-        seconds = time.monotonic() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return Measured(proc.returncode, out.read(), err.read(), seconds,
-                        usage.ru_maxrss / 1024)
+    with tempfile.TemporaryDirectory() as scratch:
+        report = Path(scratch) / "peak"
+        launcher = [sys.executable, "-c", (
+            "import os, resource, sys\n"
+            f"resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))\n"
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    os.execv(sys.argv[2], sys.argv[2:])\n"
+            "_, status, usage = os.wait4(pid, 0)\n"
+            "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+            "sys.exit(os.waitstatus_to_exitcode(status) % 256)\n"), str(report)]
+        with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+            started = time.monotonic()
+            proc = subprocess.Popen([*launcher, *argv], cwd=cwd, env=env,
+                                    stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                    start_new_session=True)
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                raise AssertionError(f"still running after {timeout} s (a hang?)") from None
+            seconds = time.monotonic() - started
+            returncode = proc.returncode if proc.returncode < 128 else proc.returncode - 256
+            out.seek(0)
+            err.seek(0)
+            return Measured(returncode, out.read(), err.read(), seconds,
+                            int(report.read_text()) / 1024)
