@@ -53,7 +53,13 @@ def _apply_on_terminal(base: str, cwd, answer: str | None,
     stderr (stdout is a pipe)."""
     master, slave = pty.openpty()
     try:
-        proc = subprocess.Popen(cli_command("apply", str(example("shop")), base=base),
+        # a shell's background job (`.ci/run &`) ignores SIGINT, and its children inherit
+        # that: give the command Ctrl-C's default, as a terminal would
+        default_sigint = [sys.executable, "-c", "import os, signal, sys; "
+                          "signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                          "os.execv(sys.argv[1], sys.argv[1:])"]
+        command = [*default_sigint, *cli_command("apply", str(example("shop")), base=base)]
+        proc = subprocess.Popen(command,
                                 cwd=cwd, env=cli_env(), stdin=slave, stdout=subprocess.PIPE,
                                 stderr=slave, text=True)
         os.close(slave)
