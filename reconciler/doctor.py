@@ -13,7 +13,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.kinds import KINDS, MANIFEST_KINDS
+from reconciler.kinds import CONTROL_KIND, KINDS, MANIFEST_KINDS
 from reconciler.manifests import Manifest
 from reconciler.permissions import ACCOUNT, LEVELS, RESOURCES, permission_name
 from reconciler.plan.live import needed_kinds
@@ -89,7 +89,7 @@ def needs(manifest: Manifest) -> dict[str, dict[str, str]]:
             jobs["apply"] = "write"
         found[name] = jobs
     # apply's lock and ownership records are products of its own (apply/lock.py, records.py)
-    found["products"]["apply"] = "write"
+    found[CONTROL_KIND]["apply"] = "write"
     found[ACCOUNT] = {job: "read" for job in (*JOBS, "export")}
     return found
 

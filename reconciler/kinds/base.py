@@ -10,6 +10,7 @@ module only adds what the reference cannot know, such as identity and removal st
 from __future__ import annotations
 
 import enum
+import importlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -98,6 +99,9 @@ class Reference:
     kind: str
     deferred: bool = False
     tool_field: bool = False  # the field is ours, not a Stripe parameter (product `features`)
+    # Stripe refuses to delete the target while this object exists (a product with prices):
+    # a DELETE_OR_ARCHIVE target held by one is archived instead
+    pins: bool = False
     checks: tuple[LinkCheck, ...] = ()
 
     def findings(self, link: Link) -> list[Finding]:
@@ -119,6 +123,16 @@ class Reference:
                         nxt.append(((*path, name), child))
             found = nxt
         return [(path, value) for path, value in found if isinstance(value, str)]
+
+
+@dataclass(frozen=True)
+class Permission:
+    """What a restricted key needs to read or write a kind: Stripe names the permission
+    ``rak_<stem>_read`` / ``rak_<stem>_write`` in its errors, and the Dashboard ``label``."""
+
+    stem: str
+    label: str
+    known: bool = True  # the rak_ name was seen in Stripe's own messages (else assumed)
 
 
 ENTRY_OPTIONS: dict[str, dict[str, Any]] = {
@@ -150,6 +164,7 @@ class Kind:
     identity: Identity
     removal: Removal
     replacement: Replacement
+    permission: Permission | None = None  # a sub-resource needs its parent's
     natural_key: str | None = None  # field unique within the kind that Stripe also sees
     natural_key_casefold: bool = False
     references: tuple[Reference, ...] = ()
@@ -176,6 +191,26 @@ class Kind:
     # create-only parameters Stripe never shows, with the value Stripe gives when one is left
     # out: a tag records each at create (reconciler/ownership.py), and the plan compares with it
     recorded: Mapping[str, Any] = field(default_factory=dict)
+    # Stripe returns a secret of the object once, in the create response (a webhook signing
+    # secret): apply keeps it, or says that it is lost
+    issues_secret: bool = False
+    # a sub-resource: the field of its parent's entry that lists them (product `features`)
+    listed_in: str | None = None
+    # what names an object to a person, for the manifest key `export` gives it: the object and
+    # the keys already given (kind -> live id -> key); by default its id (Identity.ID kinds)
+    export_name: Callable[[dict[str, Any], Mapping[str, Mapping[str, str]]], Any] | None = None
+    # fields Stripe's API moved: old field -> (the new shape, a format of `{value}`; version)
+    moved: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # module under reconciler.kinds.hooks defining HOOKS, for rules the data above cannot
+    # say (see reconciler/kinds/hooks/__init__.py); loaded on first use, as hooks work on
+    # plans and the plan layer reads the kinds
+    hooks_module: str | None = None
+
+    @cached_property
+    def hooks(self) -> Any:
+        """The kind's :class:`reconciler.kinds.hooks.Hooks` (the defaults when it has none)."""
+        module = importlib.import_module(f"reconciler.kinds.hooks.{self.hooks_module or 'base'}")
+        return module.HOOKS
 
     @property
     def top_level(self) -> bool:

@@ -20,7 +20,7 @@ from typing import Any, cast
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
-from reconciler.kinds import MANIFEST_KINDS, Link, Reference
+from reconciler.kinds import CONTROL_KIND, MANIFEST_KINDS, Link, Reference
 from reconciler.ownership import CONTROL_ID_PREFIX
 from reconciler.plural import count
 
@@ -288,8 +288,8 @@ def _uniqueness_issues(manifest: Manifest) -> Iterator[Issue]:
 def _reserved_id_issues(manifest: Manifest) -> Iterator[Issue]:
     """Product ids with the prefix of the tool's control products (the apply lock): such an
     entry would collide with one, and plans never show those."""
-    products = MANIFEST_KINDS["products"]
-    for entry in manifest.entries["products"].values():
+    products = MANIFEST_KINDS[CONTROL_KIND]
+    for entry in manifest.entries[CONTROL_KIND].values():
         value = products.natural_value(entry.key, entry.fields)
         if value is not None and value.startswith(CONTROL_ID_PREFIX):
             where: Path = ("id",) if "id" in entry.fields else ()

@@ -5,23 +5,19 @@ the catalog's kinds is enough; a key that may not read the account is not: the a
 recorded as unknown, with a warning, and the mode is the key's.
 
 Never one GET per object: a catalog of N objects of a kind costs ceil(N/100) requests.
-Product features are the exception Stripe imposes (they are listed per product), and are
-read only for the products the manifests manage.
-
-Promotion codes are listed with their coupon expanded: a code belongs to the coupon object it
-was made for, which Stripe embeds even once deleted, and only that object (its ``created``, its
-``valid``) tells it from a coupon re-created under the same id. The code keeps the coupon's id,
-as every other layer expects; the embedded coupon is kept beside it (``own_coupons``).
+Sub-resources (product features) are the exception Stripe imposes (they are listed per
+parent), and are read only for the parents whose entries list them. A kind may read its list
+its own way (its ``read`` hook: promotion codes with their coupon expanded).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.kinds import KINDS, MANIFEST_KINDS, Kind
+from reconciler.kinds import CONTROL_KIND, KINDS, MANIFEST_KINDS, Kind
 from reconciler.manifests import Manifest
 from reconciler.ownership import is_control, owner
 from reconciler.permissions import permission_in
@@ -68,25 +64,16 @@ async def list_kind(client: StripeClient, kind: Kind, parent_id: str | None = No
     return found
 
 
-async def _list_codes(client: StripeClient) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Promotion codes, each with its coupon's id, and the coupon objects they embed."""
-    codes = await list_kind(client, KINDS["promotion_codes"], more=("data.promotion.coupon",))
-    own = {code["id"]: code["promotion"]["coupon"] for code in codes}
-    for code in codes:
-        code["promotion"]["coupon"] = own[code["id"]]["id"]
-    return codes, own
-
-
 async def read_live(client: StripeClient, kinds: Iterable[str],
                     products_with_features: Iterable[str] = ()) -> LiveState:
-    """The account and every object of ``kinds``; and the feature attachments of the
-    products (by id) whose manifest entries state ``features``, read as soon as the products
-    are (not after every other kind: the longest list would delay them all)."""
+    """The account and every object of ``kinds``; and the sub-resources (feature
+    attachments) of the parents (products, by id) whose manifest entries list them, read as
+    soon as the parents are (not after every other kind: the longest list would delay them
+    all)."""
     names = [name for name in kinds if not KINDS[name].parent]
     wanted = set(products_with_features)
-    features = KINDS["product_features"]
-    attachments: dict[str, list[dict[str, Any]]] = {}
-    own_coupons: dict[str, dict[str, Any]] = {}
+    children = {kind.parent: kind for kind in KINDS.values() if kind.parent}
+    state = LiveState(UNKNOWN_ACCOUNT, client.key_livemode)
     control: list[dict[str, Any]] = []
     # A few attachment lists at a time: queued all at once, they would hold the client's
     # rate limiter and concurrency bound (both first come, first served) and stall the
@@ -98,32 +85,27 @@ async def read_live(client: StripeClient, kinds: Iterable[str],
             return await read
 
     async def read(name: str) -> list[dict[str, Any]]:
-        if name == "promotion_codes":
-            codes, own = await _list_codes(client)
-            own_coupons.update(own)
-            return codes
-        objects = await list_kind(client, KINDS[name], control=control)
-        if name == "products":
+        kind = KINDS[name]
+        objects = await kind.hooks.read(kind, client, state, control)
+        if (child := children.get(name)) is not None:
             ids = [p["id"] for p in objects if p["id"] in wanted]
-            attached = await asyncio.gather(*(few(list_kind(client, features, pid))
+            attached = await asyncio.gather(*(few(list_kind(client, child, pid))
                                               for pid in ids))
-            attachments.update(zip(ids, attached))
+            state.attachments.update(zip(ids, attached))
         return objects
 
     account, *lists = await asyncio.gather(client.readable_account(),
                                            *(read(name) for name in names))
-    objects = {name: [] for name in MANIFEST_KINDS} | dict(zip(names, lists))
+    state.objects = {name: [] for name in MANIFEST_KINDS} | dict(zip(names, lists))
     if isinstance(account, Account):
-        state = LiveState(account.id, account.livemode, objects)
+        state.account_id, state.livemode = account.id, account.livemode
     else:
         mode = "live" if client.key_livemode else "test"
         needs = permission_in(account.message or "")
         warning = (f"the key may not read the account{f' ({needs.name})' if needs else ''}: "
                    f"the account is recorded as unknown and the mode ({mode}) taken from the "
                    "key; a saved plan is still checked against the objects it read")
-        state = LiveState(UNKNOWN_ACCOUNT, client.key_livemode, objects, warnings=[warning])
-    state.attachments = attachments
-    state.own_coupons = own_coupons
+        state.warnings.append(warning)
     state.records = dict(record for obj in control if (record := records.parse(obj)))
     return state
 
@@ -155,13 +137,30 @@ def _unseen(kind: Kind, manifest: Manifest, objects: list[dict[str, Any]]) -> bo
                for key, e in manifest.entries[kind.name].items())
 
 
-def _priceless_orphans(manifest: Manifest, objects: dict[str, list[dict[str, Any]]]) -> bool:
-    """Whether a managed product that left the manifests shows no current price: it may have
-    archived ones, and then Stripe refuses to delete it (it must be archived instead)."""
-    priced = {p.get("product") for p in objects.get("prices", [])}
-    return any(obj.get("active") is not False and obj["id"] not in priced
-               and (key := owner(obj)[1]) is not None and key not in manifest.entries["products"]
-               for obj in objects.get("products", []))
+def referenced_ids(objects: Mapping[str, list[dict[str, Any]]]) -> set[str]:
+    """The ids the live ``objects`` name in their references (a product's default price):
+    of two objects tagged with one key, the one in use is kept (see match.py)."""
+    return {value for name, found in objects.items() for ref in KINDS[name].references
+            for obj in found for _, value in ref.values(obj)}
+
+
+def pinned(objects: Mapping[str, list[dict[str, Any]]]) -> set[tuple[str, str]]:
+    """The objects, as (kind, id), that a live object keeps from being deleted
+    (``Reference.pins``: a product with prices)."""
+    return {(ref.kind, value) for name, found in objects.items()
+            for ref in KINDS[name].references if ref.pins
+            for other in found for _, value in ref.values(other)}
+
+
+def _unpinned_orphans(kind: Kind, manifest: Manifest,
+                      objects: dict[str, list[dict[str, Any]]]) -> bool:
+    """Whether a managed object that left the manifests, of a kind ``kind`` pins, shows no
+    current object pinning it: archived ones may (a product's archived prices), and then
+    Stripe refuses to delete it (it must be archived instead)."""
+    held = pinned(objects)
+    return any(obj.get("active") is not False and (ref.kind, obj["id"]) not in held
+               and (key := owner(obj)[1]) is not None and key not in manifest.entries[ref.kind]
+               for ref in kind.references if ref.pins for obj in objects.get(ref.kind, []))
 
 
 def needed_kinds(manifest: Manifest, everything: bool = False) -> list[str]:
@@ -172,8 +171,10 @@ def needed_kinds(manifest: Manifest, everything: bool = False) -> list[str]:
     wanted = {name for name, entries in manifest.entries.items() if entries}
     wanted |= {ref.kind for name in list(wanted) for entry in manifest.entries[name].values()
                for ref in KINDS[name].references if ref.values(entry.spec)}
-    if wanted & set(records.RECORDED_KINDS):  # whose they are: the records, and prices' meters
-        wanted |= {"products", "prices"}
+    if recorded := wanted & set(records.RECORDED_KINDS):
+        # whose they are: the records (control products), and the objects referring to them
+        wanted |= {CONTROL_KIND} | {name for name, kind in MANIFEST_KINDS.items() if any(
+            ref.kind in recorded for ref in kind.references)}
     return [name for name in MANIFEST_KINDS if name in wanted]
 
 
@@ -181,16 +182,21 @@ async def read_for(manifest: Manifest, client: StripeClient, everything: bool = 
                    ) -> LiveState:
     """Everything a plan of ``manifest`` needs: the kinds of :func:`needed_kinds` (objects
     this stack owns in other kinds are seen only with ``everything``), and the feature
-    attachments of the products that state ``features``. Archived prices and features,
-    which Stripe lists only on request, are read when an entry finds no current object
-    (one more list)."""
-    products = KINDS["products"]
-    with_features = [value for e in manifest.entries["products"].values()
-                     if "features" in e.spec and (value := products.natural_value(e.key, e.spec))]
+    sub-resources of the parents that list them. Archived prices and features, which Stripe
+    lists only on request, are read when an entry finds no current object (one more list),
+    or when an object left the manifests that such objects may pin."""
     kinds = needed_kinds(manifest, everything)
-    state = await read_live(client, kinds, with_features)
+    state = await read_live(client, kinds, listing_parents(manifest))
     await add_archived(client, state, [
         kind for kind in HIDES_ARCHIVED if kind.name in kinds and (
             _unseen(kind, manifest, state.objects[kind.name])
-            or (kind.name == "prices" and _priceless_orphans(manifest, state.objects)))])
+            or _unpinned_orphans(kind, manifest, state.objects))])
     return state
+
+
+def listing_parents(manifest: Manifest) -> list[str]:
+    """The ids of the parents whose entries list sub-resources (products stating
+    ``features``)."""
+    return [value for child in KINDS.values() if child.parent and child.listed_in
+            for e in manifest.entries[child.parent].values() if child.listed_in in e.spec
+            and (value := KINDS[child.parent].natural_value(e.key, e.spec))]

@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from reconciler.kinds import KINDS, MANIFEST_KINDS, Kind
 from reconciler.ownership import CONTROL, CONTROL_KEY_PREFIX, OWNER_STACK, owner
 from reconciler.stripe import NotFoundError, StripeClient
 
 from .model import Action, Plan
 
-RECORDED_KINDS = ("meters", "payment_method_configurations")
+RECORDED_KINDS = tuple(name for name, kind in MANIFEST_KINDS.items() if not kind.has_metadata)
 """The kinds without metadata, whose ownership only a record can tell."""
 RECORD_NAME = "reconciler ownership record — do not use"
 _VALUE_MAX = 500
@@ -70,33 +71,45 @@ def chunked(ids: Mapping[str, Iterable[str]]) -> dict[str, str]:
     return metadata
 
 
-def foreign_use(kind: str, obj: Mapping[str, Any], stack: str,
+def foreign_use(kind: Kind, obj: Mapping[str, Any], stack: str,
                 records: Mapping[str, Mapping[str, set[str]]],
-                prices: Iterable[Mapping[str, Any]]) -> str | None:
+                objects: Mapping[str, Iterable[Mapping[str, Any]]]) -> str | None:
     """Why ``obj`` (a meter or a payment method configuration) is another stack's, or None:
-    another stack recorded it, or (a meter) a price another stack owns reads it."""
+    another stack recorded it, or an object another stack owns refers to it (a price reads
+    a meter)."""
     for other, ids in sorted(records.items()):
-        if other != stack and obj["id"] in ids.get(kind, ()):
+        if other != stack and obj["id"] in ids.get(kind.name, ()):
             return f"stack '{other}' records it as its own"
-    if kind == "meters":
-        for price in prices:
-            price_stack = owner(dict(price))[0]
-            if (price_stack not in (None, stack)
-                    and (price.get("recurring") or {}).get("meter") == obj["id"]):
-                return f"price {price['id']} of stack '{price_stack}' uses it"
+    for referrer, user in _referrers(kind, obj, objects):
+        user_stack = owner(dict(user))[0]
+        if user_stack not in (None, stack):
+            what = KINDS[referrer].stripe_object.rsplit(".", 1)[-1]
+            return f"{what} {user['id']} of stack '{user_stack}' uses it"
     return None
 
 
-def ours(kind: str, obj: Mapping[str, Any], stack: str,
+def ours(kind: Kind, obj: Mapping[str, Any], stack: str,
          records: Mapping[str, Mapping[str, set[str]]],
-         prices: Iterable[Mapping[str, Any]]) -> bool:
-    """Whether ``stack`` may take ``obj`` as its own: recorded by it, or (a meter) read by
-    one of its prices, or the account's default configuration, which no stack created."""
-    if obj["id"] in records.get(stack, {}).get(kind, ()) or obj.get("is_default"):
+         objects: Mapping[str, Iterable[Mapping[str, Any]]]) -> bool:
+    """Whether ``stack`` may take ``obj`` as its own: recorded by it, or referred to by one
+    of its objects (a meter its price reads), or built into the account (the default
+    configuration), which no stack created."""
+    if obj["id"] in records.get(stack, {}).get(kind.name, ()) or (
+            kind.built_in and kind.built_in(dict(obj))):
         return True
-    return kind == "meters" and any(
-        (p.get("metadata") or {}).get(OWNER_STACK) == stack
-        and (p.get("recurring") or {}).get("meter") == obj["id"] for p in prices)
+    return any((user.get("metadata") or {}).get(OWNER_STACK) == stack
+               for _, user in _referrers(kind, obj, objects))
+
+
+def _referrers(kind: Kind, obj: Mapping[str, Any],
+               objects: Mapping[str, Iterable[Mapping[str, Any]]]
+               ) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(kind name, object) of the live objects whose references name ``obj``."""
+    for name, found in objects.items():
+        refs = [ref for ref in KINDS[name].references if ref.kind == kind.name]
+        for user in found:
+            if any(value == obj["id"] for ref in refs for _, value in ref.values(user)):
+                yield name, user
 
 
 def owned_by_plan(plan: Plan, created: Mapping[str, str]) -> dict[str, set[str]]:
