@@ -92,7 +92,7 @@ class DriftReport:
 
 def _category(change: Change, live: dict[str, Any] | None, missing: set[str]) -> str | None:
     if parent := KINDS[change.kind].parent:  # part of its parent, unless that is missing
-        address = f"{parent}.{change.key.split('/')[0]}"
+        address = f"{parent}.{change.parent_key}"
         return "missing" if address in missing else "changed"
     if change.action is Action.CREATE:
         return "missing"

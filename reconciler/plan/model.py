@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
-FORMAT_VERSION = "2"  # 2: the manifests and the reviewed digest are embedded
+FORMAT_VERSION = "3"  # 2: the manifests and the reviewed digest are embedded; 3: parents
 SELF = "{self}"  # in a step path: the id this change's create step produced
 
 
@@ -74,6 +74,10 @@ class Change:
     live_digest: str | None = None  # of the live object as read, for staleness checks
     phase: int = 0  # changes run in phase order; one phase's changes are independent
     note: str = ""  # why: an adopted object matched its entry, or the change is needed
+    # a sub-resource's parent (a product feature's product): its manifest key, and its live
+    # id (None while this plan creates it); saved only where set
+    parent_key: str | None = None
+    parent_id: str | None = None
 
     @property
     def address(self) -> str:
@@ -182,10 +186,16 @@ class Plan:
 
 def _change_dict(change: Change) -> dict[str, Any]:
     out = asdict(change)
+    for name in _PARENT:
+        if out[name] is None:
+            del out[name]
     out["address"] = change.address
     out["action"] = change.action.value
     out["actions"] = list(change.actions)
     return out
+
+
+_PARENT = ("parent_key", "parent_id")
 
 
 def _change_from(data: dict[str, Any]) -> Change:
@@ -196,6 +206,7 @@ def _change_from(data: dict[str, Any]) -> Change:
         steps=tuple(Step(**s) for s in data.get("steps", ())),
         warnings=tuple(data.get("warnings", ())), live_digest=data.get("live_digest"),
         phase=data.get("phase", 0), note=data.get("note", ""),
+        **{name: data[name] for name in _PARENT if name in data},
     )
 
 

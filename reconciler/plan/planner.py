@@ -28,7 +28,7 @@ from reconciler.stripe import StripeClient
 
 from . import records, recreated, steps
 from .context import PlanContext
-from .desired import desired, ref
+from .desired import desired, is_ref, ref
 from .diff import diff
 from .guards import check_guards
 from .live import LiveState, pinned, read_for, referenced_ids
@@ -76,7 +76,7 @@ class PlanOptions:
 
 
 def _flatten(value: Any, path: str = "") -> list[tuple[str, Any]]:
-    if isinstance(value, dict) and "$ref" not in value and value:
+    if isinstance(value, dict) and not is_ref(value) and value:
         return [item for k, v in value.items()
                 for item in _flatten(v, f"{path}.{k}" if path else k)]
     return [(path, value)]

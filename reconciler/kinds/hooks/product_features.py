@@ -36,7 +36,8 @@ class Attachments(Planning):
                 changes.append(Change(
                     kind.name, f"{entry.key}/{key}", Action.CREATE, ("create",),
                     diffs=(FieldDiff(target.path, None, feature_id),),
-                    steps=tuple(steps.create(kind, params, parent_id=parent)), phase=phase))
+                    steps=tuple(steps.create(kind, params, parent_id=parent)), phase=phase,
+                    parent_key=entry.key, parent_id=product["id"] if product else None))
             keep = {v for v in wanted.values() if isinstance(v, str)}
             for feature_id, attachment in by_feature.items():
                 assert product is not None  # attachments are only read for live products
@@ -49,7 +50,8 @@ class Attachments(Planning):
                     diffs=(FieldDiff(target.path, feature_id, None),),
                     steps=(steps.remove(kind, attachment["id"], Removal.DELETE,
                                         parent_id=product["id"]),),
-                    live_digest=digest(attachment), phase=phase))
+                    live_digest=digest(attachment), phase=phase,
+                    parent_key=entry.key, parent_id=product["id"]))
         return changes
 
 
