@@ -13,10 +13,10 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.account import needed_kinds
 from reconciler.kinds import CONTROL_KIND, KINDS, MANIFEST_KINDS
 from reconciler.manifests import Manifest
 from reconciler.permissions import ACCOUNT, LEVELS, RESOURCES, permission_name
-from reconciler.plan.live import needed_kinds
 from reconciler.reference import API_VERSION
 from reconciler.stripe import NotFoundError, PermissionDeniedError, StripeClient
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.account import in_use
 from reconciler.kinds import KINDS, Kind
 from reconciler.plan import Action, Change, LiveState
-from reconciler.plan.match import in_use, matched_by
+from reconciler.plan.match import matched_by
 
 
 def created_params(change: Change) -> dict[str, Any] | None:

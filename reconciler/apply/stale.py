@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from reconciler.account import HIDES_ARCHIVED, LiveState, add_archived, read_live
+from reconciler.digests import digest
 from reconciler.kinds import KINDS
-from reconciler.plan import Action, Change, LiveState, Plan, read_live
-from reconciler.plan.live import HIDES_ARCHIVED, add_archived
-from reconciler.plan.model import digest
+from reconciler.plan import Action, Change, Plan
 from reconciler.stripe import UNKNOWN_ACCOUNT, Account, StripeClient
 
 from .collisions import collisions, created_params, parent_id

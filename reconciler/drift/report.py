@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from reconciler.account import in_use
 from reconciler.kinds import KINDS, MANIFEST_KINDS
 from reconciler.manifests import Manifest
 from reconciler.ownership import TAG_PREFIX
@@ -143,8 +144,7 @@ def _unmanaged(live: LiveState, matched: set[str], reported: set[str]
     items, coverage = [], {}
     for kind, objects in live.objects.items():
         built_in = MANIFEST_KINDS[kind].built_in
-        current = [o for o in objects if o.get("active", True) is not False
-                   and o.get("status") != "inactive" and not (built_in and built_in(o))
+        current = [o for o in objects if in_use(o) and not (built_in and built_in(o))
                    or o["id"] in matched]
         managed = [o for o in current if o["id"] in matched]
         coverage[kind] = (len(managed), len(current))

@@ -14,10 +14,10 @@ from typing import Any
 
 import yaml
 
+from reconciler.account import in_use, list_inactive, list_kind
 from reconciler.fsutil import default_mode, write_atomic
 from reconciler.kinds import KINDS, MANIFEST_KINDS, Kind
 from reconciler.manifests.schema import render as render_schema
-from reconciler.plan.live import list_inactive, list_kind
 from reconciler.stripe import StripeClient
 
 from .convert import to_entry
@@ -36,10 +36,6 @@ async def _list(client: StripeClient, kind: str, include_archived: bool) -> list
     if include_archived and spec.archived_filter:
         objects += await list_inactive(client, spec)
     return objects
-
-
-def _live(obj: dict[str, Any]) -> bool:
-    return obj.get("active", True) is not False and obj.get("status") != "inactive"
 
 
 async def read_account(client: StripeClient, kinds: Iterable[str], include_archived: bool
@@ -75,7 +71,7 @@ def _needed(objects: dict[str, list[dict[str, Any]]], include_archived: bool,
     """The objects to export: current ones (or all that a manifest can describe: a
     deactivated meter has no ``active`` to write), plus whatever those reference (an archived
     feature still attached to a product too, or the product would detach it)."""
-    keep = {k: {o["id"] for o in objs if _live(o) or (
+    keep = {k: {o["id"] for o in objs if in_use(o) or (
                 include_archived and "active" in MANIFEST_KINDS[k].manifest_params)}
             for k, objs in objects.items()}
     for child in _CHILDREN:

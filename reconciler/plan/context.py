@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from reconciler.account import LiveState
 from reconciler.manifests import Manifest
 
 from .desired import Resolver
-from .live import LiveState
 from .match import Matches
 
 

@@ -1,4 +1,4 @@
-"""Matching manifest entries to live objects (DESIGN.md section 3).
+"""Matching manifest entries to live objects (docs/concepts.md, "Identity").
 
 An entry first matches the object this stack tagged with its manifest key; failing that, the
 object holding its natural key (product or coupon id, lookup key, event name, promotion
@@ -26,6 +26,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from reconciler.account import in_use
 from reconciler.kinds import Identity, Kind
 from reconciler.manifests import Entry
 from reconciler.ownership import owner
@@ -55,11 +56,6 @@ def _tagged(kind: Kind, obj: dict[str, Any], stack: str) -> str | None:
     """The manifest key ``stack`` tagged ``obj`` with (kinds without metadata carry none)."""
     obj_stack, obj_key = owner(obj)
     return obj_key if kind.has_metadata and obj_stack == stack else None
-
-
-def in_use(obj: dict[str, Any]) -> bool:
-    """Not archived (``active: false``) nor deactivated (a meter's ``status``)."""
-    return obj.get("active", True) is not False and obj.get("status") != "inactive"
 
 
 def matched_by(kind: Kind, key: str, spec: Mapping[str, Any], stack: str,

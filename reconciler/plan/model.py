@@ -14,11 +14,14 @@ plan them again and refuse steps they do not imply, and the digest of what a rev
 from __future__ import annotations
 
 import enum
-import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
+
+from reconciler.digests import canonical, digest
+
+__all__ = ["FORMAT_VERSION", "SELF", "Action", "Change", "FieldDiff", "Plan", "Step",
+           "canonical", "digest"]
 
 FORMAT_VERSION = "3"  # 2: the manifests and the reviewed digest are embedded; 3: parents
 SELF = "{self}"  # in a step path: the id this change's create step produced
@@ -208,11 +211,3 @@ def _change_from(data: dict[str, Any]) -> Change:
         phase=data.get("phase", 0), note=data.get("note", ""),
         **{name: data[name] for name in _PARENT if name in data},
     )
-
-
-def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def digest(value: Any) -> str:
-    return "sha256:" + hashlib.sha256(canonical(value).encode()).hexdigest()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__
+from reconciler.account import LiveState, pinned, read_for, referenced_ids
 from reconciler.kinds import KINDS, MANIFEST_KINDS, Kind, Removal, Replacement
 from reconciler.manifests import Entry, Manifest
 from reconciler.ownership import (
@@ -31,7 +32,6 @@ from .context import PlanContext
 from .desired import desired, is_ref, ref
 from .diff import diff
 from .guards import check_guards
-from .live import LiveState, pinned, read_for, referenced_ids
 from .match import Matches, match_kind
 from .model import Action, Change, FieldDiff, Plan, Step, digest
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reconciler.account import LiveState, list_kind
 from reconciler.kinds import Kind
 from reconciler.plan.context import PlanContext
-from reconciler.plan.live import LiveState, list_kind
 from reconciler.plan.model import Change, FieldDiff, Step
 from reconciler.stripe import StripeClient
 

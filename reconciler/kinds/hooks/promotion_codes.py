@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.account import LiveState, list_kind
 from reconciler.kinds import Kind
-from reconciler.plan.live import LiveState, list_kind
 from reconciler.plan.model import FieldDiff
 from reconciler.stripe import StripeClient
 
