@@ -20,6 +20,8 @@ from typing import Any
 
 from reconciler.digests import canonical, digest
 
+from .problems import Problem
+
 __all__ = ["FORMAT_VERSION", "SELF", "Action", "Change", "FieldDiff", "Plan", "Step",
            "canonical", "digest"]
 
@@ -99,7 +101,7 @@ class Plan:
     options: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     tool_version: str = ""
-    problems: tuple[str, ...] = ()  # what a strict plan would refuse (non-strict plans only)
+    problems: tuple[Problem, ...] = ()  # what a strict plan would refuse (non-strict plans only)
     manifest: dict[str, Any] = field(default_factory=dict)  # Manifest.as_document() planned
 
     @cached_property
@@ -158,7 +160,7 @@ class Plan:
             "summary": self.summary(),
             "warnings": list(self.warnings),
             "changes": [_change_dict(c) for c in changes],
-            **({"problems": list(self.problems)} if self.problems else {}),
+            **({"problems": [p.as_dict() for p in self.problems]} if self.problems else {}),
             "manifest": self.manifest,
         }
 
@@ -181,7 +183,7 @@ class Plan:
             options=data.get("options", {}),
             warnings=tuple(data.get("warnings", ())),
             tool_version=data.get("tool_version", ""),
-            problems=tuple(data.get("problems", ())),
+            problems=tuple(Problem.from_dict(p) for p in data.get("problems", ())),
             changes=tuple(_change_from(c) for c in data["changes"]),
             manifest=data["manifest"],
         )

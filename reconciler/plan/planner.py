@@ -34,6 +34,7 @@ from .diff import diff
 from .guards import check_guards
 from .match import Matches, match_kind
 from .model import Action, Change, FieldDiff, Plan, Step, digest
+from .problems import Problem
 
 if TYPE_CHECKING:
     from reconciler.kinds.hooks.base import Planning
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 class PlanError(Exception):
     """The plan cannot be made (or would be unsafe); ``problems`` says why, all of them."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(problems))
 
@@ -117,7 +118,7 @@ class _Planner:
         self.options = options
         self.ids: dict[tuple[str, str], Any] = {}  # (kind, key) -> id or placeholder
         self.changes: list[Change] = []
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
         self.matches: dict[str, Matches] = {}
         self.warnings: list[str] = []
         context = PlanContext(manifest, live, self.matches, self.resolve, options.prune,
@@ -222,12 +223,13 @@ class _Planner:
         stack, natural = self.options.stack, kind.natural_key or "name"
         taken = records.foreign_use(kind, live, stack, self.live.records, objects)
         if taken:
-            self.problems.append(
-                f"{kind.name}.{entry.key}: {natural} '{live.get(natural)}' is held by "
+            self.problems.append(Problem.about(
+                "foreign-record", f"{kind.name}.{entry.key}",
+                f"{natural} '{live.get(natural)}' is held by "
                 f"{live['id']}, which is another stack's ({taken}); "
                 f"{kind.name.replace('_', ' ')} carry no metadata, so the stacks' records "
                 "tell: one object cannot have two owners, and --force does not change that. "
-                f"Give the entry another {natural}")
+                f"Give the entry another {natural}"))
             found.conflicted.add(entry.key)
             return False
         if records.ours(kind, live, stack, self.live.records, objects):
@@ -239,10 +241,12 @@ class _Planner:
         return None
 
     def unknown_owner(self, kind: Kind, entry: Entry, live: dict[str, Any],
-                      diffs: list[FieldDiff]) -> str:
+                      diffs: list[FieldDiff]) -> Problem:
         natural = kind.natural_key or "name"
         fields = ", ".join(d.path for d in diffs)
-        return (f"{kind.name}.{entry.key}: {natural} '{live.get(natural)}' is held by "
+        return Problem.about(
+                "unknown-owner", f"{kind.name}.{entry.key}",
+                f"{natural} '{live.get(natural)}' is held by "
                 f"{live['id']}, which no stack has recorded as its own and no entry of stack "
                 f"'{self.options.stack}' created ({kind.name.replace('_', ' ')} carry no "
                 f"metadata): it may be another stack's or made by hand, so its {fields} is "
@@ -257,16 +261,18 @@ class _Planner:
         del self.ids[(kind.name, entry.key)]  # dependents see the replacement as new
         refusal = None
         if entry.key in self.matches[kind.name].adopted:
-            refusal = (f"{address}: cannot adopt {live['id']}: it differs in {fields}, "
-                       "which cannot change in place; align the manifest with it first")
+            refusal = Problem.about("adopt-differs", address, (
+                f"cannot adopt {live['id']}: it differs in {fields}, which cannot change in "
+                "place; align the manifest with it first"))
         elif entry.options.get("prevent_destroy"):
-            refusal = (f"{address}: changing {fields} would replace {live['id']}, but the "
-                       "entry has prevent_destroy")
+            refusal = Problem.about("prevent-destroy", address, (
+                f"changing {fields} would replace {live['id']}, but the entry has "
+                "prevent_destroy"))
         elif kind.replacement is Replacement.REFUSE and not (
                 self.options.force and kind.force_replaces):
-            refusal = f"{address}: cannot change {fields}: {kind.replacement_note}"
-            if common["note"]:
-                refusal += f" ({common['note']})"
+            note = f" ({common['note']})" if common["note"] else ""
+            refusal = Problem.about("replacement-refused", address,
+                                    f"cannot change {fields}: {kind.replacement_note}{note}")
         if refusal:
             self.problems.append(refusal)
             if self.options.strict:
@@ -300,11 +306,12 @@ class _Planner:
                 f"reconciler cannot tell whether it was this entry's ({what}s carry no "
                 "metadata); if it was, deactivate it yourself")
             return True
-        self.problems.append(
+        self.problems.append(Problem(
+            "namesake",
             f"{found_it}; a {what}'s {natural} is permanent: if {namesake['id']} is this "
             f"entry's, put its {natural} back, or deactivate it yourself and plan again; if "
             f"it is another {what}, give the entry another {label}. --force creates the new "
-            f"{what} and leaves {namesake['id']} active")
+            f"{what} and leaves {namesake['id']} active", f"{kind.name}.{entry.key}"))
         return False
 
     def plan_removals(self) -> list[Change]:
@@ -324,10 +331,11 @@ class _Planner:
                 if not self.options.prune:
                     leftovers += 1
                 elif protected(obj):
-                    self.problems.append(
-                        f"{name}.{owner(obj)[1]}: cannot remove {obj['id']}: it was applied "
+                    self.problems.append(Problem.about(
+                        "prevent-destroy", f"{name}.{owner(obj)[1]}",
+                        f"cannot remove {obj['id']}: it was applied "
                         f"with prevent_destroy (metadata {PREVENT_DESTROY}); to remove it, put "
-                        "the entry back without prevent_destroy and apply, then delete it")
+                        "the entry back without prevent_destroy and apply, then delete it"))
                     if not self.options.strict:  # drift lists it as orphaned
                         removals.append(self.removal(kind, obj, phase, refused=True))
                 else:
@@ -351,10 +359,11 @@ class _Planner:
                      "prevent_destroy") else "")
         if not guard:
             return [replace(self.removal(kind, obj, phase, kept), note=note)]
-        self.problems.append(
-            f"{kind.name}.{key}: cannot remove {obj['id']}, {note}; {guard}. Remove the "
+        self.problems.append(Problem.about(
+            "prevent-destroy", f"{kind.name}.{key}",
+            f"cannot remove {obj['id']}, {note}; {guard}. Remove the "
             "reconciler_key tag from the one that should not be this entry's, or archive "
-            "it yourself")
+            "it yourself"))
         if self.options.strict:
             return []
         return [replace(self.removal(kind, obj, phase, refused=True), note=note)]

@@ -16,6 +16,7 @@ from reconciler.account import LiveState, list_kind
 from reconciler.kinds import Kind
 from reconciler.plan.context import PlanContext
 from reconciler.plan.model import Change, FieldDiff, Step
+from reconciler.plan.problems import Problem
 from reconciler.stripe import StripeClient
 
 
@@ -40,7 +41,7 @@ class Planning:
         return False
 
     def conflict(self, key: str, params: dict[str, Any], live: dict[str, Any],
-                 diffs: Sequence[FieldDiff]) -> str | None:
+                 diffs: Sequence[FieldDiff]) -> Problem | None:
         """Why the update of ``live`` cannot be planned, or None."""
         return None
 
@@ -62,7 +63,7 @@ class Planning:
         return False
 
     def release(self, obj: dict[str, Any], key: str, successor: dict[str, Any] | None
-                ) -> tuple[list[Step], list[str]]:
+                ) -> tuple[list[Step], list[Problem]]:
         """Steps that let ``obj`` be removed, and the problems that forbid it."""
         return [], []
 

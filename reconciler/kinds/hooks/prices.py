@@ -20,6 +20,7 @@ from reconciler.ownership import owner
 from reconciler.plan import steps
 from reconciler.plan.match import Matches
 from reconciler.plan.model import SELF, Action, Change, FieldDiff, Step
+from reconciler.plan.problems import Problem
 
 from .base import Hooks, PlanContext, Planning
 
@@ -112,7 +113,7 @@ class DefaultPrices(Planning):
             for p in products)
 
     def release(self, price: dict[str, Any], key: str,
-                successor: dict[str, Any] | None) -> tuple[list[Step], list[str]]:
+                successor: dict[str, Any] | None) -> tuple[list[Step], list[Problem]]:
         """Steps that let ``price`` be archived, and the problems that forbid it.
 
         Stripe refuses to archive a product's default price: the product is pointed at
@@ -122,7 +123,7 @@ class DefaultPrices(Planning):
         """
         stated = self._stating_default()
         release: list[Step] = []
-        problems: list[str] = []
+        problems: list[Problem] = []
         for product in self._default_of(price):
             if product["id"] in stated:
                 continue
@@ -137,10 +138,11 @@ class DefaultPrices(Planning):
                     {"default_price": successor["id"]},
                     note=f"make {successor['id']} the default price of {product['id']}"))
                 continue
-            problems.append(
-                f"prices.{key}: cannot archive {price['id']}: it is the default price of "
+            problems.append(Problem.about(
+                "default-price", f"prices.{key}",
+                f"cannot archive {price['id']}: it is the default price of "
                 f"product {product['id']}, and Stripe does not archive a product's default "
-                "price; state another default_price for the product, or keep the price")
+                "price; state another default_price for the product, or keep the price"))
         return release, problems
 
     @property
@@ -162,7 +164,7 @@ class DefaultPrices(Planning):
                 not in (None, other_than)}
 
     def conflict(self, key: str, params: dict[str, Any], live: dict[str, Any],
-                 diffs: Sequence[FieldDiff]) -> str | None:
+                 diffs: Sequence[FieldDiff]) -> Problem | None:
         """A price that moves to a lookup key another price holds takes it over
         (``transfer_lookup_key``): only from a price this stack owns. Held by anything
         else, it is a conflict, as it is for a new price."""
@@ -177,8 +179,10 @@ class DefaultPrices(Planning):
                 continue
             holder = ("which reconciler does not manage" if stack is None
                       else f"which is managed by stack '{stack}'")
-            return (f"prices.{key}: lookup_key '{lookup_key}' is held by {other['id']}, "
-                    f"{holder}; one lookup key cannot have two owners")
+            return Problem.about(
+                "unmanaged-holder" if stack is None else "owned-elsewhere", f"prices.{key}",
+                f"lookup_key '{lookup_key}' is held by {other['id']}, {holder}; one lookup "
+                "key cannot have two owners")
         return None
 
 
