@@ -7,10 +7,10 @@ from pathlib import Path
 
 import yaml
 
+from reconciler.account import needed_kinds
 from reconciler.kinds import KINDS, MANIFEST_KINDS
 from reconciler.kinds.hooks.base import Hooks
 from reconciler.manifests.loader import load
-from reconciler.account import needed_kinds
 from reconciler.plan.records import RECORDED_KINDS, foreign_use, ours
 
 PACKAGE = Path(__file__).parents[2] / "reconciler"

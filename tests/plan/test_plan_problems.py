@@ -14,7 +14,7 @@ from reconciler.plan import Plan, PlanError
 from reconciler.plan.problems import CODES, Problem
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_plan_cli import cli  # noqa: E402
+from test_plan_cli import cli
 
 PRODUCT = owned("pro", id="pro", object="product", name="Pro", active=True, type="service")
 
