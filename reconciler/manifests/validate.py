@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any, cast
 
 from jsonschema import Draft202012Validator, validators
@@ -300,7 +301,9 @@ def _reserved_id_issues(manifest: Manifest) -> Iterator[Issue]:
 
 def validate(manifest: Manifest) -> list[Issue]:
     """Every problem in the merged manifests, sorted by location."""
-    return sorted({*_schema_issues(manifest), *_semantic_issues(manifest),
-                   *_metadata_issues(manifest), *_ignore_changes_issues(manifest),
-                   *_reference_issues(manifest), *_uniqueness_issues(manifest),
-                   *_reserved_id_issues(manifest)})
+    checks = {"schema": _schema_issues, "rule": _semantic_issues,
+              "metadata": _metadata_issues, "ignore-changes": _ignore_changes_issues,
+              "reference": _reference_issues, "uniqueness": _uniqueness_issues,
+              "reserved-id": _reserved_id_issues}
+    return sorted({replace(issue, code=code) for code, check in checks.items()
+                   for issue in check(manifest)})
