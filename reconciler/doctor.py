@@ -13,10 +13,10 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.kinds import KINDS, MANIFEST_KINDS
+from reconciler.account import needed_kinds
+from reconciler.kinds import CONTROL_KIND, KINDS, MANIFEST_KINDS
 from reconciler.manifests import Manifest
 from reconciler.permissions import ACCOUNT, LEVELS, RESOURCES, permission_name
-from reconciler.plan.live import needed_kinds
 from reconciler.reference import API_VERSION
 from reconciler.stripe import NotFoundError, PermissionDeniedError, StripeClient
 
@@ -89,7 +89,7 @@ def needs(manifest: Manifest) -> dict[str, dict[str, str]]:
             jobs["apply"] = "write"
         found[name] = jobs
     # apply's lock and ownership records are products of its own (apply/lock.py, records.py)
-    found["products"]["apply"] = "write"
+    found[CONTROL_KIND]["apply"] = "write"
     found[ACCOUNT] = {job: "read" for job in (*JOBS, "export")}
     return found
 

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from reconciler.kinds import KINDS, MANIFEST_KINDS
+from reconciler.kinds import KINDS, MANIFEST_KINDS, Kind
 from reconciler.stripe import PermissionDeniedError
 
 LEVELS = ("read", "write")
@@ -39,18 +39,14 @@ class Resource:
     known: bool  # the rak_ name was seen in Stripe's own messages
 
 
+def _resource(kind: Kind) -> Resource:
+    assert kind.permission is not None, f"{kind.name} needs a permission"
+    return Resource(kind.name, kind.permission.stem, kind.permission.label,
+                    kind.permission.known)
+
+
 RESOURCES: dict[str, Resource] = {r.name: r for r in (
-    Resource("products", "product", "Products", True),
-    Resource("prices", "plan", "Prices", True),
-    Resource("coupons", "coupon", "Coupons", True),
-    Resource("promotion_codes", "promotion_code", "Promotion codes", True),
-    Resource("tax_rates", "tax_rate", "Tax rates", True),
-    Resource("shipping_rates", "shipping_rate", "Shipping rates", False),
-    Resource("payment_method_configurations", "payment_method_configuration",
-             "Payment method configurations", False),
-    Resource("webhook_endpoints", "webhook", "Webhook endpoints", True),
-    Resource("features", "entitlements_feature", "Entitlement features", False),
-    Resource("meters", "billing_meter", "Billing meters", True),
+    *(_resource(kind) for kind in MANIFEST_KINDS.values()),
     Resource(ACCOUNT, "accounts_kyc_basic", "Account", True),
     Resource(CONNECT, "connect", "Connect", False),
 )}

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.account import in_use
 from reconciler.kinds import KINDS, Kind
 from reconciler.plan import Action, Change, LiveState
-from reconciler.plan.match import in_use, matched_by
+from reconciler.plan.match import matched_by
 
 
 def created_params(change: Change) -> dict[str, Any] | None:
@@ -33,10 +34,7 @@ def created_params(change: Change) -> dict[str, Any] | None:
 def parent_id(change: Change) -> str | None:
     """The live id of the product a product feature change is under (None for other kinds,
     and for a product the plan itself creates)."""
-    if not KINDS[change.kind].parent or not change.steps:
-        return None
-    segment = change.steps[0].path.split("/")[3]
-    return None if segment.startswith("{") else segment
+    return change.parent_id
 
 
 def collisions(changes: list[Change], stack: str, live: LiveState,

@@ -23,6 +23,7 @@ from typing import Any
 
 from reconciler.ownership import SECRET_UNSAVED
 from reconciler.plan import Action, Change, Plan, Step, records
+from reconciler.plan.desired import is_ref
 from reconciler.plan.model import SELF
 from reconciler.stripe import NotFoundError, StripeClient, StripeError, register_secret
 
@@ -118,7 +119,7 @@ class _Run:
 
     def resolve(self, value: Any, own: str | None) -> Any:
         if isinstance(value, dict):
-            if set(value) == {"$ref"}:
+            if is_ref(value):
                 return self.ids[value["$ref"]]
             return {k: self.resolve(v, own) for k, v in value.items()}
         if isinstance(value, list):

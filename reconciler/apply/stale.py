@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from reconciler.account import HIDES_ARCHIVED, LiveState, add_archived, read_live
+from reconciler.digests import digest
 from reconciler.kinds import KINDS
-from reconciler.plan import Action, Change, LiveState, Plan, read_live
-from reconciler.plan.live import HIDES_ARCHIVED, add_archived
-from reconciler.plan.model import digest
+from reconciler.plan import Action, Change, Plan
 from reconciler.stripe import UNKNOWN_ACCOUNT, Account, StripeClient
 
 from .collisions import collisions, created_params, parent_id
@@ -54,10 +54,14 @@ class StalePlanError(Exception):
                          + ". Make a new plan.")
 
 
+_CHILDREN = [name for name, kind in KINDS.items() if kind.parent]
+"""Sub-resources, whose objects a LiveState keeps by parent (``attachments``)."""
+
+
 def _by_id(live: LiveState) -> dict[tuple[str, str], dict[str, Any]]:
     """Every object read, by (kind, id): a product and a coupon may share an id."""
     found = {(kind, o["id"]): o for kind, objects in live.objects.items() for o in objects}
-    found.update({("product_features", a["id"]): a
+    found.update({(child, a["id"]): a for child in _CHILDREN
                   for attached in live.attachments.values() for a in attached})
     return found
 
@@ -71,8 +75,7 @@ async def _read(client: StripeClient, touched: list[Change], creates: list[Chang
     changes = touched + creates
     kinds = {c.kind for c in changes}
     products = {p for c in changes if (p := parent_id(c))}
-    if products:
-        kinds.add("products")
+    kinds |= {parent for c in changes if parent_id(c) and (parent := KINDS[c.kind].parent)}
     live = await read_live(client, [k for k in KINDS if k in kinds], products)
     seen = _by_id(live)
     await add_archived(client, live, [

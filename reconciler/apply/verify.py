@@ -33,7 +33,7 @@ from reconciler.stripe import StripeClient
 
 SHOWN = 5  # differences named before the rest are counted
 COMPARED = ("action", "actions", "live_id", "live_digest", "diffs", "steps", "phase",
-            "warnings", "note")
+            "warnings", "note", "parent_key", "parent_id")
 
 
 class PlanIntegrityError(Exception):

@@ -23,6 +23,7 @@ from reconciler.apply import apply as apply_plan
 from reconciler.apply.executor import Event, SecretNotSavedError
 from reconciler.apply.lock import ApplyLock, LockLost
 from reconciler.apply.secrets import SecretsFile, secret_name
+from reconciler.kinds import KINDS
 from reconciler.kinds.webhook_endpoints import SECRETS_HINT
 from reconciler.permissions import explain, permission_in
 from reconciler.plan import Change, Plan, PlanOptions
@@ -65,8 +66,15 @@ def _progress(total: int) -> Iterator[Event]:
         yield advance
 
 
+def _secret_address(key: str) -> str:
+    """The address of the entry ``key`` whose secret an apply kept: secrets are kept by
+    manifest key, as only one kind (webhook endpoints) issues them."""
+    (kind,) = (k.name for k in KINDS.values() if k.issues_secret)
+    return f"{kind}.{key}"
+
+
 def _creates_endpoint(change: Change) -> bool:
-    return change.kind == "webhook_endpoints" and any(step.produces for step in change.steps)
+    return KINDS[change.kind].issues_secret and any(step.produces for step in change.steps)
 
 
 def _issued_earlier(result: ApplyResult) -> list[str]:
@@ -135,7 +143,7 @@ def _report_secrets(result: ApplyResult, secrets_out: str | None, saved_plan: bo
     went; an endpoint an earlier run created is its run's to report, unless a file is given
     that should hold its secret and does not."""
     if not secrets_out:
-        unsaved = sorted(f"webhook_endpoints.{key}" for key in result.secrets)
+        unsaved = sorted(_secret_address(key) for key in result.secrets)
         if unsaved:
             click.echo(f"Signing secrets not saved ({len(unsaved)}): {', '.join(unsaved)}. "
                        f"{SECRET_HELP}, or pass --secrets-out FILE.", err=True)
@@ -148,10 +156,10 @@ def _report_secrets(result: ApplyResult, secrets_out: str | None, saved_plan: bo
     saved = SecretsFile(secrets_out).names() if earlier else set()
     for key in earlier:
         if secret_name(key) in saved:
-            click.echo(f"webhook_endpoints.{key}: created by an earlier run, which wrote its "
+            click.echo(f"{_secret_address(key)}: created by an earlier run, which wrote its "
                        f"signing secret to {secrets_out} ({secret_name(key)}).", err=True)
         else:
-            click.echo(f"webhook_endpoints.{key}: created by an earlier run; its signing "
+            click.echo(f"{_secret_address(key)}: created by an earlier run; its signing "
                        f"secret is not in {secrets_out}. {SECRET_HELP}.", err=True)
 
 

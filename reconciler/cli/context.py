@@ -1,4 +1,4 @@
-"""Global options (DESIGN.md section 1) and what every command that talks to Stripe shares:
+"""Global options and what every command that talks to Stripe shares:
 building the client, the live-mode guard, and turning library errors into exit codes."""
 
 from __future__ import annotations
@@ -197,8 +197,10 @@ def save_output(path: str, text: str) -> None:
         raise SystemExit(1) from None
 
 
-def run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run async library work; print what went wrong and exit 1 on a known failure."""
+def run(work: Callable[[], Coroutine[Any, Any, T]],
+        refused: Callable[[PlanError], None] | None = None) -> T:
+    """Run async library work; print what went wrong and exit 1 on a known failure.
+    ``refused`` also reports a refused plan (``plan --format json`` on stdout)."""
     try:
         return asyncio.run(work())
     except ManifestError as exc:
@@ -207,6 +209,8 @@ def run(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
         click.echo(f"{plural.problems(len(exc.issues))} in the manifests; nothing was read or "
                    "changed in Stripe", err=True)
     except PlanError as exc:
+        if refused is not None:
+            refused(exc)
         for problem in exc.problems:
             click.echo(f"Error: {problem}", err=True)
         click.echo(f"{plural.problems(len(exc.problems))}: no plan was made; nothing was "

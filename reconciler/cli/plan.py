@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
 import click
 
-from reconciler.plan import DEFAULT_STACK, Plan, PlanOptions, make_plan
+from reconciler.plan import DEFAULT_STACK, FORMAT_VERSION, Plan, PlanError, PlanOptions, make_plan
 from reconciler.render import FORMATS, jsonout
 
 from .context import (
@@ -67,6 +68,12 @@ def render(plan: Plan, fmt: str, verbose: int) -> str:
     return FORMATS[fmt](plan, color=use_color() and fmt == "text", verbose=verbose > 0)
 
 
+def _refusal_json(error: PlanError) -> None:
+    """A refused plan, for programs: every problem with its code (the text goes to stderr)."""
+    click.echo(json.dumps({"format_version": FORMAT_VERSION, "refused": True,
+                           "problems": [p.as_dict() for p in error.problems]}, indent=2))
+
+
 @click.command()
 @plan_options
 @click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), default="text",
@@ -86,7 +93,8 @@ def plan(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_t
     settings = command_settings(ctx, global_values)
     options = PlanOptions(stack=stack, prune=prune, adopt=adopt, force=force,
                           bulk_threshold=bulk_threshold)
-    result = run(lambda: plan_from_manifests(settings, paths, env, var, options))
+    result = run(lambda: plan_from_manifests(settings, paths, env, var, options),
+                 refused=_refusal_json if fmt == "json" else None)
     click.echo(render(result, fmt, settings.verbose), nl=False)
     append_step_summary(render(result, "markdown", settings.verbose))
     if out:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from reconciler.account import in_use
 from reconciler.kinds import KINDS, MANIFEST_KINDS
 from reconciler.manifests import Manifest
 from reconciler.ownership import TAG_PREFIX
@@ -91,9 +92,9 @@ class DriftReport:
 
 
 def _category(change: Change, live: dict[str, Any] | None, missing: set[str]) -> str | None:
-    if change.kind == "product_features":  # part of the product, unless that is missing
-        parent = f"products.{change.key.split('/')[0]}"
-        return "missing" if parent in missing else "changed"
+    if parent := KINDS[change.kind].parent:  # part of its parent, unless that is missing
+        address = f"{parent}.{change.parent_key}"
+        return "missing" if address in missing else "changed"
     if change.action is Action.CREATE:
         return "missing"
     if change.action is Action.ADOPT:
@@ -112,7 +113,7 @@ def _diffs(change: Change, category: str, live: dict[str, Any] | None) -> tuple[
     """What a person needs to see: the fields that differ, not the plan's mechanics. The
     tool's tags of an untagged object are what adopting it writes, whichever survived; on a
     managed object a tag that differs (``prevent_destroy`` set or cleared by hand) is drift."""
-    if change.kind == "product_features":
+    if KINDS[change.kind].parent:
         attached = change.action is Action.DELETE
         return (FieldDiff("attached", attached, not attached),)
     if category in ("missing", "orphaned"):
@@ -143,8 +144,7 @@ def _unmanaged(live: LiveState, matched: set[str], reported: set[str]
     items, coverage = [], {}
     for kind, objects in live.objects.items():
         built_in = MANIFEST_KINDS[kind].built_in
-        current = [o for o in objects if o.get("active", True) is not False
-                   and o.get("status") != "inactive" and not (built_in and built_in(o))
+        current = [o for o in objects if in_use(o) and not (built_in and built_in(o))
                    or o["id"] in matched]
         managed = [o for o in current if o["id"] in matched]
         coverage[kind] = (len(managed), len(current))
@@ -186,8 +186,8 @@ def detect(manifest: Manifest, live: LiveState, *, stack: str, include_unmanaged
     apply_notes = {w if w.startswith(c.address) else f"{c.address}: {w}"
                    for c in plan.changes if c.steps for w in c.warnings}  # e.g. new secrets
     warnings = plan.problems + tuple(w for w in plan.warnings if w not in apply_notes)
-    kinds = tuple(k for k in KINDS if manifest.entries.get(k) or any(
-        i.kind == k for i in items) or (k == "product_features" and any(
-            "features" in e.spec for e in manifest.entries["products"].values())))
+    kinds = tuple(k for k, kind in KINDS.items() if manifest.entries.get(k) or any(
+        i.kind == k for i in items) or (kind.parent and any(
+            kind.listed_in in e.spec for e in manifest.entries[kind.parent].values())))
     return DriftReport(live.account_id, live.livemode, stack, tuple(items), coverage,
                        include_unmanaged, warnings, kinds)

@@ -14,15 +14,17 @@ from typing import Any
 
 import yaml
 
+from reconciler.account import in_use, list_inactive, list_kind
 from reconciler.fsutil import default_mode, write_atomic
-from reconciler.kinds import KINDS, MANIFEST_KINDS
+from reconciler.kinds import KINDS, MANIFEST_KINDS, Kind
 from reconciler.manifests.schema import render as render_schema
-from reconciler.plan.live import list_inactive, list_kind
 from reconciler.stripe import StripeClient
 
 from .convert import to_entry
 from .keys import assign
 from .target import check_target
+
+_CHILDREN = [kind for kind in KINDS.values() if kind.parent]
 
 HEADER = ("# yaml-language-server: $schema={schema}\n"
           "# Exported by `reconciler export`. Review before committing.\n")
@@ -36,27 +38,32 @@ async def _list(client: StripeClient, kind: str, include_archived: bool) -> list
     return objects
 
 
-def _live(obj: dict[str, Any]) -> bool:
-    return obj.get("active", True) is not False and obj.get("status") != "inactive"
-
-
 async def read_account(client: StripeClient, kinds: Iterable[str], include_archived: bool
                        ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
-    """(objects by kind, feature attachments by product id)."""
+    """(objects by kind, sub-resources (feature attachments) by parent (product) id)."""
     names = list(kinds)
     lists = await asyncio.gather(*(_list(client, k, include_archived) for k in names))
     objects = dict(zip(names, lists))
-    products = [p["id"] for p in objects.get("products", [])]
-    attached = await asyncio.gather(
-        *(list_kind(client, KINDS["product_features"], pid) for pid in products))
-    if "features" in objects:  # an archived feature still attached is listed with its product
-        known = {f["id"] for f in objects["features"]}
-        for attachment in (a for found in attached for a in found):
-            feature = attachment["entitlement_feature"]
-            if feature["id"] not in known:
-                objects["features"].append(feature)
-                known.add(feature["id"])
-    return objects, dict(zip(products, attached))
+    attachments: dict[str, list[dict[str, Any]]] = {}
+    for child in _CHILDREN:
+        assert child.parent is not None
+        parents = [p["id"] for p in objects.get(child.parent, [])]
+        attached = await asyncio.gather(*(list_kind(client, child, pid) for pid in parents))
+        attachments.update(zip(parents, attached))
+        # an archived feature still attached is listed with its product
+        known = {(k, o["id"]) for k, found in objects.items() for o in found}
+        for kind, target in (t for found in attached for a in found for t in _named(child, a)):
+            if kind in objects and (kind, target["id"]) not in known:
+                objects[kind].append(target)
+                known.add((kind, target["id"]))
+    return objects, attachments
+
+
+def _named(child: Kind, obj: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(kind, object) of what a sub-resource names, which Stripe embeds in it (the feature
+    of an attachment)."""
+    return [(ref.kind, obj[ref.path]) for ref in child.references
+            if isinstance(obj.get(ref.path), dict)]
 
 
 def _needed(objects: dict[str, list[dict[str, Any]]], include_archived: bool,
@@ -64,12 +71,14 @@ def _needed(objects: dict[str, list[dict[str, Any]]], include_archived: bool,
     """The objects to export: current ones (or all that a manifest can describe: a
     deactivated meter has no ``active`` to write), plus whatever those reference (an archived
     feature still attached to a product too, or the product would detach it)."""
-    keep = {k: {o["id"] for o in objs if _live(o) or (
+    keep = {k: {o["id"] for o in objs if in_use(o) or (
                 include_archived and "active" in MANIFEST_KINDS[k].manifest_params)}
             for k, objs in objects.items()}
-    if "features" in keep:
-        keep["features"] |= {a["entitlement_feature"]["id"] for product in keep.get("products", ())
-                             for a in attachments.get(product, [])}
+    for child in _CHILDREN:
+        for parent in keep.get(child.parent or "", ()):
+            for kind, target in (t for a in attachments.get(parent, []) for t in _named(child, a)):
+                if kind in keep:
+                    keep[kind].add(target["id"])
     for kind, objs in objects.items():
         for ref in MANIFEST_KINDS[kind].references:
             if ref.tool_field or ref.kind not in keep:
@@ -88,7 +97,7 @@ def to_documents(objects: dict[str, list[dict[str, Any]]],
     key_of: dict[str, dict[str, str]] = {}
     for kind in MANIFEST_KINDS:  # dependency order: products are keyed before prices
         if kind in chosen:
-            key_of[kind] = assign(kind, chosen[kind], key_of.get("products", {}), stack)
+            key_of[kind] = assign(kind, chosen[kind], key_of, stack)
     documents: dict[str, dict[str, dict[str, Any]]] = {}
     for kind, objs in chosen.items():
         spec = MANIFEST_KINDS[kind]
@@ -96,11 +105,12 @@ def to_documents(objects: dict[str, list[dict[str, Any]]],
         for obj in objs:
             key = key_of[kind][obj["id"]]
             entry = to_entry(spec, obj, key, key_of)
-            if kind == "products":
-                features = [key_of.get("features", {}).get(a["entitlement_feature"]["id"])
-                            for a in attachments.get(obj["id"], [])]
-                if any(features):
-                    entry["features"] = sorted(f for f in features if f)
+            for child in (c for c in _CHILDREN if c.parent == kind and c.listed_in):
+                listed = [key_of.get(target_kind, {}).get(target["id"])
+                          for a in attachments.get(obj["id"], [])
+                          for target_kind, target in _named(child, a)]
+                if any(listed):
+                    entry[str(child.listed_in)] = sorted(k for k in listed if k)
             entries[key] = entry
         if entries:
             documents[kind] = dict(sorted(entries.items()))

@@ -1,18 +1,19 @@
 """Readable, stable manifest keys for exported objects.
 
 An object this tool already manages keeps its recorded key. Otherwise the key comes from
-what identifies the object to a person: a product or coupon id (a product id Stripe
-generated gives way to the product's name, the id then written as ``id:``), a lookup key, an
-event name, a code, a name. Collisions are resolved in Stripe's creation order: the oldest object
+what identifies the object to a person: its id where the id is the manifest key (a product
+id Stripe generated gives way to the product's name, the id then written as ``id:``), else
+the kind's ``export_name`` (a lookup key, an event name, a code, a name). Collisions are resolved in Stripe's creation order: the oldest object
 keeps the plain key, the others get ``-2``, ``-3``...
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
+from reconciler.kinds import KINDS, Identity
 from reconciler.manifests.schema import MANIFEST_KEY_PATTERN
 from reconciler.ownership import owner
 
@@ -25,42 +26,21 @@ def slug(text: str) -> str:
     return out[:60].rstrip("-")
 
 
-def _amount(price: dict[str, Any]) -> str:
-    for name in ("unit_amount", "unit_amount_decimal"):
-        if price.get(name) is not None:
-            return str(price[name])
-    return "custom" if price.get("custom_unit_amount") else price.get("billing_scheme") or "price"
-
-
-def base_key(kind: str, obj: dict[str, Any], product_keys: dict[str, str]) -> str:
-    """The key an object would get if nothing else claimed it."""
-    if (kind in ("products", "coupons") and _KEY.match(obj["id"]) and len(obj["id"]) <= 200
+def base_key(kind: str, obj: dict[str, Any], key_of: Mapping[str, Mapping[str, str]]) -> str:
+    """The key an object would get if nothing else claimed it: its id where that is the
+    manifest key, else what names it to a person (the kind's ``export_name``)."""
+    spec = KINDS[kind]
+    if (spec.identity is Identity.ID and _KEY.match(obj["id"]) and len(obj["id"]) <= 200
             and not _GENERATED_PRODUCT_ID.match(obj["id"])):
         return obj["id"]
-    if kind == "prices":
-        if obj.get("lookup_key"):
-            return slug(obj["lookup_key"])
-        interval = (obj.get("recurring") or {}).get("interval", "once")
-        product = product_keys.get(str(obj.get("product")), "price")
-        return slug(f"{product}-{obj.get('currency')}-{_amount(obj)}-{interval}")
-    candidates = {
-        "products": obj.get("name"),
-        "coupons": obj.get("name") or obj.get("id"),
-        "features": obj.get("lookup_key"),
-        "meters": obj.get("event_name"),
-        "promotion_codes": obj.get("code"),
-        "payment_method_configurations": obj.get("name") or "default",
-        "tax_rates": f"{obj.get('display_name')}-{obj.get('percentage')}",
-        "shipping_rates": obj.get("display_name"),
-        "webhook_endpoints": "".join(urlsplit(obj.get("url") or "").netloc.split(":")[:1])
-        + urlsplit(obj.get("url") or "").path,
-    }
-    return slug(str(candidates.get(kind) or "")) or kind.rstrip("s")
+    name = spec.export_name(obj, key_of) if spec.export_name else None
+    return slug(str(name or "")) or kind.rstrip("s")
 
 
-def assign(kind: str, objects: list[dict[str, Any]], product_keys: dict[str, str],
+def assign(kind: str, objects: list[dict[str, Any]], key_of: Mapping[str, Mapping[str, str]],
            stack: str) -> dict[str, str]:
-    """live id -> manifest key for every object of one kind."""
+    """live id -> manifest key for every object of one kind (``key_of``: the keys given to
+    the kinds before it, which a key may be made of)."""
     keys: dict[str, str] = {}
     taken: set[str] = set()
     for obj in objects:
@@ -72,7 +52,7 @@ def assign(kind: str, objects: list[dict[str, Any]], product_keys: dict[str, str
     oldest_first = sorted((o for o in reversed(objects) if o["id"] not in keys),
                           key=lambda o: o.get("created") or 0)
     for obj in oldest_first:
-        key = base = base_key(kind, obj, product_keys)
+        key = base = base_key(kind, obj, key_of)
         n = 1
         while key in taken:
             n += 1

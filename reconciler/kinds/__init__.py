@@ -20,12 +20,14 @@ from .base import (
     Link,
     LinkCheck,
     Path,
+    Permission,
     Reference,
     Removal,
     Replacement,
 )
 
 __all__ = [
+    "CONTROL_KIND",
     "ENTRY_OPTIONS",
     "KINDS",
     "MANIFEST_KINDS",
@@ -36,6 +38,7 @@ __all__ = [
     "Link",
     "LinkCheck",
     "Path",
+    "Permission",
     "Reference",
     "Removal",
     "Replacement",
@@ -71,6 +74,11 @@ KINDS: dict[str, Kind] = _discover()
 
 MANIFEST_KINDS: dict[str, Kind] = {name: k for name, k in KINDS.items() if k.top_level}
 """Kinds with a top-level key in manifests."""
+
+
+CONTROL_KIND = "products"
+"""The kind of the tool's control objects (the apply lock, ownership records): an inactive
+product holds metadata, and nothing can sell it."""
 
 
 def get(name: str) -> Kind:

@@ -10,13 +10,17 @@ module only adds what the reference cannot know, such as identity and removal st
 from __future__ import annotations
 
 import enum
+import importlib
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler import reference
+
+if TYPE_CHECKING:
+    from .hooks.base import Hooks
 
 Path = tuple[str | int, ...]
 Finding = tuple[Path, str]
@@ -28,7 +32,7 @@ ReplacementRule = Callable[[str, Any, Any], bool]
 
 
 class Identity(enum.Enum):
-    """How a manifest entry is matched to a live object (DESIGN.md section 3)."""
+    """How a manifest entry is matched to a live object (docs/concepts.md, "Identity")."""
 
     ID = "id"  # the Stripe id is the manifest key, or an explicit `id:`
     LOOKUP_KEY = "lookup_key"  # a natural key field chosen by the user and stored by Stripe
@@ -98,6 +102,9 @@ class Reference:
     kind: str
     deferred: bool = False
     tool_field: bool = False  # the field is ours, not a Stripe parameter (product `features`)
+    # Stripe refuses to delete the target while this object exists (a product with prices):
+    # a DELETE_OR_ARCHIVE target held by one is archived instead
+    pins: bool = False
     checks: tuple[LinkCheck, ...] = ()
 
     def findings(self, link: Link) -> list[Finding]:
@@ -119,6 +126,16 @@ class Reference:
                         nxt.append(((*path, name), child))
             found = nxt
         return [(path, value) for path, value in found if isinstance(value, str)]
+
+
+@dataclass(frozen=True)
+class Permission:
+    """What a restricted key needs to read or write a kind: Stripe names the permission
+    ``rak_<stem>_read`` / ``rak_<stem>_write`` in its errors, and the Dashboard ``label``."""
+
+    stem: str
+    label: str
+    known: bool = True  # the rak_ name was seen in Stripe's own messages (else assumed)
 
 
 ENTRY_OPTIONS: dict[str, dict[str, Any]] = {
@@ -144,30 +161,41 @@ kept on the object as a metadata tag, for the plan that prunes it)."""
 class Kind:
     """One managed Stripe resource, described once for every layer."""
 
+    # -- required: what it is, and the three choices every kind makes --
     name: str  # manifest top-level key: "prices"
     stripe_object: str  # reference key and Stripe `object`: "price", "billing.meter"
     summary: str
-    identity: Identity
-    removal: Removal
-    replacement: Replacement
+    identity: Identity  # the tool decides: how an entry finds its live object
+    removal: Removal  # the tool decides, within what Stripe offers
+    replacement: Replacement  # the tool decides, within what Stripe offers
+
+    # -- what Stripe says (the rest is read from the reference data, see `facts`) --
+    permission: Permission | None = None  # a sub-resource needs its parent's
     natural_key: str | None = None  # field unique within the kind that Stripe also sees
     natural_key_casefold: bool = False
     references: tuple[Reference, ...] = ()
-    hidden_params: frozenset[str] = frozenset()  # Stripe params a manifest may not set
-    extra_fields: Mapping[str, dict[str, Any]] = field(default_factory=dict)
-    extra_required: tuple[str, ...] = ()
     constraints: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # dotted path -> schema
     checks: tuple[Check, ...] = ()
     list_expand: tuple[str, ...] = ()  # fields Stripe returns only when expanded
     # the list filter that shows archived objects, for kinds whose list leaves them out
     archived_filter: Mapping[str, str] = field(default_factory=dict)
     parent: str | None = None  # sub-resources live under a parent kind's object
-    replacement_note: str = ""
     unordered: frozenset[str] = frozenset()  # list fields whose order Stripe does not keep
     normalize_live: LiveNormalizer | None = None  # Stripe's representation -> manifest's
     replaces_when: ReplacementRule | None = None  # (path, old, new): mutable-but-one-way fields
     defaults: Mapping[str, Any] = field(default_factory=dict)  # what Stripe sets when omitted
     built_in: Callable[[dict[str, Any]], bool] | None = None  # objects every account has
+    # Stripe returns a secret of the object once, in the create response (a webhook signing
+    # secret): apply keeps it, or says that it is lost
+    issues_secret: bool = False
+    # fields Stripe's API moved: old field -> (the new shape, a format of `{value}`; version)
+    moved: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    # -- what the tool decides --
+    hidden_params: frozenset[str] = frozenset()  # Stripe params a manifest may not set
+    extra_fields: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    extra_required: tuple[str, ...] = ()
+    replacement_note: str = ""
     create_warnings: tuple[str, ...] = ()  # said in a plan that creates one
     replace_warnings: tuple[str, ...] = ()  # said in a plan that replaces one
     # a mutable field users keep when they change a permanent natural key: it links the entry
@@ -176,6 +204,22 @@ class Kind:
     # create-only parameters Stripe never shows, with the value Stripe gives when one is left
     # out: a tag records each at create (reconciler/ownership.py), and the plan compares with it
     recorded: Mapping[str, Any] = field(default_factory=dict)
+    # a sub-resource: the field of its parent's entry that lists them (product `features`)
+    listed_in: str | None = None
+    # what names an object to a person, for the manifest key `export` gives it: the object and
+    # the keys already given (kind -> live id -> key); by default its id (Identity.ID kinds)
+    export_name: Callable[[dict[str, Any], Mapping[str, Mapping[str, str]]], Any] | None = None
+    # module under reconciler.kinds.hooks defining HOOKS, for rules the data above cannot
+    # say (see reconciler/kinds/hooks/__init__.py); loaded on first use, as hooks work on
+    # plans and the plan layer reads the kinds
+    hooks_module: str | None = None
+
+    @cached_property
+    def hooks(self) -> Hooks:
+        """The kind's :class:`reconciler.kinds.hooks.Hooks` (the defaults when it has none)."""
+        module = importlib.import_module(f"reconciler.kinds.hooks.{self.hooks_module or 'base'}")
+        hooks: Hooks = module.HOOKS
+        return hooks
 
     @property
     def top_level(self) -> bool:
@@ -298,14 +342,14 @@ def _unseen(params: Mapping[str, Any], response: Mapping[str, Any], prefix: str)
         if seen is None:
             found.append(prefix + name)
             continue
-        kind = spec.get("type")
-        if kind == "object" and seen.get("type") == "object":
+        json_type = spec.get("type")
+        if json_type == "object" and seen.get("type") == "object":
             found += _unseen(spec.get("properties", {}), seen.get("properties", {}),
                              f"{prefix}{name}.")
-        elif kind == "map" and seen.get("type") == "map":
+        elif json_type == "map" and seen.get("type") == "map":
             found += _unseen(spec["values"].get("properties", {}),
                              seen["values"].get("properties", {}), f"{prefix}{name}.*.")
-        elif kind == "array" and seen.get("type") == "array":
+        elif json_type == "array" and seen.get("type") == "array":
             found += _unseen(spec["items"].get("properties", {}),
                              seen["items"].get("properties", {}), f"{prefix}{name}[].")
     return found

@@ -7,7 +7,7 @@ already applied it keep their discount; Stripe only stops new redemptions).
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Finding, Identity, Kind, Reference, Removal, Replacement
+from .base import Finding, Identity, Kind, Permission, Reference, Removal, Replacement
 
 
 def _discount(entry: Mapping[str, Any]) -> list[Finding]:
@@ -38,6 +38,7 @@ def _duration(entry: Mapping[str, Any]) -> list[Finding]:
 
 KIND = Kind(
     name="coupons",
+    permission=Permission("coupon", "Coupons"),
     stripe_object="coupon",
     summary="Coupons: discounts keyed by their Stripe id; most fields force delete and re-create.",
     identity=Identity.ID,
@@ -51,6 +52,7 @@ KIND = Kind(
         "max_redemptions": {"minimum": 1},
     },
     checks=(_discount, _duration),
+    export_name=lambda obj, _: obj.get("name") or obj.get("id"),
     list_expand=("data.applies_to", "data.currency_options"),
     defaults={"duration": "once"},
 )

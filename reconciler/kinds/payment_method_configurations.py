@@ -5,10 +5,11 @@ configuration) and never pruned. Stripe has no DELETE: a forced replacement arch
 one. `parent` cannot change.
 """
 
-from .base import Identity, Kind, Removal, Replacement
+from .base import Identity, Kind, Permission, Removal, Replacement
 
 KIND = Kind(
     name="payment_method_configurations",
+    permission=Permission("payment_method_configuration", "Payment method configurations", known=False),
     stripe_object="payment_method_configuration",
     summary="Payment method configurations: matched by name; display preference per method.",
     identity=Identity.NAME,
@@ -17,5 +18,6 @@ KIND = Kind(
     replacement=Replacement.REFUSE,
     replacement_note="a configuration's parent cannot change; create a new entry instead",
     defaults={"*.display_preference.preference": "none"},
+    export_name=lambda obj, _: obj.get("name") or "default",
     built_in=lambda obj: bool(obj.get("is_default")),  # Stripe's own default configuration
 )

@@ -8,7 +8,7 @@ prices. `tiers` and `currency_options` are only returned when expanded.
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Finding, Identity, Kind, Reference, Removal, Replacement
+from .base import Finding, Identity, Kind, Permission, Reference, Removal, Replacement
 
 _AMOUNT_FIELDS = ("unit_amount", "unit_amount_decimal", "custom_unit_amount")
 
@@ -106,6 +106,22 @@ def _normalize(live: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _amount(price: Mapping[str, Any]) -> str:
+    for name in ("unit_amount", "unit_amount_decimal"):
+        if price.get(name) is not None:
+            return str(price[name])
+    return "custom" if price.get("custom_unit_amount") else price.get("billing_scheme") or "price"
+
+
+def _export_name(price: dict[str, Any], key_of: Mapping[str, Mapping[str, str]]) -> str:
+    """Its lookup key, else its product's key, currency, amount and interval."""
+    if price.get("lookup_key"):
+        return str(price["lookup_key"])
+    interval = (price.get("recurring") or {}).get("interval", "once")
+    product = key_of.get("products", {}).get(str(price.get("product")), "price")
+    return f"{product}-{price.get('currency')}-{_amount(price)}-{interval}"
+
+
 def _tax_behavior_is_one_way(path: str, old: Any, new: Any) -> bool:
     """Once inclusive or exclusive, Stripe refuses to change a price's tax_behavior."""
     return path == "tax_behavior" and old not in (None, "unspecified") and old != new
@@ -113,14 +129,16 @@ def _tax_behavior_is_one_way(path: str, old: Any, new: Any) -> bool:
 
 KIND = Kind(
     name="prices",
+    permission=Permission("plan", "Prices"),
     stripe_object="price",
     summary="Prices of products: amounts and intervals are immutable; changes create a new price.",
     identity=Identity.METADATA,
     natural_key="lookup_key",
+    hooks_module="prices",
     removal=Removal.ARCHIVE,
     replacement=Replacement.CREATE_THEN_ARCHIVE,
     references=(
-        Reference("product", "products"),
+        Reference("product", "products", pins=True),
         Reference("recurring.meter", "meters"),
     ),
     hidden_params=frozenset({"product_data", "transfer_lookup_key"}),
@@ -131,6 +149,7 @@ KIND = Kind(
     archived_filter={"active": "false"},
     normalize_live=_normalize,
     replaces_when=_tax_behavior_is_one_way,
+    export_name=_export_name,
     defaults={"billing_scheme": "per_unit", "tax_behavior": "unspecified",
               "recurring.interval_count": 1, "recurring.usage_type": "licensed",
               "currency_options.*.tax_behavior": "unspecified"},

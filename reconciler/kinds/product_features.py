@@ -15,4 +15,6 @@ KIND = Kind(
     replacement=Replacement.DELETE_THEN_CREATE,
     references=(Reference("entitlement_feature", "features"),),
     parent="products",
+    listed_in="features",
+    hooks_module="product_features",
 )

@@ -7,7 +7,7 @@ entry and is set once that price exists. Entitlement features attach through `fe
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Finding, Identity, Kind, Link, Reference, Removal, Replacement
+from .base import Finding, Identity, Kind, Link, Permission, Reference, Removal, Replacement
 
 
 def _service_only_fields(entry: Mapping[str, Any]) -> list[Finding]:
@@ -33,6 +33,7 @@ def _own_price(link: Link) -> list[Finding]:
 
 KIND = Kind(
     name="products",
+    permission=Permission("product", "Products"),
     stripe_object="product",
     summary="Products: what you sell. Keyed by their Stripe id.",
     identity=Identity.ID,
@@ -62,5 +63,6 @@ KIND = Kind(
         "marketing_features[].name": {"maxLength": 80},
     },
     checks=(_service_only_fields,),
+    export_name=lambda obj, _: obj.get("name"),
     defaults={"type": "service"},
 )

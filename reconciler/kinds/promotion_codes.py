@@ -7,7 +7,7 @@ old code before creating the new one. Stripe has no DELETE: removal archives.
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Finding, Identity, Kind, Link, Reference, Removal, Replacement
+from .base import Finding, Identity, Kind, Link, Permission, Reference, Removal, Replacement
 
 
 def _minimum_amount(entry: Mapping[str, Any]) -> list[Finding]:
@@ -44,11 +44,15 @@ def _within_coupon(link: Link) -> list[Finding]:
 
 KIND = Kind(
     name="promotion_codes",
+    permission=Permission("promotion_code", "Promotion codes"),
     stripe_object="promotion_code",
     summary="Promotion codes: customer-facing codes that redeem a coupon.",
     identity=Identity.METADATA,
     natural_key="code",
     natural_key_casefold=True,
+    hooks_module="promotion_codes",
+    # https://docs.stripe.com/changelog/clover/2025-09-30/polymorphic-coupon
+    moved={"coupon": ("promotion: {{type: coupon, coupon: {value}}}", "2025-09-30.clover")},
     removal=Removal.ARCHIVE,
     replacement=Replacement.ARCHIVE_THEN_CREATE,
     references=(Reference("promotion.coupon", "coupons", checks=(_within_coupon,)),),
@@ -57,5 +61,6 @@ KIND = Kind(
         "max_redemptions": {"minimum": 1},
     },
     checks=(_minimum_amount,),
+    export_name=lambda obj, _: obj.get("code"),
     defaults={"restrictions.first_time_transaction": False},
 )

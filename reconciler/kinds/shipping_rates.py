@@ -6,7 +6,7 @@ Everything else (name, amount, delivery estimate) forces a new rate; the old one
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Finding, Identity, Kind, Removal, Replacement
+from .base import Finding, Identity, Kind, Permission, Removal, Replacement
 
 
 def _fixed_amount(entry: Mapping[str, Any]) -> list[Finding]:
@@ -17,11 +17,13 @@ def _fixed_amount(entry: Mapping[str, Any]) -> list[Finding]:
 
 KIND = Kind(
     name="shipping_rates",
+    permission=Permission("shipping_rate", "Shipping rates", known=False),
     stripe_object="shipping_rate",
     summary="Shipping rates: mostly immutable; changes create a new rate.",
     identity=Identity.METADATA,
     removal=Removal.ARCHIVE,
     replacement=Replacement.CREATE_THEN_ARCHIVE,
     checks=(_fixed_amount,),
+    export_name=lambda obj, _: obj.get("display_name"),
     defaults={"type": "fixed_amount", "tax_behavior": "unspecified"},
 )

@@ -4,14 +4,16 @@ Changing either creates a new rate and archives the old one; existing subscripti
 invoices keep the old rate. Stripe has no DELETE for tax rates.
 """
 
-from .base import Identity, Kind, Removal, Replacement
+from .base import Identity, Kind, Permission, Removal, Replacement
 
 KIND = Kind(
     name="tax_rates",
+    permission=Permission("tax_rate", "Tax rates"),
     stripe_object="tax_rate",
     summary="Tax rates: percentage and inclusive are immutable; changes create a new rate.",
     identity=Identity.METADATA,
     removal=Removal.ARCHIVE,
     replacement=Replacement.CREATE_THEN_ARCHIVE,
     constraints={"percentage": {"minimum": 0, "maximum": 100}},
+    export_name=lambda obj, _: f"{obj.get('display_name')}-{obj.get('percentage')}",
 )

@@ -7,8 +7,9 @@ it is recorded in a metadata tag at create and compared with that.
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
-from .base import Finding, Identity, Kind, Removal, Replacement
+from .base import Finding, Identity, Kind, Permission, Removal, Replacement
 
 
 def _events(entry: Mapping[str, Any]) -> list[Finding]:
@@ -23,11 +24,18 @@ def _normalize(live: dict[str, Any]) -> dict[str, Any]:
     return dict(live, disabled=live.get("status") == "disabled")
 
 
+def _export_name(endpoint: dict[str, Any], _: Any) -> str:
+    """Its URL's host (without the port) and path."""
+    url = urlsplit(endpoint.get("url") or "")
+    return url.netloc.split(":")[0] + url.path
+
+
 SECRETS_HINT = "apply with --secrets-out FILE to keep it"
 """The end of the create warning; `apply --secrets-out` shows where the secret goes instead."""
 
 KIND = Kind(
     name="webhook_endpoints",
+    permission=Permission("webhook", "Webhook endpoints"),
     stripe_object="webhook_endpoint",
     summary=("Webhook endpoints: api_version and connect force re-creation and a new secret; "
              "an entry that leaves connect out keeps what the endpoint has."),
@@ -41,8 +49,10 @@ KIND = Kind(
     checks=(_events,),
     unordered=frozenset({"enabled_events"}),
     normalize_live=_normalize,
+    export_name=_export_name,
     defaults={"disabled": False},
     recorded={"connect": False},
+    issues_secret=True,
     create_warnings=(f"the signing secret is returned only once, at creation; {SECRETS_HINT}",),
     replace_warnings=(("re-creating this endpoint gives it a NEW signing secret; update the "
                       "receiving service"),),

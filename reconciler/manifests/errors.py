@@ -21,6 +21,19 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
+ISSUE_CODES = {
+    "load": "a file, its YAML, or its shape (kinds, entries, manifest keys) cannot be read",
+    "schema": "a field or value the JSON Schema refuses",
+    "rule": "a rule of the kind that the schema cannot say",
+    "metadata": "a metadata key or value Stripe refuses, or one of the tool's tags",
+    "ignore-changes": "an ignore_changes path that names no field",
+    "reference": "a reference to a missing entry, or to one Stripe refuses to pair",
+    "uniqueness": "a natural key or id used by two entries",
+    "reserved-id": "an id reserved for the tool's control objects",
+}
+"""Every issue code (``validate --format json``), with what it means."""
+
+
 @dataclass(frozen=True, order=True)
 class Issue:
     """One problem: where it is, which entry it belongs to, and what is wrong."""
@@ -30,6 +43,7 @@ class Issue:
     kind: str | None = None
     key: str | None = None
     field: str | None = None  # dotted path inside the entry, when the problem is a value
+    code: str = "load"  # which check found it: ISSUE_CODES
 
     @property
     def subject(self) -> str:
@@ -50,6 +64,7 @@ class Issue:
             "key": self.key,
             "field": self.field,
             "message": self.message,
+            "code": self.code,
         }
 
 

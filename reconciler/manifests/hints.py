@@ -9,12 +9,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from reconciler.kinds import KINDS
+
 from .schema import is_amount
 
-# Fields Stripe's API has moved, by (kind, old field): the new shape, and the API version.
-# Promotion codes: https://docs.stripe.com/changelog/clover/2025-09-30/polymorphic-coupon
-_MOVED = {("promotion_codes", "coupon"): ("promotion: {{type: coupon, coupon: {value}}}",
-                                          "2025-09-30.clover")}
 _NUMBER = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ].*)?$")
 
@@ -53,9 +51,10 @@ def alias_hint(value: str, aliases: Mapping[str, str]) -> str:
 def moved_hint(kind: str, name: str, value: Any) -> str:
     """How to write a field Stripe's API has moved since (an old tutorial's shape), or an
     empty string."""
-    if (kind, name) not in _MOVED:
+    described = KINDS.get(kind)
+    if described is None or name not in described.moved:
         return ""
-    shape, version = _MOVED[kind, name]
+    shape, version = described.moved[name]
     written = value if isinstance(value, str) else f"<{name}>"
     return f" (Stripe's API moved it in {version}: write {shape.format(value=written)})"
 

@@ -136,8 +136,11 @@ def render() -> str:
     lines += [f"- [`{name}`](#{name})" for name in MANIFEST_KINDS] + [""]
     for kind in MANIFEST_KINDS.values():
         lines += _section(kind)
-    attach = KINDS["product_features"]
-    lines += ["## Product features", "", attach.summary,
-              ("Attaching and detaching follow a product's `features` list; there is no "
-              "update, any change is a detach and an attach."), ""]
+    for attach in KINDS.values():
+        if attach.parent is None:
+            continue
+        lines += [f"## {attach.name.replace('_', ' ').capitalize()}", "", attach.summary,
+                  (f"Attaching and detaching follow a {KINDS[attach.parent].stripe_object}'s "
+                   f"`{attach.listed_in}` list; there is no update, any change is a detach "
+                   "and an attach."), ""]
     return "\n".join(lines)

@@ -15,12 +15,13 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any, cast
 
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
-from reconciler.kinds import MANIFEST_KINDS, Link, Reference
+from reconciler.kinds import CONTROL_KIND, MANIFEST_KINDS, Link, Reference
 from reconciler.ownership import CONTROL_ID_PREFIX
 from reconciler.plural import count
 
@@ -288,8 +289,8 @@ def _uniqueness_issues(manifest: Manifest) -> Iterator[Issue]:
 def _reserved_id_issues(manifest: Manifest) -> Iterator[Issue]:
     """Product ids with the prefix of the tool's control products (the apply lock): such an
     entry would collide with one, and plans never show those."""
-    products = MANIFEST_KINDS["products"]
-    for entry in manifest.entries["products"].values():
+    products = MANIFEST_KINDS[CONTROL_KIND]
+    for entry in manifest.entries[CONTROL_KIND].values():
         value = products.natural_value(entry.key, entry.fields)
         if value is not None and value.startswith(CONTROL_ID_PREFIX):
             where: Path = ("id",) if "id" in entry.fields else ()
@@ -300,7 +301,9 @@ def _reserved_id_issues(manifest: Manifest) -> Iterator[Issue]:
 
 def validate(manifest: Manifest) -> list[Issue]:
     """Every problem in the merged manifests, sorted by location."""
-    return sorted({*_schema_issues(manifest), *_semantic_issues(manifest),
-                   *_metadata_issues(manifest), *_ignore_changes_issues(manifest),
-                   *_reference_issues(manifest), *_uniqueness_issues(manifest),
-                   *_reserved_id_issues(manifest)})
+    checks = {"schema": _schema_issues, "rule": _semantic_issues,
+              "metadata": _metadata_issues, "ignore-changes": _ignore_changes_issues,
+              "reference": _reference_issues, "uniqueness": _uniqueness_issues,
+              "reserved-id": _reserved_id_issues}
+    return sorted({replace(issue, code=code) for code, check in checks.items()
+                   for issue in check(manifest)})

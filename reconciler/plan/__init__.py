@@ -1,8 +1,8 @@
 """Planning: compare the manifests with the live account and say exactly what would change."""
 
+from reconciler.account import LiveState, read_for, read_live
 from reconciler.ownership import DEFAULT_STACK, OWNER_KEY, OWNER_STACK
 
-from .live import LiveState, read_for, read_live
 from .model import FORMAT_VERSION, Action, Change, FieldDiff, Plan, Step
 from .planner import PlanError, PlanOptions, build_plan, make_plan, read_for_plan
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from reconciler.kinds import Kind
 from reconciler.ownership import decided, recorded
+from reconciler.plan.desired import is_ref
 from reconciler.plan.model import FieldDiff
 
 
@@ -53,7 +54,7 @@ def _join(base: str, part: str | int) -> str:
 
 
 def _compare(path: str, new: Any, old: Any, kind: Kind, out: list[tuple[str, Any, Any]]) -> None:
-    if isinstance(new, dict) and "$ref" not in new and isinstance(old, dict):
+    if isinstance(new, dict) and not is_ref(new) and isinstance(old, dict):
         for name, value in new.items():
             _compare(_join(path, name), value, old.get(name), kind, out)
         return

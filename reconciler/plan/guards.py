@@ -17,12 +17,13 @@ from reconciler import plural
 
 from .match import Matches
 from .model import Change
+from .problems import Problem
 
 if TYPE_CHECKING:
     from .planner import PlanOptions
 
 
-def check_guards(changes: list[Change], matches: dict[str, Matches], options: PlanOptions) -> list[str]:
+def check_guards(changes: list[Change], matches: dict[str, Matches], options: PlanOptions) -> list[Problem]:
     if options.force:
         return []
     destructive = Counter(c.kind for c in changes if c.action.destructive)
@@ -33,14 +34,15 @@ def check_guards(changes: list[Change], matches: dict[str, Matches], options: Pl
             continue
         managed = len(found.live) + len(found.orphans)
         if managed >= options.bulk_minimum and count > options.bulk_threshold * managed:
-            problems.append(
-                f"{kind}: the plan would archive, delete or replace {count} of {managed} "
+            problems.append(Problem(
+                "bulk-guard", f"{kind}: the plan would archive, delete or replace {count} of {managed} "
                 f"managed objects ({count / managed:.0%}, more than the "
-                f"{options.bulk_threshold:.0%} allowed); check the manifests, or pass --force")
+                f"{options.bulk_threshold:.0%} allowed); check the manifests, or pass --force",
+                kind))
     return problems + _keeps_nothing(changes, matches, options.stack)
 
 
-def _keeps_nothing(changes: list[Change], matches: dict[str, Matches], stack: str) -> list[str]:
+def _keeps_nothing(changes: list[Change], matches: dict[str, Matches], stack: str) -> list[Problem]:
     """The refusal of a prune that matches no entry to a live object and removes what the
     stack has: the mark of an empty or wrong manifest set, not of a catalog's end."""
     removed = Counter(c.kind for c in changes if c.action.removes)
@@ -51,4 +53,4 @@ def _keeps_nothing(changes: list[Change], matches: dict[str, Matches], stack: st
                f"{plural.count(len(removed), 'kind')}) and keep none: no manifest entry "
                "matches an object the stack has; check the manifest paths (and --stack), or "
                "pass --force")
-    return [message]
+    return [Problem("keeps-nothing", message)]

@@ -1,4 +1,4 @@
-"""Matching manifest entries to live objects (DESIGN.md section 3).
+"""Matching manifest entries to live objects (docs/concepts.md, "Identity").
 
 An entry first matches the object this stack tagged with its manifest key; failing that, the
 object holding its natural key (product or coupon id, lookup key, event name, promotion
@@ -26,9 +26,12 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from reconciler.account import in_use
 from reconciler.kinds import Identity, Kind
 from reconciler.manifests import Entry
 from reconciler.ownership import owner
+
+from .problems import Problem
 
 
 @dataclass
@@ -37,7 +40,7 @@ class Matches:
     adopted: set[str] = field(default_factory=set)
     orphans: list[dict[str, Any]] = field(default_factory=list)  # owned, matched by no entry
     superseded: list[dict[str, Any]] = field(default_factory=list)  # older twins of a match
-    conflicts: list[str] = field(default_factory=list)
+    conflicts: list[Problem] = field(default_factory=list)
     conflicted: set[str] = field(default_factory=set)  # manifest keys with a conflict
     evidence: dict[str, str] = field(default_factory=dict)  # adopted key -> why it matched
     by_label: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> namesake
@@ -55,11 +58,6 @@ def _tagged(kind: Kind, obj: dict[str, Any], stack: str) -> str | None:
     """The manifest key ``stack`` tagged ``obj`` with (kinds without metadata carry none)."""
     obj_stack, obj_key = owner(obj)
     return obj_key if kind.has_metadata and obj_stack == stack else None
-
-
-def in_use(obj: dict[str, Any]) -> bool:
-    """Not archived (``active: false``) nor deactivated (a meter's ``status``)."""
-    return obj.get("active", True) is not False and obj.get("status") != "inactive"
 
 
 def matched_by(kind: Kind, key: str, spec: Mapping[str, Any], stack: str,
@@ -206,8 +204,9 @@ def _match_content(kind: Kind, entries: dict[str, Entry], objects: list[dict[str
             del candidates[key]
     for key, found in candidates.items():
         ids = ", ".join(o["id"] for o in found)
-        result.conflicts.append(f"{kind.name}.{key}: several unmanaged objects ({ids}) have "
-                                "exactly the stated fields; cannot tell which one to adopt")
+        result.conflicts.append(Problem.about(
+            "ambiguous-adoption", f"{kind.name}.{key}", f"several unmanaged objects ({ids}) "
+            "have exactly the stated fields; cannot tell which one to adopt"))
         result.conflicted.add(key)
 
 
@@ -227,8 +226,9 @@ def _match_entry(kind: Kind, key: str, entry: Entry, owned: dict[str, list[dict[
             if value != "\0default" else "the default configuration")
     if len(candidates) > 1:
         ids = ", ".join(o["id"] for o in candidates)
-        result.conflicts.append(f"{address}: {what} matches several live objects ({ids}); "
-                                "cannot tell which one is meant")
+        result.conflicts.append(Problem.about(
+            "ambiguous-match", address,
+            f"{what} matches several live objects ({ids}); cannot tell which one is meant"))
         return None
     obj = candidates[0]
     if not kind.has_metadata:
@@ -241,11 +241,13 @@ def _match_entry(kind: Kind, key: str, entry: Entry, owned: dict[str, list[dict[
             result.adopted.add(key)
             result.evidence[key] = what
             return obj
-        result.conflicts.append(
-            f"{address}: {what} is held by {obj['id']}, which reconciler does not manage; "
-            "adopt it with --adopt (or `reconciler import`), or change the manifest")
+        result.conflicts.append(Problem.about(
+            "unmanaged-holder", address,
+            f"{what} is held by {obj['id']}, which reconciler does not manage; "
+            "adopt it with --adopt (or `reconciler import`), or change the manifest"))
         return None
     holder = f"stack '{obj_stack}'" if obj_stack != stack else f"{kind.name}.{obj_key}"
-    result.conflicts.append(f"{address}: {what} is held by {obj['id']}, which is managed by "
-                            f"{holder}; one object cannot have two owners")
+    result.conflicts.append(Problem.about(
+        "owned-elsewhere", address, f"{what} is held by {obj['id']}, which is managed by "
+        f"{holder}; one object cannot have two owners"))
     return None

@@ -14,13 +14,18 @@ plan them again and refuse steps they do not imply, and the digest of what a rev
 from __future__ import annotations
 
 import enum
-import hashlib
-import json
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
-FORMAT_VERSION = "2"  # 2: the manifests and the reviewed digest are embedded
+from reconciler.digests import canonical, digest
+
+from .problems import Problem
+
+__all__ = ["FORMAT_VERSION", "SELF", "Action", "Change", "FieldDiff", "Plan", "Step",
+           "canonical", "digest"]
+
+FORMAT_VERSION = "3"  # 2: the manifests and the reviewed digest are embedded; 3: parents
 SELF = "{self}"  # in a step path: the id this change's create step produced
 
 
@@ -74,6 +79,10 @@ class Change:
     live_digest: str | None = None  # of the live object as read, for staleness checks
     phase: int = 0  # changes run in phase order; one phase's changes are independent
     note: str = ""  # why: an adopted object matched its entry, or the change is needed
+    # a sub-resource's parent (a product feature's product): its manifest key, and its live
+    # id (None while this plan creates it); saved only where set
+    parent_key: str | None = None
+    parent_id: str | None = None
 
     @property
     def address(self) -> str:
@@ -92,7 +101,7 @@ class Plan:
     options: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     tool_version: str = ""
-    problems: tuple[str, ...] = ()  # what a strict plan would refuse (non-strict plans only)
+    problems: tuple[Problem, ...] = ()  # what a strict plan would refuse (non-strict plans only)
     manifest: dict[str, Any] = field(default_factory=dict)  # Manifest.as_document() planned
 
     @cached_property
@@ -151,7 +160,7 @@ class Plan:
             "summary": self.summary(),
             "warnings": list(self.warnings),
             "changes": [_change_dict(c) for c in changes],
-            **({"problems": list(self.problems)} if self.problems else {}),
+            **({"problems": [p.as_dict() for p in self.problems]} if self.problems else {}),
             "manifest": self.manifest,
         }
 
@@ -174,7 +183,7 @@ class Plan:
             options=data.get("options", {}),
             warnings=tuple(data.get("warnings", ())),
             tool_version=data.get("tool_version", ""),
-            problems=tuple(data.get("problems", ())),
+            problems=tuple(Problem.from_dict(p) for p in data.get("problems", ())),
             changes=tuple(_change_from(c) for c in data["changes"]),
             manifest=data["manifest"],
         )
@@ -182,10 +191,16 @@ class Plan:
 
 def _change_dict(change: Change) -> dict[str, Any]:
     out = asdict(change)
+    for name in _PARENT:
+        if out[name] is None:
+            del out[name]
     out["address"] = change.address
     out["action"] = change.action.value
     out["actions"] = list(change.actions)
     return out
+
+
+_PARENT = ("parent_key", "parent_id")
 
 
 def _change_from(data: dict[str, Any]) -> Change:
@@ -196,12 +211,5 @@ def _change_from(data: dict[str, Any]) -> Change:
         steps=tuple(Step(**s) for s in data.get("steps", ())),
         warnings=tuple(data.get("warnings", ())), live_digest=data.get("live_digest"),
         phase=data.get("phase", 0), note=data.get("note", ""),
+        **{name: data[name] for name in _PARENT if name in data},
     )
-
-
-def canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def digest(value: Any) -> str:
-    return "sha256:" + hashlib.sha256(canonical(value).encode()).hexdigest()

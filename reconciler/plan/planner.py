@@ -9,9 +9,10 @@ placeholder the applier resolves). Safety rules (conflicts, refused replacements
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__
+from reconciler.account import LiveState, pinned, read_for, referenced_ids
 from reconciler.kinds import KINDS, MANIFEST_KINDS, Kind, Removal, Replacement
 from reconciler.manifests import Entry, Manifest
 from reconciler.ownership import (
@@ -27,20 +28,22 @@ from reconciler.reference import API_VERSION
 from reconciler.stripe import StripeClient
 
 from . import records, recreated, steps
-from .attachments import plan_attachments
-from .default_prices import DefaultPrices
-from .desired import desired, ref
+from .context import PlanContext
+from .desired import desired, is_ref, ref
 from .diff import diff
 from .guards import check_guards
-from .live import LiveState, read_for
 from .match import Matches, match_kind
 from .model import Action, Change, FieldDiff, Plan, Step, digest
+from .problems import Problem
+
+if TYPE_CHECKING:
+    from reconciler.kinds.hooks.base import Planning
 
 
 class PlanError(Exception):
     """The plan cannot be made (or would be unsafe); ``problems`` says why, all of them."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(problems))
 
@@ -74,7 +77,7 @@ class PlanOptions:
 
 
 def _flatten(value: Any, path: str = "") -> list[tuple[str, Any]]:
-    if isinstance(value, dict) and "$ref" not in value and value:
+    if isinstance(value, dict) and not is_ref(value) and value:
         return [item for k, v in value.items()
                 for item in _flatten(v, f"{path}.{k}" if path else k)]
     return [(path, value)]
@@ -115,33 +118,36 @@ class _Planner:
         self.options = options
         self.ids: dict[tuple[str, str], Any] = {}  # (kind, key) -> id or placeholder
         self.changes: list[Change] = []
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
         self.matches: dict[str, Matches] = {}
         self.warnings: list[str] = []
-        self.defaults = DefaultPrices(manifest, live, self.matches, options.prune)
-        self.outlived = recreated.outlived_codes(live)
+        context = PlanContext(manifest, live, self.matches, self.resolve, options.prune,
+                              options.stack)
+        self.hooks: dict[str, Planning] = {
+            name: kind.hooks.planning(kind, context) for name, kind in KINDS.items()}
+        self.used = referenced_ids(live.objects)
+        self.pinned = pinned(live.objects)
 
     def resolve(self, kind: str, key: str) -> Any:
         return self.ids.get((kind, key), ref(kind, key))
 
     def run(self) -> list[Change]:
         for phase, (name, kind) in enumerate(KINDS.items()):
+            hooks = self.hooks[name]
             if kind.parent:
-                self.changes += plan_attachments(self.manifest, self.live, self.resolve,
-                                                 self.matches.get(kind.parent), phase)
+                self.changes += hooks.changes(phase)
                 continue
             entries = self.manifest.entries[name]
             found = match_kind(kind, entries, self.live.objects.get(name, []),
                                self.options.stack, self.options.adopt, self.same_content(kind),
-                               self.defaults.in_use)
+                               self.used)
             self.matches[name] = found
             self.problems += found.conflicts
             for entry in entries.values():
                 change = self.plan_entry(kind, entry, found, phase)
                 if change is not None:
                     self.changes.append(change)
-            if name == "prices":
-                self.changes = self.defaults.settle(self.changes, self.ids)
+            self.changes = hooks.settle(self.changes, self.ids)
         self.changes += self.plan_removals()
         return self.changes
 
@@ -155,8 +161,8 @@ class _Planner:
     def plan_entry(self, kind: Kind, entry: Entry, found: Matches, phase: int) -> Change | None:
         live = found.live.get(entry.key)
         params = desired(kind, entry, self.resolve, self.options.stack)
-        prices = kind.name == "prices"
-        then = self.defaults.after_new(entry.key, self.resolve) if prices else []
+        hooks = self.hooks[kind.name]
+        then = hooks.then(entry.key)
         if live is None:
             if entry.key in found.conflicted or not self.namesake_allows(kind, entry, found):
                 return None
@@ -174,10 +180,9 @@ class _Planner:
             desired_live["active"] = True  # a managed object archived out of band comes back
         diffs = diff(kind, desired_live, live, ignore,
                      metadata_stated="metadata" in entry.spec)
-        if (kind.name, live["id"]) in self.outlived:
-            diffs = recreated.with_deleted_coupon(diffs, live)
-        moves_key = prices and any(d.path == "lookup_key" for d in diffs)
-        if moves_key and self.lookup_key_taken(entry.key, params.get("lookup_key"), live):
+        diffs = hooks.diffs(live, diffs)
+        if conflict := hooks.conflict(entry.key, params, live, diffs):
+            self.problems.append(conflict)
             return None
         if claim is None and diffs:
             self.problems.append(self.unknown_owner(kind, entry, live, diffs))
@@ -185,11 +190,11 @@ class _Planner:
         common = {"live_id": live["id"], "live_digest": digest(live), "phase": phase}
         replacing = [d for d in diffs if d.forces_replacement]
         if replacing:
-            common["note"] = recreated.why(kind, live, diffs, self.manifest, self.changes)
-            if prices:
-                then = self.defaults.after_new(entry.key, self.resolve, replaced=live)
-                if self.defaults.must_wait(entry.key, live):
-                    common["phase"] = phase + 1
+            common["note"] = recreated.why(kind, live, diffs, self.manifest, self.changes,
+                                           hooks)
+            then = hooks.then(entry.key, replaced=live)
+            if hooks.waits(entry.key, live):
+                common["phase"] = phase + 1
             return self.plan_replace(kind, entry, params, diffs, replacing, then, live, common)
         common["warnings"] = _unverified(kind, entry, live, ignore) + _unsaved(live)
         if entry.key in found.adopted:
@@ -214,19 +219,20 @@ class _Planner:
         whose it is: then it may be matched as long as nothing would change it."""
         if kind.name not in records.RECORDED_KINDS:
             return True
-        prices = self.live.objects.get("prices", [])
+        objects = self.live.objects
         stack, natural = self.options.stack, kind.natural_key or "name"
-        taken = records.foreign_use(kind.name, live, stack, self.live.records, prices)
+        taken = records.foreign_use(kind, live, stack, self.live.records, objects)
         if taken:
-            self.problems.append(
-                f"{kind.name}.{entry.key}: {natural} '{live.get(natural)}' is held by "
+            self.problems.append(Problem.about(
+                "foreign-record", f"{kind.name}.{entry.key}",
+                f"{natural} '{live.get(natural)}' is held by "
                 f"{live['id']}, which is another stack's ({taken}); "
                 f"{kind.name.replace('_', ' ')} carry no metadata, so the stacks' records "
                 "tell: one object cannot have two owners, and --force does not change that. "
-                f"Give the entry another {natural}")
+                f"Give the entry another {natural}"))
             found.conflicted.add(entry.key)
             return False
-        if records.ours(kind.name, live, stack, self.live.records, prices):
+        if records.ours(kind, live, stack, self.live.records, objects):
             return True
         if self.options.adopt:
             found.adopted.add(entry.key)
@@ -235,35 +241,17 @@ class _Planner:
         return None
 
     def unknown_owner(self, kind: Kind, entry: Entry, live: dict[str, Any],
-                      diffs: list[FieldDiff]) -> str:
+                      diffs: list[FieldDiff]) -> Problem:
         natural = kind.natural_key or "name"
         fields = ", ".join(d.path for d in diffs)
-        return (f"{kind.name}.{entry.key}: {natural} '{live.get(natural)}' is held by "
+        return Problem.about(
+                "unknown-owner", f"{kind.name}.{entry.key}",
+                f"{natural} '{live.get(natural)}' is held by "
                 f"{live['id']}, which no stack has recorded as its own and no entry of stack "
                 f"'{self.options.stack}' created ({kind.name.replace('_', ' ')} carry no "
                 f"metadata): it may be another stack's or made by hand, so its {fields} is "
                 "not changed. If it is this stack's, adopt it with --adopt (or `reconciler "
                 f"import`); if not, give the entry another {natural}")
-
-    def lookup_key_taken(self, key: str, lookup_key: str | None, live: dict[str, Any]) -> bool:
-        """A price that moves to a lookup key another price holds takes it over
-        (``transfer_lookup_key``): only from a price this stack owns. Held by anything
-        else, it is a conflict, as it is for a new price."""
-        if lookup_key is None:
-            return False
-        for other in self.live.objects.get("prices", []):
-            if other.get("lookup_key") != lookup_key or other["id"] == live["id"]:
-                continue
-            stack = owner(other)[0]
-            if stack == self.options.stack:
-                continue
-            holder = ("which reconciler does not manage" if stack is None
-                      else f"which is managed by stack '{stack}'")
-            self.problems.append(
-                f"prices.{key}: lookup_key '{lookup_key}' is held by {other['id']}, {holder}; "
-                "one lookup key cannot have two owners")
-            return True
-        return False
 
     def plan_replace(self, kind: Kind, entry: Entry, params: dict[str, Any],
                      diffs: list[FieldDiff], replacing: list[FieldDiff], then: list[Step],
@@ -273,16 +261,18 @@ class _Planner:
         del self.ids[(kind.name, entry.key)]  # dependents see the replacement as new
         refusal = None
         if entry.key in self.matches[kind.name].adopted:
-            refusal = (f"{address}: cannot adopt {live['id']}: it differs in {fields}, "
-                       "which cannot change in place; align the manifest with it first")
+            refusal = Problem.about("adopt-differs", address, (
+                f"cannot adopt {live['id']}: it differs in {fields}, which cannot change in "
+                "place; align the manifest with it first"))
         elif entry.options.get("prevent_destroy"):
-            refusal = (f"{address}: changing {fields} would replace {live['id']}, but the "
-                       "entry has prevent_destroy")
+            refusal = Problem.about("prevent-destroy", address, (
+                f"changing {fields} would replace {live['id']}, but the entry has "
+                "prevent_destroy"))
         elif kind.replacement is Replacement.REFUSE and not (
                 self.options.force and kind.force_replaces):
-            refusal = f"{address}: cannot change {fields}: {kind.replacement_note}"
-            if common["note"]:
-                refusal += f" ({common['note']})"
+            note = f" ({common['note']})" if common["note"] else ""
+            refusal = Problem.about("replacement-refused", address,
+                                    f"cannot change {fields}: {kind.replacement_note}{note}")
         if refusal:
             self.problems.append(refusal)
             if self.options.strict:
@@ -316,11 +306,12 @@ class _Planner:
                 f"reconciler cannot tell whether it was this entry's ({what}s carry no "
                 "metadata); if it was, deactivate it yourself")
             return True
-        self.problems.append(
+        self.problems.append(Problem(
+            "namesake",
             f"{found_it}; a {what}'s {natural} is permanent: if {namesake['id']} is this "
             f"entry's, put its {natural} back, or deactivate it yourself and plan again; if "
             f"it is another {what}, give the entry another {label}. --force creates the new "
-            f"{what} and leaves {namesake['id']} active")
+            f"{what} and leaves {namesake['id']} active", f"{kind.name}.{entry.key}"))
         return False
 
     def plan_removals(self) -> list[Change]:
@@ -340,10 +331,11 @@ class _Planner:
                 if not self.options.prune:
                     leftovers += 1
                 elif protected(obj):
-                    self.problems.append(
-                        f"{name}.{owner(obj)[1]}: cannot remove {obj['id']}: it was applied "
+                    self.problems.append(Problem.about(
+                        "prevent-destroy", f"{name}.{owner(obj)[1]}",
+                        f"cannot remove {obj['id']}: it was applied "
                         f"with prevent_destroy (metadata {PREVENT_DESTROY}); to remove it, put "
-                        "the entry back without prevent_destroy and apply, then delete it")
+                        "the entry back without prevent_destroy and apply, then delete it"))
                     if not self.options.strict:  # drift lists it as orphaned
                         removals.append(self.removal(kind, obj, phase, refused=True))
                 else:
@@ -367,16 +359,17 @@ class _Planner:
                      "prevent_destroy") else "")
         if not guard:
             return [replace(self.removal(kind, obj, phase, kept), note=note)]
-        self.problems.append(
-            f"{kind.name}.{key}: cannot remove {obj['id']}, {note}; {guard}. Remove the "
+        self.problems.append(Problem.about(
+            "prevent-destroy", f"{kind.name}.{key}",
+            f"cannot remove {obj['id']}, {note}; {guard}. Remove the "
             "reconciler_key tag from the one that should not be this entry's, or archive "
-            "it yourself")
+            "it yourself"))
         if self.options.strict:
             return []
         return [replace(self.removal(kind, obj, phase, refused=True), note=note)]
 
     def retired(self, kind: Kind, obj: dict[str, Any]) -> bool:
-        return kind.name == "prices" and self.defaults.retired(obj)
+        return self.hooks[kind.name].retired(obj)
 
     def removal(self, kind: Kind, obj: dict[str, Any], phase: int,
                 successor: dict[str, Any] | None = None, *, refused: bool = False) -> Change:
@@ -384,19 +377,16 @@ class _Planner:
         change has no steps, as a refused replacement has none."""
         removal = kind.removal
         if removal is Removal.DELETE_OR_ARCHIVE:
-            has_prices = any(p.get("product") == obj["id"]
-                             for p in self.live.objects.get("prices", []))
-            removal = Removal.ARCHIVE if has_prices else Removal.DELETE
+            held = (kind.name, obj["id"]) in self.pinned
+            removal = Removal.ARCHIVE if held else Removal.DELETE
         action = Action.DELETE if removal is Removal.DELETE else Action.ARCHIVE
         key = owner(obj)[1] or obj["id"]
         diffs = (FieldDiff("active", True, False),) if action is Action.ARCHIVE else ()
         if refused:
             return Change(kind.name, key, action, ("delete",), obj["id"], diffs,
                           live_digest=digest(obj), phase=phase)
-        before: list[Step] = []
-        if kind.name == "prices":
-            before, problems = self.defaults.release(obj, key, successor)
-            self.problems += problems
+        before, problems = self.hooks[kind.name].release(obj, key, successor)
+        self.problems += problems
         return Change(kind.name, key, action, ("delete",), obj["id"], diffs,
                       (*before, steps.remove(kind, obj["id"], removal)),
                       live_digest=digest(obj), phase=phase)

@@ -14,50 +14,32 @@ which frees its natural key (a promotion code's ``code`` is unique among active 
 
 A coupon may also already be back (an apply cut short after re-creating it, or a hand-made
 one): the code still names "spring", but its coupon is the deleted one, which the coupon it
-embeds tells (see :mod:`.live`): another ``created``, or no longer ``valid`` while the coupon
-now under that id is. Its reference differs from the entry's all the same, and forces the
+embeds tells (see :mod:`reconciler.kinds.hooks.promotion_codes`, whose ``why_replaced``
+says so): another ``created``, or no longer ``valid`` while the coupon now under that id is. Its reference differs from the entry's all the same, and forces the
 replacement: Stripe would refuse to reactivate the code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.kinds import KINDS, Identity, Kind, Replacement
 from reconciler.manifests import Manifest
 
 from .desired import is_ref
-from .live import LiveState
 from .model import Action, Change, FieldDiff
 
-_COUPON = "promotion.coupon"
-
-
-def outlived_codes(live: LiveState) -> set[tuple[str, str]]:
-    """The promotion codes, as (kind, id), whose coupon was deleted, while a coupon with its
-    id exists again."""
-    current = {c["id"]: c for c in live.objects.get("coupons", [])}
-    return {("promotion_codes", code) for code, own in live.own_coupons.items()
-            if (now := current.get(own["id"])) is not None
-            and (own["created"], own["valid"]) != (now["created"], now["valid"])}
-
-
-def with_deleted_coupon(diffs: list[FieldDiff], live: dict[str, Any]) -> list[FieldDiff]:
-    """The diffs of an outlived code: its coupon reference differs though the id is the
-    same (unless the entry names another coupon, or one this plan creates, anyway)."""
-    if any(d.path == _COUPON for d in diffs):
-        return diffs
-    coupon = live["promotion"]["coupon"]
-    return [*diffs, FieldDiff(_COUPON, coupon, coupon, forces_replacement=True)]
+if TYPE_CHECKING:
+    from reconciler.kinds.hooks.base import Planning
 
 
 def why(kind: Kind, live: dict[str, Any], diffs: list[FieldDiff], manifest: Manifest,
-        changes: Sequence[Change]) -> str:
+        changes: Sequence[Change], planning: Planning) -> str:
     """Why ``live`` is replaced when a reference of it forces that because its target comes
     back under the id ``live`` already names; empty when no reference is of that sort."""
     reasons = [reason for d in diffs if d.forces_replacement
-               if (reason := _same_id(d, manifest, changes))]
+               if (reason := planning.why_replaced(d) or _same_id(d, manifest, changes))]
     if not reasons:
         return ""
     what = kind.stripe_object.replace("_", " ")
@@ -72,9 +54,6 @@ def why(kind: Kind, live: dict[str, Any], diffs: list[FieldDiff], manifest: Mani
 def _same_id(d: FieldDiff, manifest: Manifest, changes: Sequence[Change]) -> str | None:
     """Why the target of ``d`` is a new object under the id the live reference names, or
     None when it is not."""
-    if d.path == _COUPON and d.old == d.new:
-        return (f"the coupon '{d.old}' it was made for was deleted; the coupon now under that "
-                "id is another one")
     if not is_ref(d.new):
         return None
     address = d.new["$ref"]

@@ -46,9 +46,9 @@ def symbol(change: Change) -> str:
 
 
 def _placeholders(value: Any) -> Any:
+    if is_ref(value):
+        return f"(known after apply: {value['$ref']})"
     if isinstance(value, dict):
-        if set(value) == {"$ref"}:
-            return f"(known after apply: {value['$ref']})"
         return {k: _placeholders(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_placeholders(v) for v in value]
@@ -57,7 +57,7 @@ def _placeholders(value: Any) -> Any:
 
 def show(value: Any) -> str:
     """A value as JSON, with ids that only exist after apply named as such."""
-    if isinstance(value, dict) and set(value) == {"$ref"}:
+    if is_ref(value):
         return _placeholders(value)
     return json.dumps(_placeholders(value), ensure_ascii=False, sort_keys=True)
 

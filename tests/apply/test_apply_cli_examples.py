@@ -27,6 +27,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("name", "extra"), CASES)
 def test_example_applies_then_plans_no_changes(tmp_path, name, extra):
     emu = Emulator()

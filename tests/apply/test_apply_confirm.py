@@ -103,6 +103,7 @@ def _drain(fd: int) -> bytes:
     return data
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("answers", [["no", None]], ids=["no-then-ctrl-c"])
 def test_only_yes_applies_on_a_terminal(tmp_path, answers):
     emu = Emulator()
@@ -148,6 +149,7 @@ tax_rates:
 """
 
 
+@pytest.mark.slow
 def test_final_line_counts_every_action_and_progress_goes_to_stderr(tmp_path):
     emu = Emulator()
     with serve_in_thread(emu) as base:

@@ -203,6 +203,7 @@ meters:
 """
 
 
+@pytest.mark.slow
 def test_cli_failure_summary_is_exact(tmp_path):
     """A write Stripe refuses that the saved plan could not foresee (the meter a new price
     reads was deactivated after planning; the plan does not touch the meter itself): exit 1,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
 from apply_helpers import (
     assert_exactly_once,
     changed_saas,
@@ -38,6 +39,7 @@ def _writes(emu: Emulator) -> list[str]:
             if e.method in ("POST", "DELETE")]
 
 
+@pytest.mark.slow
 def test_finished_saved_plan_applied_again_says_so_and_writes_nothing(tmp_path):
     emu = Emulator()
     with serve_in_thread(emu) as base:

@@ -255,6 +255,7 @@ def test_secrets_file_is_appended_and_stays_private(tmp_path):
     assert len(lines) == 3
 
 
+@pytest.mark.slow
 def test_without_secrets_out_no_secret_is_printed(tmp_path):
     emu = Emulator()
     with serve_in_thread(emu) as base:

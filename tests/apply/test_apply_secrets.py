@@ -55,6 +55,7 @@ def _finished(journal: Path) -> set[str]:
     return {r["address"] for r in records if r.get("event") == "done" and r.get("address")}
 
 
+@pytest.mark.slow
 def test_secrets_are_in_the_file_when_apply_is_killed_after_the_creates(tmp_path):
     """Killed once the journal records both webhook creates (products and prices still to
     go); the re-run skips them and says which variables of the file hold their secrets."""

@@ -52,6 +52,7 @@ def _refusal(emu: Emulator, plan: Plan, exempt: frozenset[int] = frozenset()) ->
 
 # -- through the command line ------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_stale_plan_of_creates_is_refused_when_the_manifests_were_applied_meanwhile(tmp_path):
     """`plan -o` on an empty account, then part of the manifests is applied another way:
     applying the saved plan would create the tax rates, shipping rates and webhook
@@ -86,6 +87,7 @@ def test_stale_plan_of_creates_is_refused_when_the_manifests_were_applied_meanwh
     assert objects(emu) == before
 
 
+@pytest.mark.slow
 def test_saved_plan_applied_again_without_its_journal_creates_nothing_twice(tmp_path):
     """CI applies the reviewed plan on one runner; a re-run on another runner downloads the
     same plan without the journal, a day later, when Stripe no longer replays the keys."""

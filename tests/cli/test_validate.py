@@ -1,8 +1,10 @@
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 
 from reconciler.cli import main
+from reconciler.manifests.errors import ISSUE_CODES
 
 GOOD = "products:\n  pro:\n    name: Pro\n"
 BAD = "products:\n  pro:\n    nme: Pro\n"
@@ -36,7 +38,23 @@ def test_json_format(tmp_path):
     assert data["valid"] is False and data["entries"] == 1
     assert data["errors"][1] == {
         "file": f"{tmp_path}/c.yaml", "line": 3, "column": 5, "kind": "products", "key": "pro",
-        "field": "nme", "message": "unknown field 'nme' (did you mean 'name'?)"}
+        "field": "nme", "message": "unknown field 'nme' (did you mean 'name'?)",
+        "code": "schema"}
+
+
+def test_json_format_gives_each_issue_the_code_of_its_check(tmp_path):
+    (tmp_path / "c.yaml").write_text(
+        "products:\n  pro: {name: Pro, type: good, unit_label: x}\n"
+        "prices:\n  p: {product: nope, currency: usd, unit_amount: 1}\n")
+    (tmp_path / "bad.yaml").write_text("- a list, not kinds\n")
+    result = CliRunner().invoke(main, ["validate", "--format", "json", str(tmp_path)])
+    codes = {(e["key"], e["code"]) for e in json.loads(result.stdout)["errors"]}
+    assert codes == {(None, "load"), ("pro", "rule"), ("p", "reference")}
+
+
+def test_every_issue_code_is_documented():
+    page = (Path(__file__).parents[2] / "docs" / "troubleshooting.md").read_text()
+    assert [code for code in ISSUE_CODES if f"| `{code}` |" not in page] == []
 
 
 def test_var_option(tmp_path):

@@ -23,7 +23,7 @@ from reconciler.emulator import Emulator, serve_in_thread
 
 ROOT = Path(__file__).parents[2]
 DOCS = ["README.md", "docs/concepts.md", "docs/ci.md", "docs/migrating-from-terraform.md",
-        "docs/troubleshooting.md", "docs/saved-plans.md"]
+        "docs/troubleshooting.md", "docs/saved-plans.md", "docs/architecture.md"]
 BIN = Path(sys.executable).parent
 REUSABLE = ROOT / ".github" / "workflows" / "reconciler.yml"
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -286,6 +286,7 @@ def _run(script: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_ci_emulator_snippets_run(tmp_path):
     shutil.copytree(ROOT / "examples" / "saas", tmp_path / "catalog")
     section = _section("docs/ci.md", "The emulator in CI")

@@ -31,6 +31,7 @@ MESSAGE_CALLS = {
     "TextFileError": 0,  # manifests: a file that cannot be read as text
     "APIError": 0, "APIConnectionError": 0,  # the Stripe client's own failures
     "rule": 0, "conflict": 0, "_fault_outcome": 3,  # the emulator's Stripe rules and faults
+    "Problem": 1, "about": 2,  # plan/problems.py: Problem(code, message), Problem.about(...)
 }
 # Lists that collect messages: ``problems.append(f"...")``.
 MESSAGE_LISTS = {"problems", "conflicts", "warnings", "errors"}

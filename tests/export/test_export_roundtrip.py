@@ -158,6 +158,7 @@ def test_round_trip_with_archived_objects(messy, tmp_path):
         assert obj["active"] is False, address
 
 
+@pytest.mark.slow
 def test_round_trip_through_the_cli(tmp_path):
     state = tmp_path / "state.json"
     messy_state(state)

@@ -106,6 +106,7 @@ def on_terminal(state: Path, catalog: Path, **env: str) -> bytes:
     return out
 
 
+@pytest.mark.slow
 def test_colour_on_a_terminal_unless_no_color(tmp_path: Path, catalog: Path):
     state = tmp_path / "state.json"
     coloured = on_terminal(state, catalog)

@@ -559,6 +559,7 @@ def check_mutation(doc: dict[str, dict[str, Any]], m: Mutation) -> None:
         assert [(d.path, d.forces_replacement) for d in c.diffs] == [("promotion.coupon", True)]
 
 
+@pytest.mark.slow
 @FAST
 @given(doc=catalogs(), data=st.data())
 def test_one_changed_field_is_planned_as_exactly_that_field(doc, data):

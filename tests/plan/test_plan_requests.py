@@ -14,6 +14,7 @@ import math
 import re
 import time
 
+import pytest
 import yaml
 from support import emulator_client
 
@@ -29,6 +30,7 @@ COUNTS = {"prices": 1000, "products": 200, "features": 100, "meters": 100,
 WITH_FEATURES = featured(COUNTS["products"])  # products that state `features`
 
 
+@pytest.mark.slow
 def test_plan_reads_each_kind_in_pages_of_100_and_never_one_object(emulator, tmp_path):
     path = tmp_path / "catalog.yaml"
     path.write_text(yaml.safe_dump(catalog_of(COUNTS), sort_keys=False))

@@ -142,6 +142,7 @@ def test_keys_are_listed_one_by_one_while_that_fits():
     assert all(f" {key}," in out or f" {key}\n" in out for key in keys)
 
 
+@pytest.mark.slow
 def test_what_cannot_be_named_is_counted_exactly_deletions_first():
     rng = random.Random(8)
     changes = tuple(

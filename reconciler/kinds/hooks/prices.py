@@ -1,4 +1,4 @@
-"""A product's ``default_price``: the one relation that points from products to prices.
+"""Prices' hooks. A product's ``default_price``: the one relation that points from products to prices.
 
 Products are planned before prices, yet a product can only point at a price that exists, and
 Stripe refuses to archive a price that is some product's default. So the relation is not a
@@ -11,58 +11,49 @@ default price goes out of use with a product archived outside this stack's reach
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from reconciler.kinds import KINDS
-from reconciler.manifests import Manifest
+from reconciler.kinds import KINDS, Kind
+from reconciler.ownership import owner
+from reconciler.plan import steps
+from reconciler.plan.match import Matches
+from reconciler.plan.model import SELF, Action, Change, FieldDiff, Step
+from reconciler.plan.problems import Problem
 
-from . import steps
-from .desired import Resolver
-from .live import LiveState
-from .match import Matches
-from .model import SELF, Action, Change, FieldDiff, Step
+from .base import Hooks, PlanContext, Planning
 
 _PRODUCTS = KINDS["products"]
 
 
-class DefaultPrices:
-    """The default-price rules of one plan.
+class DefaultPrices(Planning):
+    """The default-price rules of one plan, and the lookup keys prices move.
 
-    ``matches`` is the planner's own mapping, filled in as kinds are matched: products are
-    matched before any price is planned, so every question about prices sees them.
+    Products are matched before any price is planned, so every question about prices sees
+    them in the planner's matches.
     """
 
-    def __init__(self, manifest: Manifest, live: LiveState, matches: Mapping[str, Matches],
-                 prune: bool):
-        self.manifest = manifest
-        self.live = live
-        self.matches = matches
-        self.prune = prune
+    def __init__(self, kind: Kind, plan: PlanContext):
+        super().__init__(kind, plan)
+        self.manifest = plan.manifest
+        self.live = plan.live
+        self.prune = plan.prune
         self.named: dict[str, list[str]] = {}  # price key -> keys of products naming it
-        for product in manifest.entries["products"].values():
+        for product in self.manifest.entries["products"].values():
             if isinstance(price_key := product.spec.get("default_price"), str):
                 self.named.setdefault(price_key, []).append(product.key)
 
     @property
     def products(self) -> Matches:
-        return self.matches.get("products") or Matches()
+        return self.plan.matches.get("products") or Matches()
 
-    @property
-    def in_use(self) -> set[str]:
-        """Ids of the prices that are some live product's default: of two prices tagged
-        with one key, the one in use is kept (see match.py)."""
-        return {p["default_price"] for p in self.live.objects.get("products", [])
-                if isinstance(p.get("default_price"), str)}
-
-    def after_new(self, key: str, resolve: Resolver,
-                  replaced: dict[str, Any] | None = None) -> list[Step]:
+    def then(self, key: str, replaced: dict[str, Any] | None = None) -> list[Step]:
         """Steps to run once a new price for entry ``key`` exists: it becomes the default
         price of the products naming it, and of the products whose default was the price
         it ``replaced`` and whose manifests state no default (else the old price could not
         be archived)."""
-        steps_ = [Step("POST", steps.object_path(_PRODUCTS, resolve("products", product)),
+        steps_ = [Step("POST", steps.object_path(_PRODUCTS, self.plan.resolve("products", product)),
                        {"default_price": SELF},
                        note=f"make it the default price of products.{product}")
                   for product in self.named.get(key, ())]
@@ -75,7 +66,7 @@ class DefaultPrices:
                        for product in self._default_of(replaced) if product["id"] not in stated]
         return steps_
 
-    def must_wait(self, key: str, replaced: dict[str, Any]) -> bool:
+    def waits(self, key: str, replaced: dict[str, Any]) -> bool:
         """Whether the replacement of ``replaced`` must run one phase later: the old price
         can only be archived once its product points at the price its manifest names, which
         another change of the same phase may create (no later-phase change depends on
@@ -87,7 +78,7 @@ class DefaultPrices:
         """``changes`` with products pointed at default prices that exist and stay.
 
         A default price that the plan creates or replaces is set by that price's own change
-        (``after_new``); ``ids`` holds the prices that exist and stay, and pointing at one
+        (``then``); ``ids`` holds the prices that exist and stay, and pointing at one
         of them is an update of the product, added to its change here because prices are
         planned after products.
         """
@@ -122,7 +113,7 @@ class DefaultPrices:
             for p in products)
 
     def release(self, price: dict[str, Any], key: str,
-                successor: dict[str, Any] | None) -> tuple[list[Step], list[str]]:
+                successor: dict[str, Any] | None) -> tuple[list[Step], list[Problem]]:
         """Steps that let ``price`` be archived, and the problems that forbid it.
 
         Stripe refuses to archive a product's default price: the product is pointed at
@@ -132,7 +123,7 @@ class DefaultPrices:
         """
         stated = self._stating_default()
         release: list[Step] = []
-        problems: list[str] = []
+        problems: list[Problem] = []
         for product in self._default_of(price):
             if product["id"] in stated:
                 continue
@@ -147,10 +138,11 @@ class DefaultPrices:
                     {"default_price": successor["id"]},
                     note=f"make {successor['id']} the default price of {product['id']}"))
                 continue
-            problems.append(
-                f"prices.{key}: cannot archive {price['id']}: it is the default price of "
+            problems.append(Problem.about(
+                "default-price", f"prices.{key}",
+                f"cannot archive {price['id']}: it is the default price of "
                 f"product {product['id']}, and Stripe does not archive a product's default "
-                "price; state another default_price for the product, or keep the price")
+                "price; state another default_price for the product, or keep the price"))
         return release, problems
 
     @property
@@ -170,3 +162,32 @@ class DefaultPrices:
         return {o["id"] for k, o in self.products.live.items()
                 if self.manifest.entries["products"][k].spec.get("default_price")
                 not in (None, other_than)}
+
+    def conflict(self, key: str, params: dict[str, Any], live: dict[str, Any],
+                 diffs: Sequence[FieldDiff]) -> Problem | None:
+        """A price that moves to a lookup key another price holds takes it over
+        (``transfer_lookup_key``): only from a price this stack owns. Held by anything
+        else, it is a conflict, as it is for a new price."""
+        lookup_key = params.get("lookup_key")
+        if lookup_key is None or not any(d.path == "lookup_key" for d in diffs):
+            return None
+        for other in self.live.objects.get("prices", []):
+            if other.get("lookup_key") != lookup_key or other["id"] == live["id"]:
+                continue
+            stack = owner(other)[0]
+            if stack == self.plan.stack:
+                continue
+            holder = ("which reconciler does not manage" if stack is None
+                      else f"which is managed by stack '{stack}'")
+            return Problem.about(
+                "unmanaged-holder" if stack is None else "owned-elsewhere", f"prices.{key}",
+                f"lookup_key '{lookup_key}' is held by {other['id']}, {holder}; one lookup "
+                "key cannot have two owners")
+        return None
+
+
+class PriceHooks(Hooks):
+    planning = DefaultPrices
+
+
+HOOKS = PriceHooks()

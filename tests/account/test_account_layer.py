@@ -1,0 +1,41 @@
+"""One account layer (issue 14 step 3): every layer reads the account through
+:mod:`reconciler.account`'s public interface."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from reconciler.account import in_use
+
+PACKAGE = Path(__file__).parents[2] / "reconciler"
+SHIM = PACKAGE / "plan" / "live.py"  # the old location, kept for code not yet moved over
+
+
+def _imports() -> list[tuple[Path, str, list[str]]]:
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                found.append((path, node.module, [a.name for a in node.names]))
+    return found
+
+
+def test_the_account_is_read_through_the_account_package() -> None:
+    old = [f"{p.relative_to(PACKAGE)}: {m}" for p, m, _ in _imports()
+           if m == "reconciler.plan.live" and p != SHIM]
+    assert not old
+
+
+def test_no_private_name_is_imported_across_packages() -> None:
+    private = [f"{p.relative_to(PACKAGE)}: {m}.{n}" for p, m, names in _imports()
+               if m.startswith("reconciler.") for n in names if n.startswith("_")]
+    assert not private
+
+
+def test_in_use_is_defined_once() -> None:
+    copies = [p.relative_to(PACKAGE) for p in PACKAGE.rglob("*.py")
+              if p.parts[-2] != "emulator" and '!= "inactive"' in p.read_text()]
+    assert copies == [Path("account/live.py")]
+    assert in_use({"active": True}) and not in_use({"active": False})
+    assert not in_use({"status": "inactive"}) and in_use({"status": "active"})
