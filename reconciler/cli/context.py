@@ -102,7 +102,8 @@ class Settings:
     def _client_options(self) -> dict[str, Any]:
         return {"stripe_account": self.stripe_account, "rate_limit": self.rate_limit,
                 "request_timeout": self.request_timeout,
-                "max_response_bytes": self.max_response_bytes, "rate_limiter": self.rate_limiter}
+                "max_response_bytes": self.max_response_bytes,
+                **({"rate_limiter": self.rate_limiter} if self.rate_limiter else {})}
 
 
 def global_options(command: Callable[..., Any]) -> Callable[..., Any]:

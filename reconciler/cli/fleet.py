@@ -44,7 +44,7 @@ from reconciler.fleet.run import Budgets, Outcome, TargetFailed, fan_out
 from reconciler.fleet.targets import parse_filters
 from reconciler.manifests import ManifestError, summarise
 from reconciler.permissions import explain
-from reconciler.plan import Plan, PlanError, PlanOptions, read_for
+from reconciler.plan import Action, Plan, PlanError, PlanOptions, read_for
 from reconciler.render.fleet import FLEET_DRIFT_FORMATS, FLEET_PLAN_FORMATS
 from reconciler.stripe import PermissionDeniedError, StripeClient, StripeError, is_live_key
 from reconciler.stripe.ratelimit import default_rate
@@ -258,6 +258,12 @@ def _done(result: ApplyResult) -> ApplyResult:
     return result
 
 
+def _finished(plan: Plan, journal: Journal) -> bool:
+    return all((index, step) in journal.finished_steps
+               for index, change in enumerate(plan.changes) if change.action is not Action.NOOP
+               for step in range(len(change.steps)))
+
+
 async def _apply_saved(clients: Clients, tp: TargetPlan, plan_file: str, parallelism: int,
                        lock_timeout: float) -> ApplyResult:
     """A saved target plan as ``apply plan.json`` applies one: its file checks, its journal
@@ -271,6 +277,8 @@ async def _apply_saved(clients: Clients, tp: TargetPlan, plan_file: str, paralle
     if plan.livemode and not settings.live:
         raise LiveModeError(f"this plan changes the LIVE account {plan.account_id}; pass --live")
     journal = Journal(f"{plan_file}.{tp.target.name}.journal", plan.fingerprint)
+    if _finished(plan, journal):  # an earlier run applied it all: not even the lock is taken
+        return ApplyResult(already_applied=list(plan.pending))
     async with settings.client() as client:
         await check_fresh(plan, client, exempt=journal.touched)
         if not journal.verified:
