@@ -75,3 +75,24 @@ def test_fail_fast_starts_no_further_target(emu: Emulator, tmp_path: Path) -> No
     assert result.exit_code == 1
     errors = [t.get("error", "") for t in json.loads(result.stdout)["targets"]]
     assert errors[0] and all("--fail-fast" in e for e in errors[1:])
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "html"])
+def test_drift_across_targets_names_the_drifted_ones(emu: Emulator, tmp_path: Path,
+                                                     fmt: str) -> None:
+    clean, drifted = connected(emu, 2)
+    targets = targets_file(tmp_path, [{"name": "clean", "account": clean},
+                                      {"name": "drifted", "account": drifted}])
+    folder = catalog(tmp_path)
+    assert cli(emu, "apply", str(folder), "--accounts", str(targets),
+               "--auto-approve").exit_code == 0
+    import httpx
+    with httpx.Client(transport=emu.transport(), base_url="https://api.stripe.com", headers={
+            "Authorization": "Bearer sk_test_fleet", "Stripe-Account": drifted}) as http:
+        http.post("/v1/products/pro", data={"name": "Renamed"})
+    result = cli(emu, "drift", str(folder), "--accounts", str(targets), "--format", fmt)
+    assert result.exit_code == 2, result.output
+    if fmt == "json":
+        assert json.loads(result.stdout)["summary"]["drifted"] == ["drifted"]
+    else:
+        assert "drifted" in result.stdout and "1 target without drift: clean" in result.stdout
