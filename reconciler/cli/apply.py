@@ -30,7 +30,9 @@ from reconciler.plan import Change, Plan, PlanOptions
 from reconciler.stripe import PermissionDeniedError, StripeError
 
 from .context import Settings, command_settings, global_options, run
+from .fleet import Fleet, fleet_apply, load_fleet_plan
 from .interrupt import Interrupt
+from .options import fleet_options
 from .plan import plan_from_manifests, plan_options, render
 from .summary import append_step_summary
 from .types import Duration
@@ -348,6 +350,7 @@ async def _offline(plan: Plan, data: dict | None, expected: str | None) -> None:
 @click.option("--lock-timeout", type=Duration(), default="0s", metavar="DURATION",
               help="While another apply of the stack holds the apply lock, wait up to "
               "DURATION (30s, 5m) for it instead of failing at once.")
+@fleet_options
 @global_options
 @click.pass_context
 def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_threshold,
@@ -360,17 +363,26 @@ def apply(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_
     plan is shown and confirmed first. One apply at a time per account and stack: the apply
     lock is taken before the plan is made or checked.
     """
+    fleet = Fleet.pop(global_values)
     settings = command_settings(ctx, global_values)
     _check_secrets_out(secrets_out)
     plan_file = _saved_plan(ctx, paths)
+    options = PlanOptions(stack=stack, prune=prune, adopt=adopt, force=force,
+                          bulk_threshold=bulk_threshold)
+    saved_fleet = load_fleet_plan(plan_file) if plan_file else None
+    if fleet.requested or saved_fleet is not None:
+        if secrets_out or expect_digest:
+            raise click.UsageError("--secrets-out and --expect-digest are not available "
+                                   "across targets yet")
+        fleet_apply(settings, fleet, saved_fleet, plan_file, paths, env, var, options,
+                    auto_approve, parallelism, lock_timeout)
+        return
     saved: Plan | None = None
     if plan_file is not None:
         from_env = ctx.get_parameter_source("stack") is click.core.ParameterSource.ENVIRONMENT
         saved, data = _load(plan_file, stack if from_env else None)
         run(lambda: _offline(saved, data, expect_digest))
         click.echo(f"Saved plan {plan_file}: reviewed digest {saved.reviewed_digest}", err=True)
-    options = PlanOptions(stack=stack, prune=prune, adopt=adopt, force=force,
-                          bulk_threshold=bulk_threshold)
     with holding(settings, lock_timeout) as lock:
         _apply(settings, lock, plan_file, saved, paths, env, var, options, auto_approve,
                parallelism, secrets_out, expect_digest)

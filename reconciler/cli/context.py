@@ -41,6 +41,7 @@ from reconciler.stripe import (
     StripeError,
     install_filter,
 )
+from reconciler.stripe.ratelimit import TokenBucket
 
 from .options import max_file_bytes
 from .types import ByteSize, Finite, Permissions, format_bytes
@@ -66,6 +67,7 @@ class Settings:
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     emulator_permissions: Grants | None = None
+    rate_limiter: TokenBucket | None = None  # shared by the targets of one key (fleet runs)
 
     def client(self) -> StripeClient:
         """The Stripe client for this run: the embedded emulator or the real API."""
@@ -100,7 +102,8 @@ class Settings:
     def _client_options(self) -> dict[str, Any]:
         return {"stripe_account": self.stripe_account, "rate_limit": self.rate_limit,
                 "request_timeout": self.request_timeout,
-                "max_response_bytes": self.max_response_bytes}
+                "max_response_bytes": self.max_response_bytes,
+                **({"rate_limiter": self.rate_limiter} if self.rate_limiter else {})}
 
 
 def global_options(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -9,7 +9,8 @@ from reconciler.plan import DEFAULT_STACK, read_for
 from reconciler.render.drift import DRIFT_FORMATS
 
 from .context import command_settings, global_options, load_manifests, run, save_output
-from .options import manifest_options
+from .fleet import Fleet, fleet_drift
+from .options import fleet_options, manifest_options
 from .summary import append_step_summary
 
 
@@ -27,6 +28,7 @@ from .summary import append_step_summary
               help="YAML file of accepted drift (patterns); accepted drift does not count.")
 @click.option("--stack", default=DEFAULT_STACK, show_default=True, envvar="RECONCILER_STACK",
               help="Ownership scope the manifests are applied with.")
+@fleet_options
 @global_options
 @click.pass_context
 def drift(ctx: click.Context, paths, env, var, fmt, out, include_unmanaged, baseline, stack,
@@ -35,11 +37,14 @@ def drift(ctx: click.Context, paths, env, var, fmt, out, include_unmanaged, base
 
     Exit 0 without drift, 2 with drift, 1 on error.
     """
+    fleet = Fleet.pop(global_values)
     settings = command_settings(ctx, global_values)
     try:
         accepted = Baseline.load(baseline) if baseline else Baseline()
     except BaselineError as exc:
         raise click.BadParameter(str(exc), param_hint="--baseline") from None
+    if fleet.requested:
+        fleet_drift(settings, fleet, paths, env, var, stack, include_unmanaged, accepted, fmt, out)
 
     async def work() -> DriftReport:
         manifest = load_manifests(paths, env, var)

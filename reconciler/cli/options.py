@@ -46,3 +46,32 @@ def manifest_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
     return click.argument("paths", nargs=-1, required=True,
                           type=click.Path(path_type=str))(command)
+
+
+FLEET_OPTIONS = ("accounts", "all_connected_accounts", "account_filter", "shard",
+                 "target_parallelism", "fail_fast")
+
+
+def fleet_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that run a command across many accounts (docs/fleet.md)."""
+    options = [
+        click.option("--fail-fast", is_flag=True,
+                     help="With targets: start no further target once one has failed."),
+        click.option("--target-parallelism", type=click.IntRange(1, 64), default=4,
+                     show_default=True, help="Targets worked on at once."),
+        click.option("--shard", metavar="I/N", envvar="RECONCILER_SHARD",
+                     help="Only the targets of shard I of N (stable by account): N CI jobs "
+                     "cover every target exactly once. [env: RECONCILER_SHARD]"),
+        click.option("--account-filter", multiple=True, metavar="FIELD=VALUE",
+                     help="With --all-connected-accounts: only accounts whose FIELD (dotted, "
+                     "e.g. metadata.region, country) is VALUE. Repeatable: all must match."),
+        click.option("--all-connected-accounts", is_flag=True,
+                     help="Target every connected account of the platform (GET /v1/accounts)."),
+        click.option("--accounts", metavar="FILE", type=click.Path(dir_okay=False),
+                     envvar="RECONCILER_ACCOUNTS",
+                     help="YAML targets file (schemas/targets.schema.json): run for each "
+                     "target. [env: RECONCILER_ACCOUNTS]"),
+    ]
+    for option in options:
+        command = option(command)
+    return command

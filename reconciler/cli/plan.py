@@ -19,7 +19,8 @@ from .context import (
     run,
     save_output,
 )
-from .options import manifest_options
+from .fleet import Fleet, fleet_plan
+from .options import fleet_options, manifest_options
 from .summary import append_step_summary
 
 
@@ -82,6 +83,7 @@ def _refusal_json(error: PlanError) -> None:
               help="Save the plan as JSON for `reconciler apply PLAN_FILE`.")
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 2 when there are changes (0 none, 1 error).")
+@fleet_options
 @global_options
 @click.pass_context
 def plan(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_threshold, fmt,
@@ -90,9 +92,13 @@ def plan(ctx: click.Context, paths, env, var, prune, adopt, stack, force, bulk_t
 
     Reads the live account (list requests only) and changes nothing.
     """
+    fleet = Fleet.pop(global_values)
     settings = command_settings(ctx, global_values)
     options = PlanOptions(stack=stack, prune=prune, adopt=adopt, force=force,
                           bulk_threshold=bulk_threshold)
+    if fleet.requested:
+        fleet_plan(settings, fleet, paths, env, var, options, fmt, out, detailed_exitcode,
+                   use_color() and fmt == "text")
     result = run(lambda: plan_from_manifests(settings, paths, env, var, options),
                  refused=_refusal_json if fmt == "json" else None)
     click.echo(render(result, fmt, settings.verbose), nl=False)

@@ -5,6 +5,9 @@
 - ``GET  /_emulator/faults``    the fault settings
 - ``POST /_emulator/faults``    JSON body, e.g. ``{"fail_rate": 0.1, "seed": 7}``: settings not
   named keep their value; the random sequence restarts from the seed
+- ``GET|POST /_emulator/faults?account=acct_...``  the same for requests made with that
+  ``Stripe-Account`` only, met on top of the platform-wide ones (a connected account with a
+  broken network, or its own rate budget)
 - ``GET  /_emulator/requests``  request counts per method and path template:
   ``{"counts": {...}}``; with ``?log=true`` also ``"log"``, the request log oldest first (see
   :class:`~.requestlog.LoggedRequest` for the fields), and ``&limit=N`` keeps its last N
@@ -45,8 +48,13 @@ def handle(emulator: Emulator, method: str, path: str, query: str, body: bytes,
         if action == ("POST", "reset"):
             emulator.reset()
             return Outcome(200, {"reset": True})
+        account = parse_qs(query).get("account", [None])[-1]
         if action == ("GET", "faults"):
-            return Outcome(200, emulator.faults.to_json())
+            current = emulator.account_faults(account) if account else emulator.faults
+            return Outcome(200, current.to_json())
+        if action == ("POST", "faults") and account:
+            emulator.set_account_faults(account, _faults(emulator.account_faults(account), body))
+            return Outcome(200, emulator.account_faults(account).to_json())
         if action == ("POST", "faults"):
             emulator.set_faults(_faults(emulator.faults, body))
             return Outcome(200, emulator.faults.to_json())

@@ -18,17 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler.permissions import ACCOUNT, RESOURCES, Grants, resource_of_object
+from reconciler.permissions import ACCOUNT, CONNECT, RESOURCES, Grants, resource_of_object
 from reconciler.reference import API_VERSION
 
-from . import account, admin, forms, routes, rules
+from . import account, admin, connected, forms, routes, rules
 from .auth import Caller, authenticate, authorize
 from .errors import StripeError, unrecognized_url
 from .faults import Fault, FaultInjector, Faults
 from .outcome import Outcome
 from .requestlog import LoggedRequest, RequestLog
 from .resource import Context
-from .store import Store, random_id
+from .store import Bucket, Store, random_id
 
 if TYPE_CHECKING:
     import httpx
@@ -64,6 +64,7 @@ class Emulator:
         self.routes = routes.build()
         self._clock = clock
         self._faults = FaultInjector(faults or Faults(), clock)
+        self._account_faults: dict[str, FaultInjector] = {}
         self._wall_clock = wall_clock
         self._log = RequestLog()
         self._restricted: dict[str, Grants] = dict(restricted_keys or {})
@@ -77,6 +78,17 @@ class Emulator:
     def set_faults(self, faults: Faults) -> None:
         """Replace the fault settings; the random sequence restarts from their seed."""
         self._faults.configure(faults)
+
+    def account_faults(self, account: str) -> Faults:
+        """The faults of requests made with ``Stripe-Account: account``, on top of
+        :attr:`faults` (which every request meets): none unless set."""
+        injector = self._account_faults.get(account)
+        return injector.faults if injector else Faults()
+
+    def set_account_faults(self, account: str, faults: Faults) -> None:
+        """Faults for one connected account only, so a test can break one target of many;
+        its own random sequence and rate budget restart from these settings."""
+        self._account_faults[account] = FaultInjector(faults, self._clock)
 
     def restricted_keys(self) -> dict[str, Grants]:
         """The registered restricted keys and their grants."""
@@ -108,6 +120,7 @@ class Emulator:
         self.store.reset()
         self.reset_request_counts()
         self._faults.configure(self.faults)
+        self._account_faults.clear()
 
     def state(self) -> dict[str, Any]:
         return self.store.snapshot()
@@ -116,6 +129,14 @@ class Emulator:
         """Seconds a request waits before it is handled (the transports and server apply it,
         so the async transport can await it); test controls never wait."""
         return 0.0 if path.startswith(admin.PREFIX) else self.faults.latency_ms / 1000
+
+    def _decide(self, write: bool, account: str | None) -> Fault:
+        """The platform-wide fault, else the connected account's own. Both draw on every
+        request, so one account's faults never shift the sequence the others meet."""
+        fault = self._faults.decide(write)
+        own = self._account_faults.get(account) if account else None
+        mine = own.decide(write) if own else Fault.NONE
+        return fault if fault is not Fault.NONE else mine
 
     def transport(self) -> httpx.BaseTransport:
         from .transport import EmulatorTransport
@@ -140,7 +161,7 @@ class Emulator:
         arrived = self._clock()
         found = routes.find(self.routes, method, path)
         base = {"Stripe-Version": lowered.get("stripe-version") or API_VERSION}
-        fault = self._faults.decide(write=method in _WRITES)
+        fault = self._decide(method in _WRITES, lowered.get("stripe-account"))
         if fault is Fault.RATE_LIMIT:
             outcome = _fault_outcome(429, "invalid_request_error", "rate_limit",
                                      "Request rate limit exceeded. (emulated)", request_id)
@@ -187,7 +208,8 @@ class Emulator:
         fingerprint = hashlib.sha256(json.dumps([method, path, raw], sort_keys=True).encode()).hexdigest()
         with self.store.transaction() as state:
             bucket = state.bucket(caller.account or state.platform, caller.livemode)
-            needs = RESOURCES[ACCOUNT] if route.kind == "account" else resource_of_object(route.kind)
+            needs = (RESOURCES[ACCOUNT] if route.kind == "account" else RESOURCES[CONNECT]
+                     if route.kind == routes.CONNECTED else resource_of_object(route.kind))
             authorize(caller, needs, method in _WRITES, caller.account or state.platform)
             ctx = Context(bucket, int(self._wall_clock()), path, self.registry)
             if bucket.fresh:
@@ -200,6 +222,9 @@ class Emulator:
             try:
                 if route.kind == "account":
                     payload = account.retrieve(bucket.account, state.created, raw)
+                elif route.kind == routes.CONNECTED:
+                    payload = _connected(state.bucket(state.platform, caller.livemode), route.op,
+                                         ids, raw, path, int(self._wall_clock()))
                 else:
                     payload = self.registry[route.kind].dispatch(ctx, route.op, ids, raw)
                 outcome = Outcome(200, payload)
@@ -218,6 +243,17 @@ class Emulator:
                    **outcome.headers}
         body = json.dumps(outcome.payload, indent=2).encode()
         return Response(outcome.status, headers, body)
+
+
+def _connected(platform: Bucket, op: str, ids: dict[str, str], raw: dict[str, Any], path: str,
+               now: int) -> dict[str, Any]:
+    """The platform's connected accounts: kept in its own bucket whoever asks (assumption: a
+    connected account asking about accounts sees the platform's, which Stripe would refuse)."""
+    if op == "create":
+        return connected.create(platform, now, raw)
+    if op == "list":
+        return connected.page(platform, path, raw)
+    return connected.get(platform, ids["id"])
 
 
 def _fault_outcome(status: int, type_: str, code: str | None, message: str,

@@ -15,12 +15,13 @@ from reconciler import reference
 
 _PLACEHOLDER = re.compile(r"\{([^}]+)\}")
 _ID = "[^/]+"
+CONNECTED = "connected_account"  # the platform's connected accounts (emulator/connected.py)
 
 
 @dataclass(frozen=True)
 class Route:
     method: str
-    kind: str  # reference object name, or "account"
+    kind: str  # reference object name, "account", or CONNECTED
     op: str  # create, retrieve, update, delete, list, search, deactivate...
     template: str
     pattern: re.Pattern[str]
@@ -50,6 +51,9 @@ def _route(method: str, kind: str, op: str, path: str, parent: str | None) -> Ro
 def build() -> list[Route]:
     """All routes, literal paths before parameterised ones (``/search`` before ``/{id}``)."""
     routes = [Route("GET", "account", "retrieve", "/v1/account", re.compile("/v1/account"), ())]
+    routes += [_route(method, CONNECTED, op, path, None) for method, op, path in (
+        ("POST", "create", "/v1/accounts"), ("GET", "list", "/v1/accounts"),
+        ("GET", "retrieve", "/v1/accounts/{account}"))]
     for kind, facts in reference.api()["kinds"].items():
         parent = "product" if "{" in facts["base_path"] else None
         for endpoint in facts["endpoints"]:

@@ -89,6 +89,9 @@ class StripeClient(Session):
     :param rate_limit: requests per second; None picks by key mode (20 test, 80 live);
         ``math.inf`` turns the limiter off.
     :param burst: token bucket size; default ``rate / 4``.
+    :param rate_limiter: a bucket shared with other clients (``rate_limit`` and ``burst`` are
+        then unused): several connected accounts reached with one platform key share the
+        platform's budget (see reconciler/fleet/budgets.py).
     :param max_concurrency: requests in flight at once.
     :param retry: a :class:`RetryPolicy`; ``RetryPolicy.none()`` disables retries.
     :param timeout: per-attempt httpx timeout (seconds or ``httpx.Timeout``): each phase
@@ -114,6 +117,7 @@ class StripeClient(Session):
         transport: httpx.AsyncBaseTransport | None = None,
         rate_limit: float | None = None,
         burst: float | None = None,
+        rate_limiter: TokenBucket | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
@@ -137,7 +141,7 @@ class StripeClient(Session):
         super().__init__(
             api_key, api_base=api_base, stripe_account=stripe_account,
             stripe_version=stripe_version, transport=transport,
-            rate_limiter=TokenBucket(rate, burst, clock=clock, sleep=sleep),
+            rate_limiter=rate_limiter or TokenBucket(rate, burst, clock=clock, sleep=sleep),
             max_concurrency=max_concurrency,
             retry=retry, timeout=timeout, request_timeout=request_timeout,
             max_response_bytes=max_response_bytes,
