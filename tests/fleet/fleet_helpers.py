@@ -48,7 +48,10 @@ def shared(emu: Emulator) -> Iterator[None]:
 
 def cli(emu: Emulator, *args: str) -> Result:
     with shared(emu):
-        return CliRunner().invoke(main, ["--api-key", "sk_test_fleet", *args], env={
+        # the targets of one key share one budget (fleet/run.py), set by --rate-limit: the
+        # emulator in-process needs none, and the default would pace a hundred accounts
+        return CliRunner().invoke(main, ["--api-key", "sk_test_fleet", "--rate-limit",
+                                         "1000000", *args], env={
             "NO_COLOR": "1", "STRIPE_API_KEY": None, "STRIPE_API_BASE": None,
             "RECONCILER_STACK": None, "GITHUB_STEP_SUMMARY": None})
 
