@@ -16,5 +16,4 @@ KIND = Kind(
     archived_filter={"archived": "true"},
     replacement=Replacement.REFUSE,
     replacement_note="a feature's lookup_key is its identity; a new lookup_key is a new feature",
-    constraints={"lookup_key": {"maxLength": 80}, "name": {"maxLength": 80}},
 )

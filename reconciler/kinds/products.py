@@ -56,11 +56,6 @@ KIND = Kind(
             "description": "Manifest keys of entitlement features attached to this product.",
         },
     },
-    constraints={
-        "images": {"maxItems": 8},
-        "marketing_features": {"maxItems": 15},
-        "marketing_features[].name": {"maxLength": 80},
-    },
     checks=(_service_only_fields,),
     defaults={"type": "service"},
 )

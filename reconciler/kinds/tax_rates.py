@@ -13,5 +13,4 @@ KIND = Kind(
     identity=Identity.METADATA,
     removal=Removal.ARCHIVE,
     replacement=Replacement.CREATE_THEN_ARCHIVE,
-    constraints={"percentage": {"minimum": 0, "maximum": 100}},
 )
