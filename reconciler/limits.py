@@ -55,6 +55,9 @@ def annotate(stripe_object: str, params: dict[str, Any]) -> dict[str, Any]:
     for spec in _walk(params):
         if spec.get("type") == "string" and "enum" not in spec and "format" not in spec:
             spec.setdefault("max_length", default)
+    if params.get("limit", {}).get("type") == "integer":  # the page size of a list or search
+        bounds = data()["api"]["list_limit"]
+        params["limit"].update(minimum=bounds["minimum"], maximum=bounds["maximum"])
     for fact in enforced(stripe_object):
         if fact["path"] == "":
             continue
