@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
+import sdk_shapes
 from emulator_helpers import error_of
 from emulator_world import EXPAND_ONLY, World
 
@@ -86,6 +87,7 @@ def check_response(kind: str, obj: Mapping[str, Any], created: bool = True) -> N
             assert name not in obj
             del fields[name]
     assert problems(obj, {"type": "object", "properties": fields}, kind) == []
+    assert sdk_shapes.object_problems(obj, sdk_shapes.CLASSES[kind], kind) == []
     assert obj["object"] == reference.api()["kinds"][kind]["object"]
     assert obj["livemode"] is False
 
