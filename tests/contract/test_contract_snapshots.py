@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from contract_snapshots import Normaliser, Snapshot, diff
 from contract_target import SANDBOX_ENV, emulator_target, sandbox_key
 from test_contract import scenario_apply_example
@@ -90,3 +91,11 @@ def test_without_a_key_the_sandbox_side_is_skipped(monkeypatch: pytest.MonkeyPat
     assert sandbox_key() is None
 
 
+def test_the_scheduled_workflow_runs_the_suite_only_with_the_secret() -> None:
+    workflow = Path(__file__).parents[2] / ".github" / "workflows" / "contract.yml"
+    data = yaml.safe_load(workflow.read_text())
+    assert "schedule" in data[True]  # PyYAML reads the key `on` as True
+    job = data["jobs"]["sandbox"]
+    assert job["env"][SANDBOX_ENV] == "${{ secrets.STRIPE_SANDBOX_KEY }}"
+    runs = [step for step in job["steps"] if "pytest tests/contract" in step.get("run", "")]
+    assert runs and all(step["if"] == f"env.{SANDBOX_ENV} != ''" for step in runs)
