@@ -42,7 +42,10 @@ def facts(stripe_object: str) -> list[dict[str, Any]]:
 
 
 def enforced(stripe_object: str) -> list[dict[str, Any]]:
-    return [fact for fact in facts(stripe_object) if fact.get("enforced", True)]
+    """The facts the generic checks enforce: not the ones marked ``enforced: false``, nor the
+    ones ``checked_by`` code of their own (rules that need another object or a value)."""
+    return [fact for fact in facts(stripe_object)
+            if fact.get("enforced", True) and "checked_by" not in fact]
 
 
 def annotate(stripe_object: str, params: dict[str, Any]) -> dict[str, Any]:

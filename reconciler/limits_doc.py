@@ -91,6 +91,8 @@ def render() -> str:
         for fact in facts:
             where = f"`{fact['path']}`" if fact["path"] else "(the entry)"
             enforced = "yes" if fact.get("enforced", True) else "no"
+            if "checked_by" in fact:
+                enforced = f"yes: {fact['checked_by']}"
             lines.append(f"| {where} | {_cell(_rule(fact))} | {enforced} | "
                          f"{_cell(fact['source'])} |")
     return "\n".join(lines) + "\n"
