@@ -28,6 +28,7 @@ UPDATE_ENV = "RECONCILER_SNAPSHOT_UPDATE"
 # tells an id from an enum value such as payment_method_configuration)
 _ID = re.compile(r"^([a-z]+(?:_[a-z]+)?)_(?=[a-z]*[0-9A-Z])[A-Za-z0-9]{8,}$")
 _SECRET = re.compile(r"^(whsec|sk|rk)_")
+_REQUEST_ID = re.compile(r"\breq_[A-Za-z0-9]+")  # in messages: one per request
 _TIME_KEYS = {"created", "updated"}
 
 
@@ -56,7 +57,7 @@ class Normaliser:
         match = _ID.match(value)
         if match and match[1] not in ("sk", "rk"):
             return self._placeholder(value, match[1])
-        return value
+        return _REQUEST_ID.sub("<request-id>", value)
 
     def _placeholder(self, value: str, prefix: str) -> str:
         if value not in self.seen:

@@ -63,13 +63,14 @@ def test_normalisation_keeps_relations_and_masks_what_changes_per_run() -> None:
         "secret": "whsec_abcdef123456", "usage_type": "licensed", "interval_count": 3,
         "metadata": {"reconciler_stack": "contract-1a2b", "reconciler_key": "pro"},
         "related": ["prod_Ab3dEf6hIj", "prod_Zz9yXxWwVv"],
+        "message": "refused [req_V8JPa4ZFzniViX]",
     })
     assert seen == {
         "id": "<prod:1>", "object": "payment_method_configuration",
         "default_price": "<price:1>", "created": "<timestamp>", "expires_at": "<timestamp>",
         "secret": "<secret>", "usage_type": "licensed", "interval_count": 3,
         "metadata": {"reconciler_stack": "<stack>", "reconciler_key": "pro"},
-        "related": ["<prod:1>", "<prod:2>"],
+        "related": ["<prod:1>", "<prod:2>"], "message": "refused [<request-id>]",
     }
 
 
