@@ -12,6 +12,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from reconciler import limits
+
 API_VERSION = "2026-10-28.endive"
 
 
@@ -28,11 +30,15 @@ def kind_facts(stripe_object: str) -> dict[str, Any]:
 
     Placeholder fields that stand for a family (``<payment_method_type>`` with ``repeat_for``)
     are expanded into one field per member, and ``enum_ref`` is replaced by the enum it names,
-    so callers see every real parameter name and every allowed value.
+    so callers see every real parameter name and every allowed value. Stripe's documented
+    limits (:mod:`reconciler.limits`) are laid onto the specs; ``combinations`` holds, per
+    operation, the rules about the request's top-level parameters.
     """
     facts = dict(api()["kinds"][stripe_object])
-    facts["params"] = {op: _resolve(_expand(facts, fields))
+    facts["params"] = {op: limits.annotate(stripe_object, _resolve(_expand(facts, fields)))
                        for op, fields in facts["params"].items()}
+    facts["combinations"] = {op: limits.request_combinations(stripe_object, fields)
+                             for op, fields in facts["params"].items()}
     facts["response_fields"] = _resolve(_expand(facts, facts["response_fields"]))
     return facts
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import click
 
+from reconciler import limits_doc
 from reconciler.manifests import reference_doc
 from reconciler.manifests import schema as json_schema
 
 from .context import save_output
 
-RENDERERS = {"json": json_schema.render, "markdown": reference_doc.render}
+RENDERERS = {"json": json_schema.render, "markdown": reference_doc.render,
+             "limits": limits_doc.render}
 
 
 @click.command()
@@ -17,12 +19,14 @@ RENDERERS = {"json": json_schema.render, "markdown": reference_doc.render}
               help="Write to this file instead of stdout.")
 @click.option("--format", "fmt", type=click.Choice(sorted(RENDERERS)), default="json",
               show_default=True,
-              help="json: the JSON Schema (draft 2020-12); markdown: the manifest reference.")
+              help="json: the JSON Schema (draft 2020-12); markdown: the manifest reference; "
+              "limits: the table of Stripe's limits that validate and the emulator enforce.")
 def schema(output: str | None, fmt: str) -> None:
     """Print the manifest format: JSON Schema for editors, or the Markdown reference.
 
-    Both are generated from the kind descriptions; `schemas/manifest.schema.json` and
-    `docs/manifest-reference.md` in the repository are this command's output.
+    All are generated from the kind descriptions and the reference data;
+    `schemas/manifest.schema.json`, `docs/manifest-reference.md` and `docs/limits.md` in the
+    repository are this command's output.
     """
     text = RENDERERS[fmt]()
     if output:

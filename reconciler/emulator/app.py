@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reconciler import limits
 from reconciler.permissions import ACCOUNT, CONNECT, RESOURCES, Grants, resource_of_object
 from reconciler.reference import API_VERSION
 
@@ -205,6 +206,11 @@ class Emulator:
     def _run(self, method: str, path: str, headers: Mapping[str, str], raw: dict[str, Any],
              caller: Caller, route: routes.Route, ids: dict[str, str], request_id: str) -> Outcome:
         key = headers.get("idempotency-key") if method == "POST" else None
+        longest = limits.api_rule("idempotency_key_max_length")["value"]
+        if key is not None and len(key) > longest:
+            # Stripe documents the length, not its answer: this text is an assumption
+            raise StripeError(f"Idempotency-Key must be at most {longest} characters long "
+                              f"(got {len(key)}).", replayable=False)
         fingerprint = hashlib.sha256(json.dumps([method, path, raw], sort_keys=True).encode()).hexdigest()
         with self.store.transaction() as state:
             bucket = state.bucket(caller.account or state.platform, caller.livemode)

@@ -3,18 +3,32 @@
 Which fields expand, and into what, comes from the reference ``expandable`` marks
 (``price.product`` → product, ``promotion_code.promotion.coupon`` → coupon). Paths nest
 (``product.default_price``). Objects the emulator does not model (customers, tax codes) stay
-ids. Anything else is refused as Stripe does: "This property cannot be expanded".
+ids. Anything else is refused as Stripe does: "This property cannot be expanded". A path
+deeper than Stripe's documented four levels (``data.`` of a list counts as one; the depth is
+read from ``data/limits.json``) is refused before anything expands; Stripe's wording for that
+is not documented, so the text is an assumption.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+
+from reconciler import limits
 
 from .errors import invalid
 
 if TYPE_CHECKING:
     from .resource import Context, Resource
+
+
+def check_depth(paths: Sequence[str]) -> None:
+    """Refuse an ``expand[]`` path nested deeper than Stripe allows."""
+    depth = limits.api_rule("expand_max_depth")["value"]
+    for i, path in enumerate(paths):
+        if path.count(".") + 1 > depth:
+            raise invalid(f"You cannot expand more than {depth} levels of a property "
+                          f"({path}).", f"expand[{i}]")
 
 
 def apply(ctx: Context, resource: Resource, out: dict[str, Any], path: str) -> None:

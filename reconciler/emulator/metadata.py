@@ -1,6 +1,7 @@
 """Stripe's limits on ``metadata``, for every kind that has it, on create and on update.
 
-Stripe's API reference (https://docs.stripe.com/api/metadata): "You can specify up to 50 keys,
+The numbers are read from ``data/limits.json``. Stripe's API reference
+(https://docs.stripe.com/api/metadata): "You can specify up to 50 keys,
 with key names up to 40 characters long and values up to 500 characters long. [...] you can't
 use square brackets ([ and ]) in keys." On update the keys merge, so the limit on the number
 of keys applies to the merged result, which :class:`~.resource.Resource` checks again.
@@ -17,11 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from reconciler import limits
+
 from .errors import invalid
 
-MAX_KEYS = 50
-MAX_KEY_LENGTH = 40
-MAX_VALUE_LENGTH = 500
+_RULE = limits.api_rule("metadata")
+MAX_KEYS: int = _RULE["max_keys"]
+MAX_KEY_LENGTH: int = _RULE["max_key_length"]
+MAX_VALUE_LENGTH: int = _RULE["max_value_length"]
 
 
 def check(metadata: Mapping[str, str | None], param: str) -> None:

@@ -14,6 +14,16 @@ Error codes, as Stripe answers them:
 - a bad enum value, boolean, number, decimal, currency, or a hash/array where a scalar is due
   (and the reverse): ``code`` null, as Stripe does for these; ``param`` always names the field.
 
+Stripe's documented limits (:mod:`reconciler.limits`, laid onto the specs) are checked here
+too: a string longer than ``max_length`` ("Invalid string: <value>; must be at most <n>
+characters", Stripe's wording as users quote it, polarsource/polar#5429, code null), a list
+beyond ``max_items``, a number outside ``minimum``/``maximum``/``exclusive_minimum`` or a
+sibling-dependent ``maximum_by`` (integers: ``parameter_invalid_integer``, Stripe's code for a
+bad integer; numbers: code null), a ``pattern`` (the fact's ``error_code``, else null), and the
+combinations of sibling parameters: ``exclusive`` ("You may only specify one of these
+parameters", ``parameters_exclusive``) and ``together`` (``parameter_missing``). Stripe does
+not document its wording for items and ranges; the texts here are assumptions.
+
 Currencies are checked against the ISO list shipped with the reference. The reference types
 them as plain strings, so a *declared* parameter named ``currency`` or ``*_currency`` is one,
 and so is each key of a declared ``currency_options``; the keys of a map (``metadata``) are the
@@ -25,7 +35,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -37,6 +47,7 @@ from .forms import bracket
 
 Spec = Mapping[str, Any]
 Path = tuple[str, ...]
+Number = int | float
 Explain = Callable[[Path], str]
 """Extra words for an unknown parameter (e.g. "it can only be set on create")."""
 
@@ -44,12 +55,15 @@ _INTEGER = re.compile(r"-?\d+\Z")
 _MAX_DECIMAL_PLACES = 12
 
 
-def coerce(tree: Mapping[str, Any], spec: Mapping[str, Spec], explain: Explain | None = None) -> dict:
-    """Validate a whole request's parameters against one operation's specification."""
-    return _object(tree, spec, (), explain or (lambda path: ""))
+def coerce(tree: Mapping[str, Any], spec: Mapping[str, Spec], explain: Explain | None = None,
+           combinations: Sequence[Spec] = ()) -> dict:
+    """Validate a whole request's parameters against one operation's specification;
+    ``combinations`` are the rules about its top-level parameters."""
+    return _object(tree, spec, (), explain or (lambda path: ""), combinations)
 
 
-def _object(value: Any, props: Mapping[str, Spec], path: Path, explain: Explain) -> dict:
+def _object(value: Any, props: Mapping[str, Spec], path: Path, explain: Explain,
+            combinations: Sequence[Spec] = ()) -> dict:
     if not isinstance(value, dict):
         raise invalid(f"Invalid hash for {bracket(path)}: expected nested parameters.", bracket(path))
     out: dict[str, Any] = {}
@@ -62,7 +76,37 @@ def _object(value: Any, props: Mapping[str, Spec], path: Path, explain: Explain)
     for name, sub in props.items():
         if sub.get("required") and name not in value:
             raise missing_parameter(bracket((*path, name)))
+    _combinations(out, combinations, path)
+    _bounds_by_sibling(out, props, path)
     return out
+
+
+def _combinations(out: Mapping[str, Any], rules: Sequence[Spec], path: Path) -> None:
+    for rule in rules:
+        given = [name for name in rule.get("exclusive", ()) if out.get(name) is not None]
+        if len(given) > 1:
+            raise invalid(f"You may only specify one of these parameters: {', '.join(given)}.",
+                          bracket((*path, given[-1])), rule.get("error_code"))
+        pair = rule.get("together", ())
+        present = [name for name in pair if name in out]
+        if present and len(present) < len(pair):
+            absent = next(name for name in pair if name not in out)
+            raise missing_parameter(bracket((*path, absent)), (
+                f"Missing required param: {bracket((*path, absent))} (it goes with "
+                f"{bracket((*path, present[0]))})."))
+
+
+def _bounds_by_sibling(out: Mapping[str, Any], props: Mapping[str, Spec], path: Path) -> None:
+    """A maximum that depends on a sibling's value (``interval_count`` by ``interval``)."""
+    for name, spec in props.items():
+        bound = spec.get("maximum_by")
+        if bound is None or not isinstance(out.get(name), int):
+            continue
+        maximum = bound["values"].get(out.get(bound["field"]))
+        if maximum is not None and out[name] > maximum:
+            raise invalid(f"This value must be less than or equal to {maximum} when "
+                          f"{bound['field']} is {out[bound['field']]}.", bracket((*path, name)),
+                          "parameter_invalid_integer")
 
 
 def _declared(name: str, spec: Spec) -> Spec:
@@ -101,7 +145,8 @@ def _value(raw: Any, spec: Spec, path: Path, explain: Explain) -> Any:
         return _any_of(raw, spec, path, explain)
     kind = spec.get("type")
     if kind == "object":
-        return _object(raw, spec.get("properties", {}), path, explain)
+        return _object(raw, spec.get("properties", {}), path, explain,
+                       spec.get("combinations", ()))
     if kind == "array":
         return _array(raw, spec, path, explain)
     if kind == "map":
@@ -138,6 +183,9 @@ def _array(raw: Any, spec: Spec, path: Path, explain: Explain) -> list:
     if not isinstance(raw, list):
         raise invalid(f"Invalid array for {bracket(path)}.", bracket(path))
     items = spec.get("items", {})
+    if "max_items" in spec and len(raw) > spec["max_items"]:
+        raise invalid(f"Invalid array: {bracket(path)} must have at most {spec['max_items']} "
+                      f"items (got {len(raw)}).", bracket(path))
     return [_value(item, items, (*path, str(i)), explain) for i, item in enumerate(raw)]
 
 
@@ -163,9 +211,9 @@ def _scalar(raw: str, spec: Spec, name: str) -> Any:
     if kind == "integer":
         if not _INTEGER.match(raw):
             raise invalid(f"Invalid integer: {raw}", name, "parameter_invalid_integer")
-        return int(raw)
+        return _in_range(int(raw), spec, name, "parameter_invalid_integer")
     if kind == "number":
-        return _number(raw, name)
+        return _in_range(_number(raw, name), spec, name, None)
     if kind == "boolean":
         if raw not in ("true", "false"):
             raise invalid(f"Invalid boolean: {raw}", name)
@@ -178,7 +226,29 @@ def _scalar(raw: str, spec: Spec, name: str) -> Any:
         return _decimal(raw, name)
     if spec.get("format") == "currency":
         return _currency(raw, name)
+    return _text(raw, spec, name)
+
+
+def _text(raw: str, spec: Spec, name: str) -> str:
+    limit = spec.get("max_length")
+    if limit is not None and len(raw) > limit:
+        shown = raw if len(raw) <= 23 else f"{raw[:10]}...{raw[-10:]}"
+        raise invalid(f"Invalid string: {shown}; must be at most {limit} characters", name)
+    if "pattern" in spec and not re.search(spec["pattern"], raw):
+        raise invalid(f"Invalid {name}: {raw!r}: {spec.get('pattern_text', spec['pattern'])}.",
+                      name, spec.get("error_code"))
     return raw
+
+
+def _in_range(number: Number, spec: Spec, name: str, code: str | None) -> Number:
+    if "minimum" in spec and number < spec["minimum"]:
+        raise invalid(f"This value must be greater than or equal to {spec['minimum']}.", name,
+                      code)
+    if "exclusive_minimum" in spec and number <= spec["exclusive_minimum"]:
+        raise invalid(f"This value must be greater than {spec['exclusive_minimum']}.", name, code)
+    if "maximum" in spec and number > spec["maximum"]:
+        raise invalid(f"This value must be less than or equal to {spec['maximum']}.", name, code)
+    return number
 
 
 def _number(raw: str, name: str) -> int | float:

@@ -89,7 +89,10 @@ class Resource:
 
     def coerce(self, op: str, raw: Mapping[str, Any]) -> dict[str, Any]:
         explain = self._explain if op == "update" else None
-        return params.coerce(raw, self.facts["params"][op], explain)
+        p = params.coerce(raw, self.facts["params"][op], explain,
+                          self.facts["combinations"].get(op, ()))
+        expansion.check_depth(p.get("expand", ()))
+        return p
 
     def _explain(self, path: tuple[str, ...]) -> str:
         dotted = ".".join(p for p in path if not p.isdigit())
@@ -159,10 +162,7 @@ class Resource:
     def list(self, ctx: Context, raw: Mapping[str, Any], parent: str | None = None) -> Obj:
         p = self.coerce("list", raw)
         expand = _item_expansions(p.pop("expand", None) or [])
-        limit = p.pop("limit", 10)
-        if not 1 <= limit <= 100:
-            raise invalid(f"Invalid limit: must be between 1 and 100 (got {limit}).", "limit",
-                          "parameter_invalid_integer")
+        limit = p.pop("limit", 10)  # its range is Stripe's documented one (data/limits.json)
         after, before = p.pop("starting_after", None), p.pop("ending_before", None)
         created = p.pop("created", None)
         self.check_list(p, after or before)

@@ -13,7 +13,7 @@ from .base import Finding, Identity, Kind, Permission, Reference, Removal, Repla
 def _discount(entry: Mapping[str, Any]) -> list[Finding]:
     percent, amount = "percent_off" in entry, "amount_off" in entry
     if percent and amount:
-        return [(("amount_off",), "'percent_off' and 'amount_off' are mutually exclusive")]
+        return []  # Stripe's documented exclusion (data/limits.json) is the schema's to report
     if not percent and not amount:
         return [((), "a coupon needs 'percent_off', or 'amount_off' with 'currency'")]
     if amount and "currency" not in entry:
@@ -46,11 +46,6 @@ KIND = Kind(
     removal=Removal.DELETE,
     replacement=Replacement.DELETE_THEN_CREATE,
     references=(Reference("applies_to.products[]", "products"),),
-    constraints={
-        "percent_off": {"exclusiveMinimum": 0, "maximum": 100},
-        "duration_in_months": {"minimum": 1},
-        "max_redemptions": {"minimum": 1},
-    },
     checks=(_discount, _duration),
     export_name=lambda obj, _: obj.get("name") or obj.get("id"),
     list_expand=("data.applies_to", "data.currency_options"),

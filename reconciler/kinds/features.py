@@ -18,5 +18,4 @@ KIND = Kind(
     export_name=lambda obj, _: obj.get("lookup_key"),
     replacement=Replacement.REFUSE,
     replacement_note="a feature's lookup_key is its identity; a new lookup_key is a new feature",
-    constraints={"lookup_key": {"maxLength": 80}, "name": {"maxLength": 80}},
 )

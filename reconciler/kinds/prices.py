@@ -35,11 +35,11 @@ def _billing_scheme(entry: Mapping[str, Any]) -> list[Finding]:
         if not given:
             findings.append(((), ("a price needs one of unit_amount, unit_amount_decimal or "
                                   "custom_unit_amount (or billing_scheme: tiered with tiers)")))
-        elif len(given) > 1:
-            findings.append(((given[1],), f"'{given[0]}' and '{given[1]}' are mutually exclusive"))
-    if "transform_quantity" in entry and "tiers" in entry:
-        findings.append((("transform_quantity",),
-                         "'transform_quantity' cannot be combined with 'tiers'"))
+        elif "custom_unit_amount" in given and len(given) > 1:
+            # unit_amount with unit_amount_decimal is Stripe's documented exclusion
+            # (data/limits.json), which the schema reports
+            findings.append((("custom_unit_amount",),
+                             f"'{given[0]}' and 'custom_unit_amount' are mutually exclusive"))
     return findings
 
 
@@ -143,7 +143,6 @@ KIND = Kind(
     ),
     hidden_params=frozenset({"product_data", "transfer_lookup_key"}),
     extra_required=("product",),
-    constraints={"lookup_key": {"maxLength": 200}},
     checks=(_billing_scheme, _tiers, _metered),
     list_expand=("data.tiers", "data.currency_options"),
     archived_filter={"active": "false"},

@@ -57,11 +57,6 @@ KIND = Kind(
             "description": "Manifest keys of entitlement features attached to this product.",
         },
     },
-    constraints={
-        "images": {"maxItems": 8},
-        "marketing_features": {"maxItems": 15},
-        "marketing_features[].name": {"maxLength": 80},
-    },
     checks=(_service_only_fields,),
     export_name=lambda obj, _: obj.get("name"),
     defaults={"type": "service"},

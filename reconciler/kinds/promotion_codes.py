@@ -4,20 +4,9 @@ The `code` is unique among active codes (case-insensitively), so a replacement a
 old code before creating the new one. Stripe has no DELETE: removal archives.
 """
 
-from collections.abc import Mapping
 from typing import Any
 
 from .base import Finding, Identity, Kind, Link, Permission, Reference, Removal, Replacement
-
-
-def _minimum_amount(entry: Mapping[str, Any]) -> list[Finding]:
-    restrictions = entry.get("restrictions")
-    if isinstance(restrictions, Mapping) and ("minimum_amount" in restrictions) != (
-        "minimum_amount_currency" in restrictions
-    ):
-        return [(("restrictions",),
-                 "'minimum_amount' and 'minimum_amount_currency' must be given together")]
-    return []
 
 
 def _above(value: Any, limit: Any) -> bool:
@@ -56,11 +45,6 @@ KIND = Kind(
     removal=Removal.ARCHIVE,
     replacement=Replacement.ARCHIVE_THEN_CREATE,
     references=(Reference("promotion.coupon", "coupons", checks=(_within_coupon,)),),
-    constraints={
-        "code": {"pattern": "^[a-zA-Z0-9-]+$"},
-        "max_redemptions": {"minimum": 1},
-    },
-    checks=(_minimum_amount,),
     export_name=lambda obj, _: obj.get("code"),
     defaults={"restrictions.first_time_transaction": False},
 )

@@ -14,6 +14,5 @@ KIND = Kind(
     identity=Identity.METADATA,
     removal=Removal.ARCHIVE,
     replacement=Replacement.CREATE_THEN_ARCHIVE,
-    constraints={"percentage": {"minimum": 0, "maximum": 100}},
     export_name=lambda obj, _: f"{obj.get('display_name')}-{obj.get('percentage')}",
 )

@@ -12,7 +12,7 @@ import json
 from functools import cache
 from typing import Any
 
-from reconciler import reference
+from reconciler import limits, reference
 from reconciler.kinds import ENTRY_OPTIONS, MANIFEST_KINDS, Kind
 
 from .tags import METADATA_MAX_KEYS, TAG_PREFIX
@@ -33,8 +33,52 @@ def is_amount(name: str) -> bool:
     return name.endswith(("amount", "amount_off")) or name in _NON_NEGATIVE
 
 
+_KEYWORDS = {"max_length": "maxLength", "max_items": "maxItems", "minimum": "minimum",
+             "maximum": "maximum", "exclusive_minimum": "exclusiveMinimum", "pattern": "pattern"}
+"""Stripe's documented limits (laid on the specs by :mod:`reconciler.limits`) as JSON Schema."""
+
+
+def _limits(spec: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema keywords of the limits on one spec."""
+    out = {keyword: spec[rule] for rule, keyword in _KEYWORDS.items() if rule in spec}
+    if "pattern_text" in spec:
+        out["$comment"] = spec["pattern_text"]  # validate's words for a value that does not match
+    return out
+
+
+def combination_schema(combinations: list[dict[str, Any]], props: dict[str, Any]
+                       ) -> dict[str, Any]:
+    """Rules about sibling fields: ``exclusive`` as ``not``/``required``, ``together`` as
+    ``dependentRequired``, and a ``maximum_by`` bound (a limit that depends on a sibling's
+    value) as one ``if``/``then`` per value."""
+    out: dict[str, Any] = {}
+    conditions: list[dict[str, Any]] = []
+    for rule in combinations:
+        if "exclusive" in rule:
+            conditions.append({"not": {"required": list(rule["exclusive"])}})
+        if "together" in rule:
+            first, second = rule["together"]
+            out.setdefault("dependentRequired", {}).update({first: [second], second: [first]})
+    for name, spec in sorted(props.items()):
+        bound = spec.get("maximum_by")
+        for value, maximum in sorted((bound or {}).get("values", {}).items()):
+            conditions.append({
+                "if": {"properties": {bound["field"]: {"const": value}},
+                       "required": [bound["field"]]},
+                "then": {"properties": {name: {"maximum": maximum}}},
+            })
+    if conditions:
+        out["allOf"] = conditions
+    return out
+
+
 def _param(spec: dict[str, Any], name: str) -> dict[str, Any]:
     """JSON Schema for one reference parameter spec; ``name`` is its own field name."""
+    out = _param_type(spec, name)
+    return {**out, **_limits(spec)} if "type" in out else out
+
+
+def _param_type(spec: dict[str, Any], name: str) -> dict[str, Any]:
     if "anyOf" in spec:
         return {"anyOf": [_param(alt, name) for alt in spec["anyOf"]]}
     kind = spec.get("type", "any")
@@ -74,7 +118,7 @@ def _param(spec: dict[str, Any], name: str) -> dict[str, Any]:
         required = sorted(k for k, v in props.items() if v.get("required"))
         if required:
             out["required"] = required
-        return out
+        return {**out, **combination_schema(spec.get("combinations", []), props)}
     return {}
 
 
@@ -112,11 +156,25 @@ def entry_schema(kind: Kind) -> dict[str, Any]:
         "properties": properties,
         "additionalProperties": False,
     }
+    schema.update(combination_schema(kind.facts["combinations"]["create"], kind.manifest_params))
     for path, extra in kind.constraints.items():
         _apply_constraint(schema, path, extra)
     if kind.required:
         schema["required"] = list(kind.required)
     return schema
+
+
+def _metadata_schema() -> dict[str, Any]:
+    rule = limits.api_rule("metadata")
+    return {
+        "description": f"Up to {METADATA_MAX_KEYS} string keys ({rule['max_key_length']} "
+        f"characters) and values ({rule['max_value_length']}), counting the tags reconciler "
+        f"adds (2 or more); keys starting with {TAG_PREFIX} are reserved for those tags.",
+        "type": "object",
+        "maxProperties": METADATA_MAX_KEYS,
+        "propertyNames": {"maxLength": rule["max_key_length"]},
+        "additionalProperties": {"type": "string", "maxLength": rule["max_value_length"]},
+    }
 
 
 @cache
@@ -145,15 +203,7 @@ def manifest_schema() -> dict[str, Any]:
                 "type": "string",
                 "enum": list(reference.currencies()),
             },
-            "metadata": {
-                "description": f"Up to {METADATA_MAX_KEYS} string keys (40 characters) and "
-                "values (500), counting the tags reconciler adds (2 or more); keys starting "
-                f"with {TAG_PREFIX} are reserved for those tags.",
-                "type": "object",
-                "maxProperties": METADATA_MAX_KEYS,
-                "propertyNames": {"maxLength": 40},
-                "additionalProperties": {"type": "string", "maxLength": 500},
-            },
+            "metadata": _metadata_schema(),
             **{name: entry_schema(kind) for name, kind in MANIFEST_KINDS.items()},
         },
     }

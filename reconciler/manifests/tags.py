@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from reconciler import limits
 from reconciler.kinds import Finding, Kind
 from reconciler.ownership import OWNER_KEY, OWNER_STACK, PREVENT_DESTROY, TAG_PREFIX, record_tag
 
-METADATA_MAX_KEYS = 50
+METADATA_MAX_KEYS: int = limits.api_rule("metadata")["max_keys"]
 """Stripe's limit on the keys of one object's metadata, the tool's tags included."""
 
 

@@ -154,9 +154,18 @@ def _message(error: ValidationError) -> tuple[str, Path, bool] | None:
         noun = "key" if validator == "maxProperties" else "item"
         size = f"must have {word} {count(limit, noun)}"
         return f"{size}, not {len(value)}", path, False
+    if validator == "not" and set(limit) == {"required"}:
+        names = " and ".join(f"'{name}'" for name in limit["required"])
+        later = limit["required"][-1]
+        return f"{names} cannot both be set: Stripe takes only one of them", (*path, later), True
+    if validator == "dependentRequired":
+        given = next(name for name in limit if name in value and limit[name][0] not in value)
+        return f"'{given}' needs '{limit[given][0]}': give both or neither", (*path, given), True
     if validator == "uniqueItems":
         return "items must not repeat", path, False
     if validator == "pattern":
+        if "$comment" in schema:
+            return f"{value!r} is not allowed: {schema['$comment']}", path, False
         return f"{value!r} does not match the pattern {error.validator_value}", path, False
     return error.message, path, False
 

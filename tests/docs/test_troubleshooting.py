@@ -244,7 +244,7 @@ def test_the_extraction_finds_the_known_errors():
         "which no manifest defines",  # manifests/validate.py references
         "duplicate key",  # manifests/yamlsource.py
         "is not set (pass --var",  # manifests/interpolate.py
-        "'percent_off' and 'amount_off' are mutually exclusive",  # kinds/coupons.py
+        "'amount_off' needs 'currency'",  # kinds/coupons.py
         "a feature's lookup_key is its identity",  # kinds/features.py replacement note
         "no API key",  # cli/context.py
         "cannot listen on",  # cli/emulator.py

@@ -87,7 +87,10 @@ def sample(spec: Mapping[str, Any], path: tuple[str, ...],
         return sample(spec["anyOf"][0], path, ref)
     kind, name = spec.get("type"), path[-1]
     if kind == "object":
-        return {k: sample(v, (*path, k), ref) for k, v in spec.get("properties", {}).items()}
+        # of parameters Stripe documents as exclusive, only the first is given
+        later = {n for rule in spec.get("combinations", ()) for n in rule.get("exclusive", ())[1:]}
+        return {k: sample(v, (*path, k), ref) for k, v in spec.get("properties", {}).items()
+                if k not in later}
     if kind == "array":
         return [sample(spec.get("items", {}), (*path, "0"), ref)]
     if kind == "map":
@@ -109,4 +112,4 @@ def sample(spec: Mapping[str, Any], path: tuple[str, ...],
         return "usd"
     if name == "url":
         return "https://example.com/hooks/stripe"
-    return f"{name}-{next(_unique)}"
+    return f"{name}-{next(_unique)}"[-spec.get("max_length", 5000):]

@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
+import sdk_shapes
 from emulator_helpers import error_of
 from emulator_world import EXPAND_ONLY, World
 
-from reconciler import reference
+from reconciler import limits, reference
 
 KINDS = list(reference.api()["kinds"])
 
@@ -43,8 +44,7 @@ ADJUST: dict[tuple[str, str], Callable[[dict[str, Any]], None]] = {
     ("price", "unit_amount_decimal"): lambda p: p.pop("unit_amount"),
     ("price", "custom_unit_amount"): lambda p: p.pop("unit_amount"),
     ("price", "product_data"): lambda p: p.pop("product"),
-    ("product", "default_price_data"): lambda p: [
-        p["default_price_data"].pop(k) for k in ("custom_unit_amount", "unit_amount_decimal")],
+    ("product", "default_price_data"): lambda p: p["default_price_data"].pop("custom_unit_amount"),
     ("coupon", "amount_off"): _amount_coupon,
     ("coupon", "currency_options"): _amount_coupon,
     ("coupon", "duration_in_months"): lambda p: p.update(duration="repeating"),
@@ -87,6 +87,7 @@ def check_response(kind: str, obj: Mapping[str, Any], created: bool = True) -> N
             assert name not in obj
             del fields[name]
     assert problems(obj, {"type": "object", "properties": fields}, kind) == []
+    assert sdk_shapes.object_problems(obj, sdk_shapes.CLASSES[kind], kind) == []
     assert obj["object"] == reference.api()["kinds"][kind]["object"]
     assert obj["livemode"] is False
 
@@ -182,12 +183,12 @@ def test_unknown_parameters_are_refused_by_name(world: World, kind: str) -> None
     assert world.api.ok(world.api.get(path))["data"] is not None
 
 
-# What params.coerce acts on in a parameter specification. The reference states no string
-# length limits (Stripe's OpenAPI has maxLength, mostly 5000, but the SDK code the reference is
-# derived from does not carry it); a constraint the data starts to state (maxLength, pattern,
-# another format) fails here until params.py enforces it and it is added below.
+# What params.coerce acts on in a parameter specification, Stripe's documented limits
+# (reconciler/limits.py, data/limits.json) included; a constraint the data starts to state
+# (another rule, another format) fails here until params.py enforces it and it is added below.
 ENFORCED_KEYWORDS = {"type", "properties", "items", "values", "anyOf", "enum", "required",
-                     "emptyable", "format"}
+                     "emptyable", "format", *limits.SCALAR_RULES, "pattern_text", "error_code",
+                     "combinations"}
 ENFORCED_FORMATS = {"decimal"}
 
 

@@ -24,7 +24,7 @@ def test_coupon_defaults_and_ids(api: Api) -> None:
 
 
 @pytest.mark.parametrize(("params", "code", "param"), [
-    ({"percent_off": 10, "amount_off": 100, "currency": "usd"}, "parameters_exclusive", "amount_off"),
+    ({"percent_off": 10, "amount_off": 100, "currency": "usd"}, "parameters_exclusive", "percent_off"),
     ({"duration": "forever"}, "parameter_missing", "percent_off"),
     ({"amount_off": 100}, "parameter_missing", "currency"),
     ({"percent_off": 10, "duration": "repeating"}, "parameter_missing", "duration_in_months"),

@@ -24,7 +24,6 @@ old code's coupon shows the deleted coupon (its ``created``), not one re-created
 
 from __future__ import annotations
 
-import re
 import secrets
 import string
 from collections.abc import Mapping
@@ -34,7 +33,6 @@ from ..errors import conflict, invalid, missing_parameter, rule
 from ..resource import Context, Filter, Obj, Paths, Resource
 
 _UPPER = string.ascii_uppercase + string.digits
-_CODE = re.compile(r"[A-Za-z0-9-]+\Z")
 
 
 def _random_code(length: int = 8) -> str:
@@ -53,18 +51,12 @@ class Coupon(Resource):
     def check_create(self, ctx: Context, p: dict[str, Any], parent: str | None) -> None:
         if "id" in p and ctx.find(self.object, p["id"]) is not None:
             raise conflict(f"A coupon with id '{p['id']}' already exists.", "id")
-        if "percent_off" in p and "amount_off" in p:
-            raise invalid("You may only specify one of these parameters: amount_off, percent_off.",
-                          "amount_off", "parameters_exclusive")
+        # percent_off's range, amount_off's sign and their exclusion are Stripe's documented
+        # limits, checked with the parameters (data/limits.json)
         if "percent_off" not in p and "amount_off" not in p:
             raise missing_parameter("percent_off", "You must pass either percent_off or amount_off.")
-        if "percent_off" in p and not 0 < p["percent_off"] <= 100:
-            raise invalid("percent_off must be greater than 0 and at most 100.", "percent_off")
-        if "amount_off" in p:
-            if p["amount_off"] <= 0:
-                raise invalid("amount_off must be a positive integer.", "amount_off")
-            if "currency" not in p:
-                raise missing_parameter("currency", "You must pass currency when passing amount_off.")
+        if "amount_off" in p and "currency" not in p:
+            raise missing_parameter("currency", "You must pass currency when passing amount_off.")
         self._check_duration(p)
         if p.get("redeem_by") is not None and p["redeem_by"] <= ctx.now:
             raise invalid("redeem_by must be in the future.", "redeem_by")
@@ -130,12 +122,8 @@ class PromotionCode(Resource):
         if coupon_id is None:
             raise missing_parameter("promotion[coupon]")
         coupon = ctx.require("coupon", coupon_id, "promotion[coupon]")
-        if "code" in p:
-            if not _CODE.match(p["code"]):
-                raise invalid("A promotion code may only contain the characters A-Z, a-z, 0-9 "
-                              "and -.", "code", "invalid_characters")
-            if p.get("active", True):
-                self._check_code_free(ctx, p["code"], None)
+        if "code" in p and p.get("active", True):  # its characters: data/limits.json
+            self._check_code_free(ctx, p["code"], None)
         for name in ("expires_at", "max_redemptions"):
             limit = coupon["redeem_by" if name == "expires_at" else name]
             if p.get(name) is not None and limit is not None and p[name] > limit:
