@@ -205,32 +205,35 @@ def _report(result: ApplyResult, secrets_out: str | None, interrupt: Interrupt,
 
 
 def _report_interrupted(result: ApplyResult, signal_name: str, journal: Journal | None) -> None:
-    stopped = (f"{result.summary()}; {len(result.not_attempted)} change(s) not attempted")
-    append_step_summary(f"**reconciler apply** interrupted ({signal_name}): {stopped}.\n")
-    click.echo(f"Apply interrupted ({signal_name}): {stopped}.", err=True)
-    _list_outcomes(result)
     if journal is None:
         rerun = ("Run the same apply again: it plans from what is live now and applies the "
                  "rest.")
     else:
         rerun = (f"Run the same saved plan again: it resumes from its journal "
                  f"({journal.path}) and sends nothing twice.")
-    click.echo("Every change listed as applied is complete, and none of those not attempted "
-               f"was sent. {rerun}", err=True)
+    _report_stopped(result, f"interrupted ({signal_name})", f"Apply interrupted "
+                    f"({signal_name})", rerun)
 
 
 def _report_lost(result: ApplyResult, lost: LockLost) -> None:
     """The lease was lost while writing: the executor stopped as on Ctrl-C (see lock.py), so
     what it did is known and is listed."""
-    stopped = f"{result.summary()}; {len(result.not_attempted)} change(s) not attempted"
-    append_step_summary(f"**reconciler apply** lost the apply lock: {stopped}.\n")
     click.echo(f"Error: {lost}.", err=True)
     _report_failures(result.failed)
-    click.echo(f"Apply stopped without its lock: {stopped}.", err=True)
+    _report_stopped(result, "lost the apply lock", "Apply stopped without its lock",
+                    "Another run may have changed the account since: once the lock is free, "
+                    "plan again from the manifests.")
+
+
+def _report_stopped(result: ApplyResult, summary: str, headline: str, then: str) -> None:
+    """An apply stopped before its end with every started change finished: what it did,
+    what it did not start, and ``then``, what to do next."""
+    stopped = f"{result.summary()}; {len(result.not_attempted)} change(s) not attempted"
+    append_step_summary(f"**reconciler apply** {summary}: {stopped}.\n")
+    click.echo(f"{headline}: {stopped}.", err=True)
     _list_outcomes(result)
     click.echo("Every change listed as applied is complete, and none of those not attempted "
-               "was sent. Another run may have changed the account since: once the lock is "
-               "free, plan again from the manifests.", err=True)
+               f"was sent. {then}", err=True)
 
 
 def _forced_note(journal: Journal | None) -> str:
