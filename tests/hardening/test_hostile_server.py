@@ -81,16 +81,16 @@ def _plan(base: str, *options: str, tmp_path: Path):
 
 @pytest.mark.slow
 def test_a_dripping_server_misses_the_deadline(dripping: str, tmp_path: Path) -> None:
-    result = _plan(dripping, "--request-timeout", "2", tmp_path=tmp_path)
+    result = _plan(dripping, "--request-timeout", "1", tmp_path=tmp_path)
 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     # plan reads several lists at once: whichever fails first is reported
     assert re.search(rf"cannot reach the API at {dripping} \(is the emulator running\?\) for GET (/v1/\S+): "
                      rf"no complete response from "
-                     rf"{dripping}\1 within 2 s; raise --request-timeout", result.stderr)
+                     rf"{dripping}\1 within 1 s; raise --request-timeout", result.stderr)
     assert "(after 5 attempts)" in result.stderr  # retried like a timeout, then reported
-    # five 2 s attempts and the backoff between them (at most 7.5 s): the drip would take
+    # five 1 s attempts and the backoff between them (at most 7.5 s): the drip would take
     # 500,000 s to finish its body
     assert result.seconds < 60
 
