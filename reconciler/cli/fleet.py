@@ -45,6 +45,7 @@ from reconciler.fleet.targets import parse_filters
 from reconciler.manifests import ManifestError, summarise
 from reconciler.permissions import explain
 from reconciler.plan import Action, Plan, PlanError, PlanOptions, read_for
+from reconciler.plural import count
 from reconciler.render.fleet import FLEET_DRIFT_FORMATS, FLEET_PLAN_FORMATS
 from reconciler.stripe import PermissionDeniedError, StripeClient, StripeError, is_live_key
 from reconciler.stripe.ratelimit import default_rate
@@ -108,7 +109,7 @@ async def _connected(settings: Settings, filters: list[tuple[str, str]]) -> list
 
 def _names(targets: Sequence[Target]) -> str:
     names = [t.name for t in targets]
-    return f"{len(names)} target(s)" + (f": {', '.join(names[:10])}" if names else "") + (
+    return count(len(names), "target") + (f": {', '.join(names[:10])}" if names else "") + (
         f" and {len(names) - 10} more" if len(names) > 10 else "")
 
 
@@ -205,7 +206,7 @@ def fleet_plan(settings: Settings, fleet: Fleet, paths: tuple[str, ...], env: st
 def _fail_if_any(failed: Sequence[TargetPlan | TargetDrift | Outcome[Any]], what: str) -> None:
     if failed:
         names = [t.target.name for t in failed]
-        click.echo(f"Error: {len(names)} target(s) could not be {what}: "
+        click.echo(f"Error: {count(len(names), 'target')} could not be {what}: "
                    f"{', '.join(names[:10])}{' ...' if len(names) > 10 else ''}.", err=True)
         raise SystemExit(1)
 
@@ -254,7 +255,7 @@ def _done(result: ApplyResult) -> ApplyResult:
     if not result.ok:
         failures = "; ".join(f"{c.address}: {e}" for c, e in result.failed[:5])
         raise TargetFailed(f"{result.summary()} before the failure; {failures}; "
-                           f"{len(result.not_attempted)} change(s) not attempted")
+                           f"{count(len(result.not_attempted), 'change')} not attempted")
     return result
 
 
@@ -346,13 +347,13 @@ def fleet_apply(settings: Settings, fleet: Fleet, saved: FleetPlan | None, plan_
         click.echo(f"{outcome.target.name}: {state}", err=bool(outcome.error))
     failed = [o for o in outcomes if o.error]
     done = len(outcomes) - len(failed)
-    append_step_summary(f"**reconciler apply** across {len(outcomes)} target(s): {done} "
+    append_step_summary(f"**reconciler apply** across {count(len(outcomes), 'target')}: {done} "
                         f"complete, {len(failed)} failed.\n")
     if failed:
-        click.echo(f"Apply finished for {done} of {len(outcomes)} target(s). Run the same "
+        click.echo(f"Apply finished for {done} of {count(len(outcomes), 'target')}. Run the same "
                    "command again: it resumes the failed and unfinished targets only.", err=True)
     _fail_if_any(failed, "applied")
-    click.echo(f"Apply complete for {len(outcomes)} target(s).")
+    click.echo(f"Apply complete for {count(len(outcomes), 'target')}.")
 
 
 # -- drift ------------------------------------------------------------------------------------
