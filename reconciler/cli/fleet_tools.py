@@ -23,7 +23,7 @@ from .fleet import Fleet, HeldLock, each_target, fail_if_any, report_lines, requ
 from .import_ import IMPORT_OPTIONS, cannot_import, matches
 
 
-def _summary(outcomes: list[Outcome[str]] | list[Outcome[Diagnosis]], done: str) -> str:
+def _summary(outcomes: list[Outcome[str]], done: str) -> str:
     ok = sum(1 for o in outcomes if not o.error)
     return f"{done} for {ok} of {count(len(outcomes), 'target')}."
 

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -45,6 +47,7 @@ def test_the_issue_minimum_is_kept_apart_from_what_the_api_needs():
     assert (small["chain"], small["api_chain"]) == (1, 2)
 
 
+@pytest.mark.slow
 def test_fleet_bench_plans_every_account_both_ways(tmp_path, capsys):
     """Tiny fleet, no latency: both runs plan every seeded account empty, and the printed
     table carries the ratio (no timing asserted)."""
