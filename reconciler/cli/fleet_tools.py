@@ -17,6 +17,7 @@ from reconciler.fleet import Target
 from reconciler.fleet.run import Outcome, TargetFailed
 from reconciler.plan import Plan, make_plan
 from reconciler.plural import count
+from reconciler.stripe import is_live_key
 
 from .context import Settings, load_manifests
 from .fleet import Fleet, HeldLock, each_target, fail_if_any, report_lines, require_ok, target_vars
@@ -66,13 +67,14 @@ def fleet_import(settings: Settings, fleet: Fleet, run: ImportRun) -> None:
 
     async def one(target: Target, settings: Settings) -> str:
         manifest = load_manifests(run.paths, target.env or run.env, target_vars(run.var, target))
+        if not run.dry_run and not settings.live and is_live_key(settings.api_key or ""):
+            # before the lock, which is itself a write (as `import` leaves it untaken)
+            raise LiveModeError("this is a LIVE account; pass --live to tag its objects")
         async with settings.client() as client:
             if run.dry_run:
                 return _adoptions(await make_plan(manifest, client, options), run)[1]
             async with HeldLock(client, run.stack, run.lock_timeout):
                 plan, _ = _adoptions(await make_plan(manifest, client, options), run)
-                if plan.livemode and plan.changes and not settings.live:
-                    raise LiveModeError("this is a LIVE account; pass --live to tag its objects")
                 result = require_ok(await apply_plan(plan, client, allow_live=settings.live))
         return f"imported {count(len(result.applied), 'object')} into stack '{run.stack}'"
 

@@ -95,6 +95,20 @@ def test_import_adopts_per_target_all_or_nothing_each(emu: Emulator, tmp_path: P
     assert rows["clean"]["summary"]["create"] == 0  # adopted: nothing left to create
 
 
+def test_import_into_a_live_account_needs_live_and_writes_nothing_without_it(
+        emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (account,) = connected(emu, 1)
+    _by_hand(emu, account)
+    monkeypatch.setenv("FLEET_TEST_LIVE_KEY", "sk_live_fleet")
+    targets = targets_file(tmp_path, [{"name": "live", "account": account,
+                                       "api_key_env": "FLEET_TEST_LIVE_KEY"}])
+    emu.reset_request_counts()
+    result = cli(emu, "import", str(catalog(tmp_path, IMPORTABLE)), "--accounts", str(targets))
+    assert result.exit_code == 1
+    assert "live: FAILED: this is a LIVE account; pass --live" in result.output
+    assert not emu.request_log(), "not even the lock is taken"
+
+
 def test_doctor_reports_a_section_per_target_and_a_summary(emu: Emulator,
                                                           tmp_path: Path) -> None:
     (good,) = connected(emu, 1)
