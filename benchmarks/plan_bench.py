@@ -47,9 +47,10 @@ def bench_validate(directory: Path, repeat: int) -> dict[str, Any]:
     return {"validate_s": best(repeat, once), **split}
 
 
-async def seed(emulator: Emulator, manifest) -> None:
-    """Apply ``manifest`` in-process, so every object carries the ownership a real run gives."""
-    async with client(None, emulator) as stripe:
+async def seed(emulator: Emulator, manifest, account: str | None = None) -> None:
+    """Apply ``manifest`` in-process (to the connected ``account`` if given), so every object
+    carries the ownership a real run gives."""
+    async with client(None, emulator, stripe_account=account) as stripe:
         plan = await make_plan(manifest, stripe, PlanOptions())
         result = await apply(plan, stripe, parallelism=64)
         if not result.ok:

@@ -9,7 +9,8 @@ import click
 from reconciler.doctor import JOBS, Diagnosis, diagnose, permission_label
 
 from .context import command_settings, global_options, load_manifests, run
-from .options import manifest_options
+from .fleet import Fleet
+from .options import fleet_options, manifest_options
 
 _COLUMNS = ("resource", "plan", "drift", "apply", "export", "have", "missing")
 
@@ -46,6 +47,7 @@ def render_text(diagnosis: Diagnosis) -> str:
               help="Exit 0 only when this job can run (without it: only when all can).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Report format on stdout.")
+@fleet_options
 @global_options
 @click.pass_context
 def doctor(ctx: click.Context, paths, env, var, job, fmt, **global_values) -> None:
@@ -54,9 +56,15 @@ def doctor(ctx: click.Context, paths, env, var, job, fmt, **global_values) -> No
     Lists what plan, drift, apply and export need for the manifests at PATHS, what the key
     has and what it lacks, and a restricted key per job. Reads one object per kind and
     changes nothing (writes are checked with an update of an id that does not exist).
-    Exit 0 when the job(s) can run, 1 when not.
+    Exit 0 when the job(s) can run, 1 when not. With targets (--accounts), a section per
+    target and exit 1 if any target cannot.
     """
+    fleet = Fleet.pop(global_values)
     settings = command_settings(ctx, global_values)
+    if fleet.requested:
+        from .fleet_tools import fleet_doctor
+
+        fleet_doctor(settings, fleet, paths, env, var, job, fmt)
 
     async def work() -> Diagnosis:
         manifest = load_manifests(paths, env, var)

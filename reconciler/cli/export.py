@@ -12,6 +12,8 @@ from reconciler.kinds import MANIFEST_KINDS
 from reconciler.plan import DEFAULT_STACK
 
 from .context import command_settings, global_options, run
+from .fleet import Fleet
+from .options import fleet_options
 
 
 @click.command()
@@ -26,6 +28,7 @@ from .context import command_settings, global_options, run
 @click.option("--force", is_flag=True,
               help="Write into a folder that already holds manifests, replacing the files of "
               "the kinds exported.")
+@fleet_options
 @global_options
 @click.pass_context
 def export(ctx: click.Context, out_dir, kinds, include_archived, stack, force,
@@ -33,14 +36,21 @@ def export(ctx: click.Context, out_dir, kinds, include_archived, stack, force,
     """Write the live account's catalog as manifests that pass `reconciler validate`.
 
     Then `reconciler import OUT` adopts the objects, or `reconciler plan OUT --adopt` shows
-    the adoption as a plan. Secrets are never written.
+    the adoption as a plan. Secrets are never written. With targets (--accounts), each
+    target's catalog goes to OUT/<target name>/.
     """
+    fleet = Fleet.pop(global_values)
     settings = command_settings(ctx, global_values)
     chosen = [k.strip() for k in kinds.split(",")] if kinds else None
     unknown = [k for k in chosen or () if k not in MANIFEST_KINDS]
     if unknown:
         raise click.BadParameter(f"unknown kind(s) {', '.join(unknown)}; choose from "
                                  f"{', '.join(MANIFEST_KINDS)}", param_hint="--kinds")
+    if fleet.requested:
+        from .fleet_tools import fleet_export
+
+        fleet_export(settings, fleet, out_dir, chosen, include_archived, stack, force)
+        return
 
     async def work() -> list[Path]:
         async with settings.client() as client:

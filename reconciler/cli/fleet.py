@@ -7,7 +7,7 @@ import asyncio
 import json
 import math
 import os
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,6 +45,7 @@ from reconciler.fleet.targets import parse_filters
 from reconciler.manifests import ManifestError, summarise
 from reconciler.permissions import explain
 from reconciler.plan import Action, Plan, PlanError, PlanOptions, read_for
+from reconciler.plural import count
 from reconciler.render.fleet import FLEET_DRIFT_FORMATS, FLEET_PLAN_FORMATS
 from reconciler.stripe import PermissionDeniedError, StripeClient, StripeError, is_live_key
 from reconciler.stripe.ratelimit import default_rate
@@ -108,7 +109,7 @@ async def _connected(settings: Settings, filters: list[tuple[str, str]]) -> list
 
 def _names(targets: Sequence[Target]) -> str:
     names = [t.name for t in targets]
-    return f"{len(names)} target(s)" + (f": {', '.join(names[:10])}" if names else "") + (
+    return count(len(names), "target") + (f": {', '.join(names[:10])}" if names else "") + (
         f" and {len(names) - 10} more" if len(names) > 10 else "")
 
 
@@ -141,7 +142,7 @@ class Clients:
                        rate_limiter=self.budgets.bucket(target))
 
 
-def _vars(var: tuple[str, ...], target: Target) -> tuple[str, ...]:
+def target_vars(var: tuple[str, ...], target: Target) -> tuple[str, ...]:
     """--var, then the target's own variables, which win."""
     return (*var, *(f"{k}={v}" for k, v in target.vars.items()))
 
@@ -164,6 +165,29 @@ async def guarded(work: Awaitable[T]) -> T:
         raise TargetFailed(exc.format_message()) from None
 
 
+def each_target(settings: Settings, fleet: Fleet,
+                work: Callable[[Target, Settings], Awaitable[T]]) -> list[Outcome[T]]:
+    """``work`` for every target of the run with that target's settings (key, account, shared
+    budget), isolated as plan isolates them: a failure is that target's outcome."""
+    targets = targets_of(settings, fleet)
+    clients = Clients(settings)
+
+    async def one(target: Target) -> T:
+        return await guarded(work(target, clients.settings_for(target)))
+
+    return asyncio.run(fan_out(targets, one, parallelism=fleet.target_parallelism,
+                               fail_fast=fleet.fail_fast))
+
+
+def report_lines(outcomes: Sequence[Outcome[T]], state: Callable[[T], str]) -> list[Outcome[T]]:
+    """One line per target, ``name: state`` or ``name: FAILED: why`` (on stderr); the failed."""
+    for outcome in outcomes:
+        line = (f"FAILED: {outcome.error}" if outcome.error else
+                state(outcome.result) if outcome.result is not None else "")
+        click.echo(f"{outcome.target.name}: {line}", err=bool(outcome.error))
+    return [o for o in outcomes if o.error]
+
+
 # -- plan -------------------------------------------------------------------------------------
 
 async def plan_targets(settings: Settings, targets: Sequence[Target], paths: tuple[str, ...],
@@ -176,7 +200,7 @@ async def plan_targets(settings: Settings, targets: Sequence[Target], paths: tup
 
     async def one(target: Target) -> Plan:
         return await guarded(plan_from_manifests(clients.settings_for(target), paths,
-                                                 target.env or env, _vars(var, target), options))
+                                                 target.env or env, target_vars(var, target), options))
 
     outcomes = await fan_out(targets, one, parallelism=fleet.target_parallelism,
                              fail_fast=fleet.fail_fast)
@@ -198,14 +222,14 @@ def fleet_plan(settings: Settings, fleet: Fleet, paths: tuple[str, ...], env: st
         Path(out).write_text(FLEET_PLAN_FORMATS["json"](result), "utf-8")
         click.echo(f"Fleet plan saved to {out}; apply it with `reconciler apply {out}`.",
                    err=True)
-    _fail_if_any(result.failed, "planned")
+    fail_if_any(result.failed, "planned")
     raise SystemExit(2 if detailed_exitcode and result.has_changes else 0)
 
 
-def _fail_if_any(failed: Sequence[TargetPlan | TargetDrift | Outcome[Any]], what: str) -> None:
+def fail_if_any(failed: Sequence[TargetPlan | TargetDrift | Outcome[Any]], what: str) -> None:
     if failed:
         names = [t.target.name for t in failed]
-        click.echo(f"Error: {len(names)} target(s) could not be {what}: "
+        click.echo(f"Error: {count(len(names), 'target')} could not be {what}: "
                    f"{', '.join(names[:10])}{' ...' if len(names) > 10 else ''}.", err=True)
         raise SystemExit(1)
 
@@ -227,7 +251,7 @@ def load_fleet_plan(path: str) -> FleetPlan | None:
                                  param_hint="PATHS") from None
 
 
-class _Held:
+class HeldLock:
     """The apply lock of one target's account and stack, renewed while its apply runs (the
     single-account command keeps it from a thread; here the loop is shared by the targets)."""
 
@@ -250,11 +274,11 @@ class _Held:
         await release(self.client, self.lease)
 
 
-def _done(result: ApplyResult) -> ApplyResult:
+def require_ok(result: ApplyResult) -> ApplyResult:
     if not result.ok:
         failures = "; ".join(f"{c.address}: {e}" for c, e in result.failed[:5])
         raise TargetFailed(f"{result.summary()} before the failure; {failures}; "
-                           f"{len(result.not_attempted)} change(s) not attempted")
+                           f"{count(len(result.not_attempted), 'change')} not attempted")
     return result
 
 
@@ -283,11 +307,11 @@ async def _apply_saved(clients: Clients, tp: TargetPlan, plan_file: str, paralle
         await check_fresh(plan, client, exempt=journal.touched)
         if not journal.verified:
             await check_rebuilt(plan, client, plan_file)
-        async with _Held(client, plan.stack, lock_timeout):
+        async with HeldLock(client, plan.stack, lock_timeout):
             await check_fresh(plan, client, exempt=journal.touched)
             if not journal.verified:
                 journal.verified_now()
-            return _done(await apply_plan(plan, client, allow_live=settings.live,
+            return require_ok(await apply_plan(plan, client, allow_live=settings.live,
                                           parallelism=parallelism, journal=journal))
 
 
@@ -298,13 +322,13 @@ async def _apply_fresh(clients: Clients, target: Target, paths: tuple[str, ...],
     from reconciler.plan import make_plan
 
     settings = clients.settings_for(target)
-    manifest = load_manifests(paths, target.env or env, _vars(var, target))
-    async with settings.client() as client, _Held(client, options.stack, lock_timeout):
+    manifest = load_manifests(paths, target.env or env, target_vars(var, target))
+    async with settings.client() as client, HeldLock(client, options.stack, lock_timeout):
         plan = await make_plan(manifest, client, options)
         if plan.livemode and plan.has_changes and not settings.live:
             raise LiveModeError(f"this plan changes the LIVE account {plan.account_id}; "
                                 "pass --live")
-        return _done(await apply_plan(plan, client, allow_live=settings.live,
+        return require_ok(await apply_plan(plan, client, allow_live=settings.live,
                                       parallelism=parallelism))
 
 
@@ -340,19 +364,15 @@ def fleet_apply(settings: Settings, fleet: Fleet, saved: FleetPlan | None, plan_
 
     outcomes = asyncio.run(fan_out(targets, one, parallelism=fleet.target_parallelism,
                                    fail_fast=fleet.fail_fast))
-    for outcome in outcomes:
-        state = (f"FAILED: {outcome.error}" if outcome.error else
-                 outcome.result.summary() if outcome.result is not None else "")
-        click.echo(f"{outcome.target.name}: {state}", err=bool(outcome.error))
-    failed = [o for o in outcomes if o.error]
+    failed = report_lines(outcomes, ApplyResult.summary)
     done = len(outcomes) - len(failed)
-    append_step_summary(f"**reconciler apply** across {len(outcomes)} target(s): {done} "
+    append_step_summary(f"**reconciler apply** across {count(len(outcomes), 'target')}: {done} "
                         f"complete, {len(failed)} failed.\n")
     if failed:
-        click.echo(f"Apply finished for {done} of {len(outcomes)} target(s). Run the same "
+        click.echo(f"Apply finished for {done} of {count(len(outcomes), 'target')}. Run the same "
                    "command again: it resumes the failed and unfinished targets only.", err=True)
-    _fail_if_any(failed, "applied")
-    click.echo(f"Apply complete for {len(outcomes)} target(s).")
+    fail_if_any(failed, "applied")
+    click.echo(f"Apply complete for {count(len(outcomes), 'target')}.")
 
 
 # -- drift ------------------------------------------------------------------------------------
@@ -365,7 +385,7 @@ def fleet_drift(settings: Settings, fleet: Fleet, paths: tuple[str, ...], env: s
 
     async def one(target: Target) -> Any:
         async def work() -> Any:
-            manifest = load_manifests(paths, target.env or env, _vars(var, target))
+            manifest = load_manifests(paths, target.env or env, target_vars(var, target))
             async with clients.settings_for(target).client() as client:
                 live = await read_for(manifest, client, everything=include_unmanaged)
             return detect(manifest, live, stack=stack, include_unmanaged=include_unmanaged,
@@ -382,6 +402,6 @@ def fleet_drift(settings: Settings, fleet: Fleet, paths: tuple[str, ...], env: s
         click.echo(f"Fleet drift report written to {out}.", err=True)
     else:
         click.echo(text, nl=False)
-    _fail_if_any(report.failed, "checked for drift")
+    fail_if_any(report.failed, "checked for drift")
     raise SystemExit(2 if report.drifted else 0)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import click
 
 from reconciler import plural
@@ -9,12 +11,13 @@ from reconciler.apply import ApplyResult
 from reconciler.apply import apply as apply_plan
 from reconciler.apply.lock import ApplyLock
 from reconciler.kinds import MANIFEST_KINDS
-from reconciler.plan import DEFAULT_STACK, PlanOptions
+from reconciler.plan import DEFAULT_STACK, Plan, PlanOptions
 from reconciler.plan.adoption import adoption_plan
 
 from .context import Settings, command_settings, global_options, run
+from .fleet import Fleet
 from .interrupt import Interrupt
-from .options import manifest_options
+from .options import fleet_options, manifest_options
 from .plan import plan_from_manifests
 from .types import Duration
 from .unlock import holding
@@ -32,6 +35,7 @@ RERUN = ("Run the same import again: the objects already tagged are this stack's
 @click.option("--lock-timeout", type=Duration(), default="0s", metavar="DURATION",
               help="While an apply of the stack holds the apply lock, wait up to DURATION "
               "(30s, 5m) for it instead of failing at once.")
+@fleet_options
 @global_options
 @click.pass_context
 def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, lock_timeout,
@@ -46,11 +50,19 @@ def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, lock_tim
     Resolve those entries, or leave their kinds out with --kinds, and run it again. Run
     `reconciler plan` afterwards to see what still differs. Importing writes (tags, the
     ownership record), so it takes the stack's apply lock as apply does; --dry-run does not.
+    With targets (--accounts), each target is imported so, on its own.
     """
+    fleet = Fleet.pop(global_values)
     settings = command_settings(ctx, global_values)
     chosen = [k.strip() for k in kinds.split(",")] if kinds else None
     if chosen and (unknown := [k for k in chosen if k not in MANIFEST_KINDS]):
         raise click.BadParameter(f"unknown kind(s) {', '.join(unknown)}", param_hint="--kinds")
+    if fleet.requested:
+        from .fleet_tools import ImportRun, fleet_import
+
+        fleet_import(settings, fleet, ImportRun(paths, env, var, chosen, dry_run, stack,
+                                                lock_timeout))
+        return
     if dry_run:
         _import(settings, paths, env, var, chosen, stack, None)
         return
@@ -64,19 +76,16 @@ def _import(settings: Settings, paths: tuple[str, ...], env: str | None,
             lock: ApplyLock | None) -> None:
     """Match, then (given the ``lock``; none for --dry-run) tag."""
     dry_run = lock is None
-    options = PlanOptions(stack=stack, adopt=True, force=True, strict=False)
+    options = replace(IMPORT_OPTIONS, stack=stack)
     full = run(lambda: plan_from_manifests(settings, paths, env, var, options))
-    plan = adoption_plan(full, chosen)
-    problems = [p for p in full.problems if not chosen or _kind_of(p) in chosen]
+    plan, problems = matches(full, chosen)
     for change in plan.changes:
         click.echo(f"adopt {change.address} <- {change.live_id} ({change.note})")
     for problem in problems:  # conflicts, ambiguous or unadoptable matches
         click.echo(f"not imported: {problem}", err=True)
     if problems:
-        entries = plural.count(len({_address(p) for p in problems}), "entry", "entries")
-        click.echo(f"Error: {plural.problems(len(problems))}: {entries} cannot be imported, "
-                   "so nothing is tagged; resolve them (or leave their kinds out with --kinds) "
-                   "and import again.", err=True)
+        click.echo(f"Error: {cannot_import(problems)}; resolve them (or leave their kinds out "
+                   "with --kinds) and import again.", err=True)
         raise SystemExit(1)
     if lock is None or not plan.changes:
         click.echo(f"{len(plan.changes)} object(s) to import" + (" (dry run)." if dry_run else "."))
@@ -107,6 +116,24 @@ def _import(settings: Settings, paths: tuple[str, ...], env: str | None,
         raise SystemExit(interrupt.exit_code)
     if not result.ok:
         raise SystemExit(1)
+
+
+IMPORT_OPTIONS = PlanOptions(adopt=True, force=True, strict=False)
+"""How import plans, with the stack of the run: every match, problems reported not refused."""
+
+
+def matches(full: Plan, chosen: list[str] | None) -> tuple[Plan, list[str]]:
+    """The adoptions of an import plan (of the ``chosen`` kinds) and the problems of those
+    kinds: conflicts, ambiguous or unadoptable matches, any of which tags nothing."""
+    return (adoption_plan(full, chosen),
+            [p for p in full.problems if not chosen or _kind_of(p) in chosen])
+
+
+def cannot_import(problems: list[str]) -> str:
+    """Why an import tags nothing: its problems, counted, and the entries they are about."""
+    entries = plural.count(len({_address(p) for p in problems}), "entry", "entries")
+    return (f"{plural.problems(len(problems))}: {entries} cannot be imported, so nothing is "
+            "tagged")
 
 
 def _address(problem: str) -> str:

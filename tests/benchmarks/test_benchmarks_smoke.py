@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -43,3 +45,19 @@ def test_the_issue_minimum_is_kept_apart_from_what_the_api_needs():
     assert floor["chain"] == floor["api_chain"] == 40
     small = minimum({"prices": 40, "products": 10}, featured=1)
     assert (small["chain"], small["api_chain"]) == (1, 2)
+
+
+@pytest.mark.slow
+def test_fleet_bench_plans_every_account_both_ways(tmp_path, capsys):
+    """Tiny fleet, no latency: both runs plan every seeded account empty, and the printed
+    table carries the ratio (no timing asserted)."""
+    from benchmarks import fleet_bench
+
+    out = tmp_path / "fleet.json"
+    results = fleet_bench.main(["--accounts", "3", "--objects", "12", "--latency-ms", "0",
+                                "--rate", "0", "--json", str(out)])
+    assert [r["how"] for r in results["runs"]] == ["fan-out", "sequential"]
+    fan_out, sequential = results["runs"]
+    assert fan_out["requests"] == sequential["requests"] > 3 * 10  # ten kinds per account
+    assert "| fan-out | none |" in capsys.readouterr().out
+    assert json.loads(out.read_text())["config"]["accounts"] == 3

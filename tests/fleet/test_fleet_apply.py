@@ -28,7 +28,8 @@ def test_a_hundred_accounts_apply_then_plan_empty_and_a_faulty_one_is_resumed(
 
     first = cli(emu, "apply", str(saved), "--target-parallelism", "16")
     assert first.exit_code == 1
-    assert "1 target(s) could not be applied: t037" in first.output
+    assert "1 target could not be applied: t037" in first.output
+    assert "Apply finished for 99 of 100 targets." in first.output
     assert first.output.count("FAILED") == 1
 
     emu.set_account_faults(accounts[37], Faults())
@@ -55,7 +56,7 @@ def test_apply_from_manifests_needs_auto_approve_and_then_applies_each(
     assert refused.exit_code == 1 and "needs --auto-approve" in refused.output
     done = cli(emu, "apply", str(folder), "--accounts", str(targets), "--auto-approve")
     assert done.exit_code == 0, done.output
-    assert "Apply complete for 3 target(s)." in done.output
+    assert "Apply complete for 3 targets." in done.output
 
 
 def test_a_shard_of_a_saved_plan_applies_only_its_targets(tmp_path: Path) -> None:

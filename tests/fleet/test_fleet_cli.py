@@ -42,7 +42,7 @@ def test_a_target_that_cannot_be_planned_is_an_error_row_and_exit_1(
     assert result.exit_code == 1
     assert "keyless" in result.output and "FLEET_TEST_NO_KEY" in result.output
     assert "=== good ===" in result.output
-    assert "1 target(s) could not be planned: keyless" in result.output
+    assert "1 target could not be planned: keyless" in result.output
 
 
 def test_all_connected_accounts_with_a_filter(emu: Emulator, tmp_path: Path) -> None:
