@@ -28,6 +28,7 @@ from apply_helpers import (
     write_count,
     write_manifest,
 )
+from catalogs import PRO_MONTHLY
 
 from reconciler.emulator import Emulator, serve_in_thread
 
@@ -36,12 +37,7 @@ products:
   pro: {name: Pro, description: For teams}
   basic: {name: Basic}
 prices:
-  pro-monthly:
-    product: pro
-    currency: usd
-    unit_amount: 1500
-    recurring: {interval: month}
-    nickname: Pro monthly
+""" + PRO_MONTHLY + """    nickname: Pro monthly
 tax_rates:
   vat: {display_name: VAT, percentage: 20, inclusive: false}
 coupons:
