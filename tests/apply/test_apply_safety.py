@@ -188,9 +188,10 @@ def _files_except(root: Path, skip: Path) -> dict[Path, str]:
             if p.is_file() and p != skip}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("saved", [
     pytest.param(False, id="from-manifests"),
-    pytest.param(True, id="saved-plan", marks=pytest.mark.slow)])
+    pytest.param(True, id="saved-plan")])
 def test_webhook_secrets_only_in_the_secrets_file(tmp_path, saved):
     emu = Emulator()
     out = tmp_path / "secrets" / "webhooks.env"
