@@ -70,13 +70,13 @@ async def list_kind(client: StripeClient, kind: Kind, parent_id: str | None = No
 
 
 async def read_live(client: StripeClient, kinds: Iterable[str],
-                    products_with_features: Iterable[str] = ()) -> LiveState:
+                    products_with_features: Iterable[str] | None = ()) -> LiveState:
     """The account and every object of ``kinds``; and the sub-resources (feature
-    attachments) of the parents (products, by id) whose manifest entries list them, read as
-    soon as the parents are (not after every other kind: the longest list would delay them
-    all)."""
+    attachments) of the parents (products, by id) whose manifest entries list them (of every
+    parent read, given None: export describes them all), read as soon as the parents are
+    (not after every other kind: the longest list would delay them all)."""
     names = [name for name in kinds if not KINDS[name].parent]
-    wanted = set(products_with_features)
+    wanted = None if products_with_features is None else set(products_with_features)
     children = {kind.parent: kind for kind in KINDS.values() if kind.parent}
     state = LiveState(UNKNOWN_ACCOUNT, client.key_livemode)
     control: list[dict[str, Any]] = []
@@ -93,7 +93,7 @@ async def read_live(client: StripeClient, kinds: Iterable[str],
         kind = KINDS[name]
         objects = await kind.hooks.read(kind, client, state, control)
         if (child := children.get(name)) is not None:
-            ids = [p["id"] for p in objects if p["id"] in wanted]
+            ids = [p["id"] for p in objects if wanted is None or p["id"] in wanted]
             attached = await asyncio.gather(*(few(list_kind(client, child, pid))
                                               for pid in ids))
             state.attachments.update(zip(ids, attached))

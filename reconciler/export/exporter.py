@@ -7,14 +7,13 @@ are exported even when archived, so references never dangle.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from reconciler.account import in_use, list_inactive, list_kind
+from reconciler.account import HIDES_ARCHIVED, add_archived, in_use, read_live
 from reconciler.fsutil import default_mode, write_atomic
 from reconciler.kinds import KINDS, MANIFEST_KINDS, Kind
 from reconciler.manifests.schema import render as render_schema
@@ -30,33 +29,25 @@ HEADER = ("# yaml-language-server: $schema={schema}\n"
           "# Exported by `reconciler export`. Review before committing.\n")
 
 
-async def _list(client: StripeClient, kind: str, include_archived: bool) -> list[dict[str, Any]]:
-    spec = KINDS[kind]
-    objects = await list_kind(client, spec)
-    if include_archived and spec.archived_filter:
-        objects += await list_inactive(client, spec)
-    return objects
-
-
 async def read_account(client: StripeClient, kinds: Iterable[str], include_archived: bool
                        ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]]]:
-    """(objects by kind, sub-resources (feature attachments) by parent (product) id)."""
+    """(objects by kind, sub-resources (feature attachments) by parent (product) id), read
+    through the account layer as plan reads them, with every parent's sub-resources and,
+    given ``include_archived``, the archived objects Stripe lists only on request."""
     names = list(kinds)
-    lists = await asyncio.gather(*(_list(client, k, include_archived) for k in names))
-    objects = dict(zip(names, lists))
-    attachments: dict[str, list[dict[str, Any]]] = {}
+    state = await read_live(client, names, products_with_features=None)
+    if include_archived:
+        await add_archived(client, state, [k for k in HIDES_ARCHIVED if k.name in names])
+    objects = {name: state.objects[name] for name in names}
+    known = {(k, o["id"]) for k, found in objects.items() for o in found}
     for child in _CHILDREN:
-        assert child.parent is not None
-        parents = [p["id"] for p in objects.get(child.parent, [])]
-        attached = await asyncio.gather(*(list_kind(client, child, pid) for pid in parents))
-        attachments.update(zip(parents, attached))
         # an archived feature still attached is listed with its product
-        known = {(k, o["id"]) for k, found in objects.items() for o in found}
+        attached = [state.attachments.get(p["id"], []) for p in objects.get(child.parent or "", [])]
         for kind, target in (t for found in attached for a in found for t in _named(child, a)):
             if kind in objects and (kind, target["id"]) not in known:
                 objects[kind].append(target)
                 known.add((kind, target["id"]))
-    return objects, attachments
+    return objects, state.attachments
 
 
 def _named(child: Kind, obj: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, order=True)
@@ -35,6 +36,40 @@ ISSUE_CODES = {
 
 
 @dataclass(frozen=True, order=True)
+class Hint:
+    """The fix for a problem, apart from what is wrong, so ``validate --format json`` gives it
+    its own field. The text says ``aside`` in parentheses after the message (a "did you
+    mean") and ``choices`` after a semicolon ("one of 'a', 'b'")."""
+
+    aside: str = ""
+    choices: str = ""
+
+    def __post_init__(self) -> None:
+        assert "; " not in self.aside, self.aside  # "; " parts the two in ``fix``
+
+    def __str__(self) -> str:
+        return (f" ({self.aside})" if self.aside else "") + (f"; {self.choices}"
+                                                             if self.choices else "")
+
+    @property
+    def fix(self) -> str | None:
+        """The hint as one text (the aside, then the choices, parted by "; "), or None."""
+        return "; ".join(part for part in (self.aside, self.choices) if part) or None
+
+    @classmethod
+    def from_fix(cls, fix: str | None) -> Hint:
+        """The hint whose :attr:`fix` is ``fix``: the JSON's hint read back."""
+        if not fix:
+            return cls()
+        aside, _, choices = fix.partition("; ")
+        return cls("", aside) if aside.startswith(CHOICES) else cls(aside, choices)
+
+
+CHOICES = "one of "
+"""How ``choices`` begins; an aside never does."""
+
+
+@dataclass(frozen=True, order=True)
 class Issue:
     """One problem: where it is, which entry it belongs to, and what is wrong."""
 
@@ -44,6 +79,7 @@ class Issue:
     key: str | None = None
     field: str | None = None  # dotted path inside the entry, when the problem is a value
     code: str = "load"  # which check found it: ISSUE_CODES
+    hint: Hint = Hint()
 
     @property
     def subject(self) -> str:
@@ -53,7 +89,7 @@ class Issue:
 
     def __str__(self) -> str:
         subject = f"{self.subject}: " if self.subject else ""
-        return f"{self.location}: {subject}{self.message}"
+        return f"{self.location}: {subject}{self.message}{self.hint}"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -65,7 +101,15 @@ class Issue:
             "field": self.field,
             "message": self.message,
             "code": self.code,
+            "hint": self.hint.fix,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Issue:
+        """The issue :meth:`as_dict` wrote (``validate --format json``)."""
+        return cls(Location(data["file"], data["line"], data["column"]), data["message"],
+                   data["kind"], data["key"], data["field"], data["code"],
+                   Hint.from_fix(data["hint"]))
 
 
 class ManifestError(Exception):

@@ -34,18 +34,18 @@ def did_you_mean(value: str, options: Iterable[str], cutoff: float = 0.7) -> str
 
 def hint(value: str, options: Iterable[str], cutoff: float = 0.7, *, before: str = "",
          after: str = "") -> str:
-    """`` (did you mean 'x'?)`` or an empty string. A ``cutoff`` of 0 always names the most
+    """``did you mean 'x'?`` or an empty string. A ``cutoff`` of 0 always names the most
     similar option: for a choice among entries that are all acceptable. ``value`` may be one
     part of a longer name (a dotted path): ``before`` and ``after`` complete the suggestion."""
     match = did_you_mean(value, options, cutoff)
-    return f" (did you mean '{before}{match}{after}'?)" if match else ""
+    return f"did you mean '{before}{match}{after}'?" if match else ""
 
 
 def alias_hint(value: str, aliases: Mapping[str, str]) -> str:
-    """`` (did you mean 'x'?)`` where ``aliases`` maps other names of a thing (Stripe's
+    """``did you mean 'x'?`` where ``aliases`` maps other names of a thing (Stripe's
     resource names, words of the name) to the name to write; singular forms are tried too."""
     match = did_you_mean(value, aliases) or did_you_mean(value.removesuffix("s"), aliases)
-    return f" (did you mean '{aliases[match]}'?)" if match else ""
+    return f"did you mean '{aliases[match]}'?" if match else ""
 
 
 def moved_hint(kind: str, name: str, value: Any) -> str:
@@ -56,7 +56,7 @@ def moved_hint(kind: str, name: str, value: Any) -> str:
         return ""
     shape, version = described.moved[name]
     written = value if isinstance(value, str) else f"<{name}>"
-    return f" (Stripe's API moved it in {version}: write {shape.format(value=written)})"
+    return f"Stripe's API moved it in {version}: write {shape.format(value=written)}"
 
 
 def type_hint(value: Any, expected: set[str], field: object) -> str:
@@ -64,20 +64,20 @@ def type_hint(value: Any, expected: set[str], field: object) -> str:
     habit from other tools) is the likely cause; or an empty string."""
     if isinstance(value, bool):
         if "string" in expected:
-            return (" (YAML reads unquoted true/false, yes/no and on/off as booleans: "
-                    "quote the text)")
+            return ("YAML reads unquoted true/false, yes/no and on/off as booleans: "
+                    "quote the text")
         return ""
     if isinstance(value, float) and not math.isfinite(value):
-        return " (Stripe accepts only finite numbers)"
+        return "Stripe accepts only finite numbers"
     if isinstance(value, float) and "integer" in expected:
         if is_amount(str(field)):
             cents = round(value * 100)
-            return f" (amounts are in the currency's smallest unit: {cents} for {cents / 100:.2f} USD)"
+            return f"amounts are in the currency's smallest unit: {cents} for {cents / 100:.2f} USD"
         if value.is_integer():
-            return f" (write {int(value)}, without a decimal point)"
+            return f"write {int(value)}, without a decimal point"
     if isinstance(value, str) and expected & {"integer", "number"}:
         if _NUMBER.match(value):
-            return " (write the number without quotes)"
+            return "write the number without quotes"
         if _DATE.match(value) and "integer" in expected:
             return _timestamp_hint(value)
     return ""
@@ -90,4 +90,4 @@ def _timestamp_hint(text: str) -> str:
         return ""
     if when.tzinfo is None:
         when = when.replace(tzinfo=datetime.UTC)
-    return f" (timestamps are Unix seconds: {text} UTC is {int(when.timestamp())})"
+    return f"timestamps are Unix seconds: {text} UTC is {int(when.timestamp())}"

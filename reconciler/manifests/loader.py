@@ -19,7 +19,7 @@ from typing import Any
 
 from reconciler.kinds import MANIFEST_KINDS
 
-from .errors import Issue, Location
+from .errors import Hint, Issue, Location
 from .hints import alias_hint
 from .interpolate import Variables
 from .model import Entry, Manifest, Path
@@ -118,7 +118,8 @@ def _entries(doc: Document) -> tuple[list[Entry], list[Issue]]:
     for kind, by_key in doc.value.items():
         where = doc.key_positions[(kind,)]
         if kind not in MANIFEST_KINDS:
-            issues.append(Issue(where, f"unknown kind '{kind}'{alias_hint(kind, _kind_names())}"))
+            issues.append(Issue(where, f"unknown kind '{kind}'",
+                                hint=Hint(alias_hint(kind, _kind_names()))))
             continue
         if by_key is None:
             continue

@@ -25,7 +25,7 @@ from reconciler.kinds import CONTROL_KIND, MANIFEST_KINDS, Link, Reference
 from reconciler.ownership import CONTROL_ID_PREFIX
 from reconciler.plural import count
 
-from .errors import Issue
+from .errors import CHOICES, Hint, Issue
 from .fieldpaths import first_miss
 from .hints import hint, moved_hint, type_hint
 from .model import Entry, Manifest, Path
@@ -36,6 +36,9 @@ _TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string",
                "integer": "an integer", "number": "a number", "boolean": "true or false",
                "null": "empty"}
 _ENUM_LISTED = 8
+_Found = tuple[str, Path, bool, Hint]
+"""A schema problem: its message, its path in the document, whether to point at the key
+rather than the value, and its fix."""
 
 
 def _is_integer(_: object, value: Any) -> bool:
@@ -112,30 +115,30 @@ def _has_type(value: Any, schema: dict[str, Any]) -> bool:
     return not types or any(_TYPES.is_type(value, t) for t in types)
 
 
-def _message(error: ValidationError) -> tuple[str, Path, bool] | None:
-    """(message, path inside the document, point at the key?) for one schema error."""
+def _message(error: ValidationError) -> _Found | None:
+    """(message, path inside the document, point at the key?, hint) for one schema error."""
     path: Path = tuple(error.absolute_path)
     value: Any = error.instance
     schema, validator = _schema(error), error.validator
     limit: Any = error.validator_value
     field = path[-1] if path else None
     if validator == "type" or (validator == "anyOf" and not isinstance(value, (dict, list))):
-        advice = type_hint(value, set(_types(schema)), field)
-        return f"expected {_expected(schema)}, got {_describe(value)}{advice}", path, False
+        advice = Hint(type_hint(value, set(_types(schema)), field))
+        return f"expected {_expected(schema)}, got {_describe(value)}", path, False, advice
     if validator == "enum":
         if not _has_type(value, schema):
             return None  # the "type" error for the same value says it better
         options = schema["enum"]
-        listed = (f"; one of {', '.join(repr(o) for o in options)}"
+        listed = (f"{CHOICES}{', '.join(repr(o) for o in options)}"
                   if len(options) <= _ENUM_LISTED else "")
         owner = path[-2] if len(path) > 1 and isinstance(field, int) else field
         what = f"'{field}'" if isinstance(field, str) else f"item of '{owner}'"
-        return (f"{value!r} is not a valid {what}{hint(str(value), map(str, options))}{listed}",
-                path, False)
+        return (f"{value!r} is not a valid {what}", path, False,
+                Hint(hint(str(value), map(str, options)), listed))
     if validator == "required":
         missing = error.message.split("'")[1]
         inside = f" in '{_dotted(path[2:])}'" if len(path) > 2 else ""
-        return f"missing required field '{missing}'{inside}", path, True
+        return f"missing required field '{missing}'{inside}", path, True, Hint()
     if validator == "additionalProperties":
         return None  # reported per unknown name by _unknown_fields
     if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
@@ -144,30 +147,30 @@ def _message(error: ValidationError) -> tuple[str, Path, bool] | None:
         bound = f"must be {sign} {limit}"
         if _INT64.get(limit) == sign:
             bound += " (Stripe's integers are 64-bit)"
-        return f"{_literal(value)} is out of range: {bound}", path, False
+        return f"{_literal(value)} is out of range: {bound}", path, False, Hint()
     if validator in ("maxLength", "minLength"):
         word = "at most" if validator == "maxLength" else "at least"
         size = f"must be {word} {count(limit, 'character')} long"
-        return f"{size}, not {len(value)}", path, False
+        return f"{size}, not {len(value)}", path, False, Hint()
     if validator in ("maxItems", "minItems", "maxProperties"):
         word = "at most" if validator.startswith("max") else "at least"
         noun = "key" if validator == "maxProperties" else "item"
         size = f"must have {word} {count(limit, noun)}"
-        return f"{size}, not {len(value)}", path, False
+        return f"{size}, not {len(value)}", path, False, Hint()
     if validator == "not" and set(limit) == {"required"}:
         names = " and ".join(f"'{name}'" for name in limit["required"])
         later = limit["required"][-1]
-        return f"{names} cannot both be set: Stripe takes only one of them", (*path, later), True
+        return f"{names} cannot both be set: Stripe takes only one of them", (*path, later), True, Hint()
     if validator == "dependentRequired":
         given = next(name for name in limit if name in value and limit[name][0] not in value)
-        return f"'{given}' needs '{limit[given][0]}': give both or neither", (*path, given), True
+        return f"'{given}' needs '{limit[given][0]}': give both or neither", (*path, given), True, Hint()
     if validator == "uniqueItems":
-        return "items must not repeat", path, False
+        return "items must not repeat", path, False, Hint()
     if validator == "pattern":
         if "$comment" in schema:
-            return f"{value!r} is not allowed: {schema['$comment']}", path, False
-        return f"{value!r} does not match the pattern {error.validator_value}", path, False
-    return error.message, path, False
+            return f"{value!r} is not allowed: {schema['$comment']}", path, False, Hint()
+        return f"{value!r} does not match the pattern {error.validator_value}", path, False, Hint()
+    return error.message, path, False, Hint()
 
 
 def _schema(error: ValidationError) -> dict[str, Any]:
@@ -175,7 +178,7 @@ def _schema(error: ValidationError) -> dict[str, Any]:
     return cast(dict[str, Any], error.schema)
 
 
-def _unknown_fields(error: ValidationError) -> Iterator[tuple[str, Path, bool]]:
+def _unknown_fields(error: ValidationError) -> Iterator[_Found]:
     allowed = _schema(error).get("properties", {})
     base: Path = tuple(error.absolute_path)
     instance: Any = error.instance
@@ -183,49 +186,51 @@ def _unknown_fields(error: ValidationError) -> Iterator[tuple[str, Path, bool]]:
         if name not in allowed:
             advice = (moved_hint(str(base[0]), name, instance[name]) if len(base) == 2 else ""
                       ) or hint(name, allowed)
-            yield f"unknown field '{name}'{advice}", (*base, name), True
+            yield f"unknown field '{name}'", (*base, name), True, Hint(advice)
 
 
-def _bad_name(error: ValidationError) -> tuple[str, Path, bool]:
+def _bad_name(error: ValidationError) -> _Found:
     """A mapping key rejected by ``propertyNames`` (manifest keys, metadata keys,
     currency-keyed maps)."""
     name, base = str(error.instance), tuple(error.absolute_path)
     if error.validator == "enum":  # only currency-keyed maps restrict names to a list
-        message = f"'{name}' is not a valid currency{hint(name, _schema(error)['enum'])}"
+        return (f"'{name}' is not a valid currency", (*base, name), True,
+                Hint(hint(name, _schema(error)['enum'])))
     elif error.validator == "maxLength":
         message = (f"key '{name}' is {len(name)} characters long; at most "
                    f"{error.validator_value} are allowed")
     else:  # only manifest keys have a pattern
         message = (f"invalid manifest key '{name}': use letters, digits and _ . : -, "
                    "starting with a letter or digit")
-    return message, (*base, name), True
+    return message, (*base, name), True, Hint()
 
 
 def _schema_issues(manifest: Manifest) -> Iterator[Issue]:
     validator = _Validator(manifest_schema())
     for error in validator.iter_errors(manifest.as_document()):
         if error.validator == "additionalProperties":
-            found: Iterator[tuple[str, Path, bool]] = _unknown_fields(error)
+            found: Iterator[_Found] = _unknown_fields(error)
         elif "propertyNames" in error.schema_path:
             found = iter([_bad_name(error)])
         else:
             one = _message(error)
             found = iter([one] if one else [])
-        for message, path, at_key in found:
-            yield _place(manifest, path, message, at_key)
+        for message, path, at_key, advice in found:
+            yield _place(manifest, path, message, at_key, advice)
 
 
-def _place(manifest: Manifest, path: Path, message: str, at_key: bool) -> Issue:
+def _place(manifest: Manifest, path: Path, message: str, at_key: bool, advice: Hint) -> Issue:
     kind, key, rest = path[0], path[1], path[2:]
     entry = manifest.get(str(kind), str(key))
     assert entry is not None, path
     field = _dotted(rest) or None
-    return Issue(entry.locate(rest, key=at_key), message, entry.kind, entry.key, field)
+    return Issue(entry.locate(rest, key=at_key), message, entry.kind, entry.key, field,
+                 hint=advice)
 
 
-def _issue(entry: Entry, path: Path, message: str) -> Issue:
+def _issue(entry: Entry, path: Path, message: str, advice: Hint = Hint()) -> Issue:  # noqa: B008 (frozen)
     return Issue(entry.locate(path, key=True), message, entry.kind, entry.key,
-                 _dotted(path) or None)
+                 _dotted(path) or None, hint=advice)
 
 
 def _semantic_issues(manifest: Manifest) -> Iterator[Issue]:
@@ -246,15 +251,16 @@ def _reference_issues(manifest: Manifest) -> Iterator[Issue]:
             targets = manifest.entries[ref.kind]
             for path, target in ref.values(entry.fields):
                 if target not in targets:
-                    advice = hint(target, _accepted(ref, entry, path, targets))
+                    advice = Hint(hint(target, _accepted(ref, entry, path, targets)))
                     yield _issue(entry, path, f"refers to {ref.kind} '{target}', which no "
-                                 f"manifest defines{advice}")
+                                 "manifest defines", advice)
                     continue
                 link = Link(entry.key, entry.fields, target, targets[target].fields)
                 for where, message in ref.findings(link):
-                    if where == path:  # the target itself is refused
-                        message += hint(target, _accepted(ref, entry, path, targets), cutoff=0)
-                    yield _issue(entry, where, message)
+                    # the target itself refused: name the closest one it accepts
+                    advice = Hint(hint(target, _accepted(ref, entry, path, targets), cutoff=0)
+                                  if where == path else "")
+                    yield _issue(entry, where, message, advice)
 
 
 def _accepted(ref: Reference, entry: Entry, path: Path, targets: dict[str, Entry]) -> list[str]:
@@ -270,9 +276,10 @@ def _ignore_changes_issues(manifest: Manifest) -> Iterator[Issue]:
         for i, path in enumerate(paths if isinstance(paths, list) else []):
             miss = first_miss(MANIFEST_KINDS[entry.kind], path) if isinstance(path, str) else None
             if miss is not None:
-                advice = hint(miss.name, miss.options, before=miss.before, after=miss.after)
+                advice = Hint(hint(miss.name, miss.options, before=miss.before,
+                                   after=miss.after))
                 yield _issue(entry, ("ignore_changes", i), f"ignore_changes names '{path}', "
-                             f"which is not a field of {entry.kind}{advice}")
+                             f"which is not a field of {entry.kind}", advice)
 
 
 def _uniqueness_issues(manifest: Manifest) -> Iterator[Issue]:

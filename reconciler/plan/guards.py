@@ -37,8 +37,8 @@ def check_guards(changes: list[Change], matches: dict[str, Matches], options: Pl
             problems.append(Problem(
                 "bulk-guard", f"{kind}: the plan would archive, delete or replace {count} of {managed} "
                 f"managed objects ({count / managed:.0%}, more than the "
-                f"{options.bulk_threshold:.0%} allowed); check the manifests, or pass --force",
-                kind))
+                f"{options.bulk_threshold:.0%} allowed)", kind,
+                "check the manifests, or pass --force"))
     return problems + _keeps_nothing(changes, matches, options.stack)
 
 
@@ -51,6 +51,6 @@ def _keeps_nothing(changes: list[Change], matches: dict[str, Matches], stack: st
     total = plural.count(sum(removed.values()), "object")
     message = (f"the plan would remove {total} of stack '{stack}' (in "
                f"{plural.count(len(removed), 'kind')}) and keep none: no manifest entry "
-               "matches an object the stack has; check the manifest paths (and --stack), or "
-               "pass --force")
-    return [Problem("keeps-nothing", message)]
+               "matches an object the stack has")
+    return [Problem("keeps-nothing", message,
+                    hint="check the manifest paths (and --stack), or pass --force")]

@@ -243,7 +243,7 @@ def _match_entry(kind: Kind, key: str, entry: Entry, owned: dict[str, list[dict[
             return obj
         result.conflicts.append(Problem.about(
             "unmanaged-holder", address,
-            f"{what} is held by {obj['id']}, which reconciler does not manage; "
+            f"{what} is held by {obj['id']}, which reconciler does not manage",
             "adopt it with --adopt (or `reconciler import`), or change the manifest"))
         return None
     holder = f"stack '{obj_stack}'" if obj_stack != stack else f"{kind.name}.{obj_key}"

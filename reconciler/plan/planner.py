@@ -228,7 +228,7 @@ class _Planner:
                 f"{natural} '{live.get(natural)}' is held by "
                 f"{live['id']}, which is another stack's ({taken}); "
                 f"{kind.name.replace('_', ' ')} carry no metadata, so the stacks' records "
-                "tell: one object cannot have two owners, and --force does not change that. "
+                "tell: one object cannot have two owners, and --force does not change that",
                 f"Give the entry another {natural}"))
             found.conflicted.add(entry.key)
             return False
@@ -250,7 +250,7 @@ class _Planner:
                 f"{live['id']}, which no stack has recorded as its own and no entry of stack "
                 f"'{self.options.stack}' created ({kind.name.replace('_', ' ')} carry no "
                 f"metadata): it may be another stack's or made by hand, so its {fields} is "
-                "not changed. If it is this stack's, adopt it with --adopt (or `reconciler "
+                "not changed", "If it is this stack's, adopt it with --adopt (or `reconciler "
                 f"import`); if not, give the entry another {natural}")
 
     def plan_replace(self, kind: Kind, entry: Entry, params: dict[str, Any],
@@ -263,7 +263,7 @@ class _Planner:
         if entry.key in self.matches[kind.name].adopted:
             refusal = Problem.about("adopt-differs", address, (
                 f"cannot adopt {live['id']}: it differs in {fields}, which cannot change in "
-                "place; align the manifest with it first"))
+                "place"), "align the manifest with it first")
         elif entry.options.get("prevent_destroy"):
             refusal = Problem.about("prevent-destroy", address, (
                 f"changing {fields} would replace {live['id']}, but the entry has "
@@ -308,10 +308,11 @@ class _Planner:
             return True
         self.problems.append(Problem(
             "namesake",
-            f"{found_it}; a {what}'s {natural} is permanent: if {namesake['id']} is this "
+            found_it, f"{kind.name}.{entry.key}",
+            f"a {what}'s {natural} is permanent: if {namesake['id']} is this "
             f"entry's, put its {natural} back, or deactivate it yourself and plan again; if "
             f"it is another {what}, give the entry another {label}. --force creates the new "
-            f"{what} and leaves {namesake['id']} active", f"{kind.name}.{entry.key}"))
+            f"{what} and leaves {namesake['id']} active"))
         return False
 
     def plan_removals(self) -> list[Change]:
@@ -334,7 +335,7 @@ class _Planner:
                     self.problems.append(Problem.about(
                         "prevent-destroy", f"{name}.{owner(obj)[1]}",
                         f"cannot remove {obj['id']}: it was applied "
-                        f"with prevent_destroy (metadata {PREVENT_DESTROY}); to remove it, put "
+                        f"with prevent_destroy (metadata {PREVENT_DESTROY})", "to remove it, put "
                         "the entry back without prevent_destroy and apply, then delete it"))
                     if not self.options.strict:  # drift lists it as orphaned
                         removals.append(self.removal(kind, obj, phase, refused=True))
@@ -361,7 +362,7 @@ class _Planner:
             return [replace(self.removal(kind, obj, phase, kept), note=note)]
         self.problems.append(Problem.about(
             "prevent-destroy", f"{kind.name}.{key}",
-            f"cannot remove {obj['id']}, {note}; {guard}. Remove the "
+            f"cannot remove {obj['id']}, {note}; {guard}", "Remove the "
             "reconciler_key tag from the one that should not be this entry's, or archive "
             "it yourself"))
         if self.options.strict:

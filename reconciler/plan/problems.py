@@ -2,8 +2,10 @@
 about, so the JSON plan and CI can tell a conflict from a guard (docs/troubleshooting.md
 lists the codes).
 
-A :class:`Problem` is a ``str`` (its message, as the text output prints it), so code that
-reads problems as text keeps working; ``code`` and ``address`` are what a program reads.
+A :class:`Problem` is a ``str`` (its message and hint, as the text output prints them), so
+code that reads problems as text keeps working; ``code``, ``address``, ``message`` and
+``hint`` (the fix, when there is one) are what a program reads. The text joins a hint that is
+a clause with "; " and one that is a sentence (it starts with a capital) with ". ".
 """
 
 from __future__ import annotations
@@ -33,23 +35,30 @@ class Problem(str):
 
     code: str
     address: str | None
+    message: str
+    hint: str | None
 
-    def __new__(cls, code: str, message: str, address: str | None = None) -> Self:
+    def __new__(cls, code: str, message: str, address: str | None = None,
+                hint: str | None = None) -> Self:
         assert code in CODES, code
-        problem = super().__new__(cls, message)
+        joint = ". " if hint and hint[0].isupper() else "; "
+        problem = super().__new__(cls, f"{message}{joint}{hint}" if hint else message)
         problem.code = code
         problem.address = address
+        problem.message = message
+        problem.hint = hint
         return problem
 
     @classmethod
-    def about(cls, code: str, address: str, message: str) -> Self:
+    def about(cls, code: str, address: str, message: str, hint: str | None = None) -> Self:
         """A problem of one entry: its message starts with the address, as every entry's
         problem does in text."""
-        return cls(code, f"{address}: {message}", address)
+        return cls(code, f"{address}: {message}", address, hint)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "address": self.address, "message": str(self)}
+        return {"code": self.code, "address": self.address, "message": self.message,
+                "hint": self.hint}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Self:
-        return cls(data["code"], data["message"], data.get("address"))
+        return cls(data["code"], data["message"], data.get("address"), data.get("hint"))

@@ -4,9 +4,13 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 from pathlib import Path
 
-from reconciler.account import in_use
+from support import emulator_client
+
+from reconciler.account import in_use, read_live
+from reconciler.emulator import Emulator
 
 PACKAGE = Path(__file__).parents[2] / "reconciler"
 SHIM = PACKAGE / "plan" / "live.py"  # the old location, kept for code not yet moved over
@@ -39,3 +43,27 @@ def test_in_use_is_defined_once() -> None:
     assert copies == [Path("account/live.py")]
     assert in_use({"active": True}) and not in_use({"active": False})
     assert not in_use({"status": "inactive"}) and in_use({"status": "active"})
+
+
+def test_only_the_account_layer_and_kinds_read_hooks_list_a_kind() -> None:
+    """Export, drift and apply ask for the account (``read_live``/``read_for``), never for
+    one kind's list: the kinds' ``read`` hooks and the archived lists apply to every reader."""
+    listing = {"list_kind", "list_inactive"}
+    readers = [f"{p.relative_to(PACKAGE)}: {n}" for p, m, names in _imports()
+               if m == "reconciler.account" for n in names if n in listing
+               and p.parent != PACKAGE / "kinds" / "hooks" and p != SHIM]
+    assert readers == []
+
+
+def test_read_live_reads_every_parents_sub_resources_when_asked() -> None:
+    """What export reads: the features of every product, not only of the products whose
+    entries list them (plan's case)."""
+    async def read() -> tuple[list[str], list[str]]:
+        async with emulator_client(Emulator()) as client:
+            for name in ("a", "b"):
+                await client.create("/v1/products", {"id": name, "name": name})
+            listed = await read_live(client, ["products"], ["a"])
+            every = await read_live(client, ["products"], None)
+        return sorted(listed.attachments), sorted(every.attachments)
+
+    assert asyncio.run(read()) == (["a"], ["a", "b"])

@@ -148,8 +148,8 @@ def _run_crash(tmp_path: Path, writes: int, resume: str, killed: str = "saved-pl
 WAYS = [("saved-plan", "saved-plan"), ("saved-plan", "manifests"), ("manifests", "manifests")]
 
 
-@pytest.mark.parametrize(("killed", "resume"), [
-    WAYS[0], pytest.param(*WAYS[1], marks=pytest.mark.slow), WAYS[2]])
+@pytest.mark.slow
+@pytest.mark.parametrize(("killed", "resume"), WAYS)
 def test_killed_apply_then_rerun_converges(tmp_path, killed, resume):
     _run_crash(tmp_path, 5, resume, killed)
 

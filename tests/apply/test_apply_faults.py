@@ -106,6 +106,7 @@ def check_totals(emu: Emulator, manifests, replaced: set[str]) -> None:
             assert n <= 1 + (address in replaced), f"{address}: {n} objects"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1])
 def test_faulty_applies_converge_without_duplicates(tmp_path, seed, retry=ONE_RETRY):
     emu = Emulator(faults=Faults(seed=seed, **FAULTS))

@@ -19,6 +19,7 @@ from apply_helpers import (
     post_count,
     write_manifest,
 )
+from catalogs import PRO_MONTHLY
 
 from reconciler.apply import LiveModeError, apply, idempotency_key
 from reconciler.emulator import Emulator, Faults
@@ -37,12 +38,7 @@ products:
 coupons:
   spring: {percent_off: 10, duration: once}
 prices:
-  pro-monthly:
-    product: pro
-    currency: usd
-    unit_amount: 1500
-    recurring: {interval: month}
-    lookup_key: pro_monthly
+""" + PRO_MONTHLY + """    lookup_key: pro_monthly
 promotion_codes:
   spring-code:
     code: SPRING

@@ -370,6 +370,7 @@ def test_unlock_breaks_the_lock_after_confirmation_and_says_who_held_it(tmp_path
 
 # -- nobody else sees it -----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_lock_is_invisible_to_plan_drift_and_export(tmp_path: Path) -> None:
     catalog = write_manifest(tmp_path / "catalog", CATALOG)
     state = tmp_path / "state.json"

@@ -28,6 +28,7 @@ from apply_helpers import (
     write_count,
     write_manifest,
 )
+from catalogs import PRO_MONTHLY
 
 from reconciler.emulator import Emulator, serve_in_thread
 
@@ -36,12 +37,7 @@ products:
   pro: {name: Pro, description: For teams}
   basic: {name: Basic}
 prices:
-  pro-monthly:
-    product: pro
-    currency: usd
-    unit_amount: 1500
-    recurring: {interval: month}
-    nickname: Pro monthly
+""" + PRO_MONTHLY + """    nickname: Pro monthly
 tax_rates:
   vat: {display_name: VAT, percentage: 20, inclusive: false}
 coupons:
@@ -192,9 +188,10 @@ def _files_except(root: Path, skip: Path) -> dict[Path, str]:
             if p.is_file() and p != skip}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("saved", [
     pytest.param(False, id="from-manifests"),
-    pytest.param(True, id="saved-plan", marks=pytest.mark.slow)])
+    pytest.param(True, id="saved-plan")])
 def test_webhook_secrets_only_in_the_secrets_file(tmp_path, saved):
     emu = Emulator()
     out = tmp_path / "secrets" / "webhooks.env"

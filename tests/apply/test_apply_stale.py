@@ -30,6 +30,7 @@ from apply_helpers import (
     write_count,
     write_manifest,
 )
+from catalogs import PRO_MONTHLY
 
 from reconciler.apply import Journal, StalePlanError, apply, check_fresh
 from reconciler.emulator import Emulator, serve_in_thread
@@ -122,12 +123,7 @@ meters:
 products:
   pro: {name: Pro}
 prices:
-  pro-monthly:
-    product: pro
-    currency: usd
-    unit_amount: 1500
-    recurring: {interval: month}
-    lookup_key: pro_monthly
+""" + PRO_MONTHLY + """    lookup_key: pro_monthly
 coupons:
   spring: {percent_off: 10, duration: once}
 promotion_codes:

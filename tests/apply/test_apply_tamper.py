@@ -32,6 +32,7 @@ from apply_helpers import (
     write_count,
     write_manifest,
 )
+from catalogs import PRO_MONTHLY
 from click.testing import CliRunner, Result
 
 from reconciler.cli import main
@@ -51,12 +52,7 @@ products:
 coupons:
   spring: {name: Spring, percent_off: 10, duration: once}
 prices:
-  pro-monthly:
-    product: pro
-    currency: usd
-    unit_amount: 1500
-    recurring: {interval: month}
-"""
+""" + PRO_MONTHLY
 Edit = Callable[[dict[str, Any]], None]
 
 

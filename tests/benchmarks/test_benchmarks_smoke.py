@@ -16,6 +16,7 @@ from benchmarks import run
 from benchmarks.plan_bench import minimum
 
 
+@pytest.mark.slow
 def test_quick_run_prints_a_table_and_writes_json(tmp_path, capsys):
     out = tmp_path / "out.json"
     results = run.main(["--quick", "--sizes", "12,30", "--apply-n", "12", "--json", str(out)])

@@ -160,6 +160,7 @@ def runner(tmp_path, emulator):
         yield Runner(tmp_path, base_url)
 
 
+@pytest.mark.slow
 def test_reusable_workflow_steps_against_the_emulator(runner):
     """Plan on the pull request, apply that reviewed plan on merge, then no drift."""
     for result in runner.run("plan"):
@@ -184,6 +185,7 @@ def test_reusable_workflow_steps_against_the_emulator(runner):
     assert "### reconciler drift: none; the live account matches" in summary
 
 
+@pytest.mark.slow
 def test_apply_without_a_reviewed_plan_plans_and_applies(runner):
     """A direct push, or no plan artifact: apply the manifests with --auto-approve."""
     *_, apply = runner.run("apply")
@@ -195,6 +197,7 @@ def test_apply_without_a_reviewed_plan_plans_and_applies(runner):
     assert "**reconciler apply**: complete: 29 created" in summary
 
 
+@pytest.mark.slow
 def test_a_stale_reviewed_plan_fails_the_job_with_guidance(runner, stripe):
     *_, apply = runner.run("apply")
     assert apply.returncode == 0, apply.stderr

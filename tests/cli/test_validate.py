@@ -4,7 +4,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from reconciler.cli import main
-from reconciler.manifests.errors import ISSUE_CODES
+from reconciler.manifests.errors import ISSUE_CODES, Issue
 
 GOOD = "products:\n  pro:\n    name: Pro\n"
 BAD = "products:\n  pro:\n    nme: Pro\n"
@@ -38,8 +38,24 @@ def test_json_format(tmp_path):
     assert data["valid"] is False and data["entries"] == 1
     assert data["errors"][1] == {
         "file": f"{tmp_path}/c.yaml", "line": 3, "column": 5, "kind": "products", "key": "pro",
-        "field": "nme", "message": "unknown field 'nme' (did you mean 'name'?)",
+        "field": "nme", "message": "unknown field 'nme'", "hint": "did you mean 'name'?",
         "code": "schema"}
+
+
+def test_json_format_parts_the_choices_from_the_message(tmp_path):
+    (tmp_path / "c.yaml").write_text(
+        "products:\n  pro: {name: Pro}\n"
+        "prices:\n  p: {product: pro, currency: usd, unit_amount: 1,\n"
+        "              recurring: {interval: montly}}\n")
+    text = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    result = CliRunner().invoke(main, ["validate", "--format", "json", str(tmp_path)])
+    (error,) = json.loads(result.stdout)["errors"]
+    assert (error["message"], error["hint"]) == (
+        "'montly' is not a valid 'interval'",
+        "did you mean 'month'?; one of 'day', 'month', 'week', 'year'")
+    assert ("'montly' is not a valid 'interval' (did you mean 'month'?); one of 'day', "
+            "'month', 'week', 'year'") in text.stderr
+    assert str(Issue.from_dict(error)) in text.stderr
 
 
 def test_json_format_gives_each_issue_the_code_of_its_check(tmp_path):

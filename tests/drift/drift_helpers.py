@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from unittest import mock
 
+from catalogs import PRO_MONTHLY
 from click.testing import CliRunner, Result
 from support import emulator_client
 
@@ -51,12 +52,7 @@ products:
   basic:
     name: Basic
 prices:
-  pro-monthly:
-    product: pro
-    currency: usd
-    unit_amount: 1500
-    recurring: {interval: month}
-    lookup_key: pro_monthly
+""" + PRO_MONTHLY + """    lookup_key: pro_monthly
     nickname: Pro monthly
   pro-yearly:
     product: pro

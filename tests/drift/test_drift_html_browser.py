@@ -76,6 +76,7 @@ def report(tmp_path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_the_html_report_renders_in_headless_chromium(report, tmp_path):
     png = tmp_path / "report.png"
     run = chromium(f"--screenshot={png}", f"--window-size={WIDTH},{HEIGHT}",

@@ -114,6 +114,7 @@ _POST = ("POST /v1/products HTTP/1.1\r\nHost: emulator\r\nAuthorization: Bearer 
          + "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 9\r\n\r\n")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sent", [
     _POST[:20],  # killed while sending the request line
     _POST + "name=",  # ... the body

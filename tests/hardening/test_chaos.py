@@ -33,6 +33,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from apply_helpers import (
     assert_exactly_once,
     assert_no_duplicates,
@@ -131,6 +132,7 @@ def _natural_addresses(manifests: list[Any], replaced: set[str]) -> set[str]:
     return out
 
 
+@pytest.mark.slow
 @_chaos_settings(5, 50)
 @given(doc=every_kind_catalogs(), data=st.data(), seed=st.integers(0, 2**31),
        one_retry=st.booleans())

@@ -79,6 +79,7 @@ TEXTS = st.one_of(manifests(), mutated_examples(), st.lists(LINE, max_size=30).m
                   st.lists(TOKENS, max_size=60).map("".join))
 
 
+@pytest.mark.slow
 @settings(max_examples=runs(300, 20000), deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(TEXTS, st.booleans())

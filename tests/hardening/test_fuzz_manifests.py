@@ -272,6 +272,7 @@ def manifests(draw: st.DrawFn) -> str:
     return text
 
 
+@pytest.mark.slow
 @_settings(200, 5000)
 @given(manifests())
 def test_schema_shaped_manifests(text: str) -> None:

@@ -17,6 +17,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 from hardening_helpers import TESTS
 
 from reconciler.stripe import mask
@@ -125,6 +126,7 @@ TEST_FILE = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow
 def test_canary_fails_leaking_tests_and_only_those(tmp_path: Path) -> None:
     secrets = (FAKE_KEY, FAKE_RK, FAKE_WHSEC, ODD)
     (tmp_path / "conftest.py").write_text('pytest_plugins = ["canary_plugin"]\n')

@@ -28,7 +28,6 @@ from click.testing import CliRunner
 from reconciler.cli import main
 from reconciler.manifests import (
     Issue,
-    Location,
     Variables,
     load,
     parse_var_options,
@@ -141,8 +140,7 @@ def test_invalid_case_json_agrees_with_text(case, golden):
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data["valid"] is False
-    issues = [Issue(Location(e["file"], e["line"], e["column"]), e["message"], e["kind"],
-                    e["key"], e["field"]) for e in data["errors"]]
+    issues = [Issue.from_dict(e) for e in data["errors"]]
     assert summarise(issues) == golden[case][:-1]  # every repeat is in the JSON
 
 

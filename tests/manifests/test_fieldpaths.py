@@ -49,7 +49,7 @@ def test_other_paths_are_refused_with_the_closest_whole_path(kind, path, suggest
     miss = first_miss(KINDS[kind], path)
     assert miss is not None
     advice = hint(miss.name, miss.options, before=miss.before, after=miss.after)
-    assert advice == (f" (did you mean '{suggestion}'?)" if suggestion else "")
+    assert advice == (f"did you mean '{suggestion}'?" if suggestion else "")
 
 
 def test_each_unknown_path_is_reported_at_its_item(tmp_path):
@@ -58,7 +58,7 @@ def test_each_unknown_path_is_reported_at_its_item(tmp_path):
         "    ignore_changes: [name, descripton, 5]\n")  # 5: the schema's to report
     manifest, problems = load([tmp_path / "m.yaml"], variables=Variables({}, {}))
     assert problems == []
-    found = [(i.location.line, i.location.column, i.field, i.message)
+    found = [(i.location.line, i.location.column, i.field, f"{i.message}{i.hint}")
              for i in validate(manifest)]
     assert found == [
         (4, 28, "ignore_changes[1]", "ignore_changes names 'descripton', which is not a field "

@@ -138,4 +138,5 @@ def test_one_empty_directory_among_others_is_named(tmp_path):
 def test_unknown_kind_suggests_the_kind_by_its_other_names(tmp_path, written, kind):
     path = write(tmp_path / "a.yaml", f"{written}:\n  x: {{name: x}}\n")
     _, issues = load([path])
-    assert [i.message for i in issues] == [f"unknown kind '{written}' (did you mean '{kind}'?)"]
+    assert [(i.message, i.hint.fix) for i in issues] == [
+        (f"unknown kind '{written}'", f"did you mean '{kind}'?")]

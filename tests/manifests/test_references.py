@@ -7,7 +7,7 @@ def issues(tmp_path, text):
     (tmp_path / "m.yaml").write_text(text)
     manifest, problems = load([tmp_path / "m.yaml"], variables=Variables({}, {}))
     assert problems == []
-    return [(i.location.line, i.location.column, i.subject, i.field, i.message)
+    return [(i.location.line, i.location.column, i.subject, i.field, f"{i.message}{i.hint}")
             for i in validate(manifest)]
 
 

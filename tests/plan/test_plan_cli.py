@@ -15,20 +15,11 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from catalogs import PRO_CATALOG as CATALOG
 from click.testing import CliRunner, Result
 
 from reconciler.cli import main
 
-CATALOG = """\
-products:
-  pro: {name: Pro}
-prices:
-  pro-monthly:
-    product: pro
-    currency: usd
-    unit_amount: 1500
-    recurring: {interval: month}
-"""
 ANSI = b"\x1b["
 
 

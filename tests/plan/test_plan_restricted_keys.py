@@ -11,6 +11,7 @@ from unittest import mock
 
 import httpx
 import pytest
+from catalogs import PRO_CATALOG as CATALOG
 from click.testing import CliRunner, Result
 
 from reconciler.cli import main
@@ -30,16 +31,6 @@ KEYS = {
     CATALOG_WRITE: "products:write,prices:write",
     WRITE_PRODUCTS_ONLY: "products:write,prices:read",
 }
-CATALOG = """\
-products:
-  pro: {name: Pro}
-prices:
-  pro-monthly:
-    product: pro
-    currency: usd
-    unit_amount: 1500
-    recurring: {interval: month}
-"""
 METERS = """\
 meters:
   calls:

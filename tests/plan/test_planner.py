@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from catalogs import PRO_MONTHLY
 
 from reconciler.apply import apply
 from reconciler.emulator import Emulator
@@ -27,12 +28,7 @@ products:
     features: [sso]
     default_price: pro-monthly
 prices:
-  pro-monthly:
-    product: pro
-    currency: usd
-    unit_amount: 1500
-    recurring: {interval: month}
-    lookup_key: pro_monthly
+""" + PRO_MONTHLY + """    lookup_key: pro_monthly
     nickname: Pro monthly
     metadata: {team: growth}
 coupons:

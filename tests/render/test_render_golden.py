@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from catalogs import PRO_MONTHLY
 from support import emulator_client
 
 from reconciler.apply import apply
@@ -90,12 +91,7 @@ products:
   retired: {name: Retired}
   lonely: {name: Lonely}
 prices:
-  pro-monthly:
-    product: pro
-    currency: usd
-    unit_amount: 1500
-    recurring: {interval: month}
-    lookup_key: pro_monthly
+""" + PRO_MONTHLY + """    lookup_key: pro_monthly
   pro-yearly:
     product: pro
     currency: usd

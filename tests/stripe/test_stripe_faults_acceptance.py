@@ -108,6 +108,7 @@ def retry_after_violations(calls: dict[str, list[LoggedRequest]],
     return bad
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("served", [False, True], ids=["in-process", "served"])
 def test_500_mixed_requests_under_faults(served: bool) -> None:
     emu = Emulator(faults=FAULTS)

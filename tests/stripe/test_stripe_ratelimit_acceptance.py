@@ -90,6 +90,7 @@ def test_100_requests_at_100_per_second() -> None:
     check(rate=100, n=100)
 
 
+@pytest.mark.slow
 def test_250_requests_at_100_per_second() -> None:
     check(rate=100, n=250)
 

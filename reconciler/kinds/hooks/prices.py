@@ -142,7 +142,7 @@ class DefaultPrices(Planning):
                 "default-price", f"prices.{key}",
                 f"cannot archive {price['id']}: it is the default price of "
                 f"product {product['id']}, and Stripe does not archive a product's default "
-                "price; state another default_price for the product, or keep the price"))
+                "price", "state another default_price for the product, or keep the price"))
         return release, problems
 
     @property
