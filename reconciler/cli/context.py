@@ -41,6 +41,7 @@ from reconciler.stripe import (
     StripeError,
     install_filter,
 )
+from reconciler.stripe.limits import MODES
 
 from .options import max_file_bytes
 from .types import ByteSize, Finite, Permissions, format_bytes
@@ -66,11 +67,12 @@ class Settings:
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     emulator_permissions: Grants | None = None
+    emulator_limits: str = "none"
 
     def client(self) -> StripeClient:
         """The Stripe client for this run: the embedded emulator or the real API."""
         if self.emulator:
-            from reconciler.emulator import Emulator
+            from reconciler.emulator import Emulator, Faults
 
             state = Path(self.emulator_state)
             make_private_dir(state.parent)  # the state holds emulated signing secrets
@@ -78,7 +80,9 @@ class Settings:
             if self.emulator_permissions is not None:
                 key = EMULATOR_RESTRICTED_KEY
                 restricted = {key: self.emulator_permissions}
-            transport = Emulator(state_file=state, restricted_keys=restricted).async_transport()
+            faults = Faults(limits=self.emulator_limits)
+            transport = Emulator(state_file=state, faults=faults,
+                                 restricted_keys=restricted).async_transport()
             return StripeClient(key, api_base="http://emulator.invalid",
                                 transport=transport, **self._client_options())
         key = (self.api_key or "").strip()
@@ -135,6 +139,11 @@ def global_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="With --emulator: use a restricted key with these permissions "
                      "(RESOURCE:LEVEL,..., as `emulator serve --restricted-key`), to try a "
                      "least-privilege key. [env: RECONCILER_EMULATOR_PERMISSIONS]"),
+        click.option("--emulator-limits", type=click.Choice(("none", *MODES)), default="none",
+                     envvar="RECONCILER_EMULATOR_LIMITS", show_default=True,
+                     help="With --emulator: model Stripe's rate and concurrency limiters of a "
+                     "sandbox (25 requests/s) or live mode (100/s), each endpoint 25/s, "
+                     "search 20/s; none admits everything. [env: RECONCILER_EMULATOR_LIMITS]"),
         click.option("--emulator", is_flag=True,
                      help="Run against the embedded Stripe emulator (no key needed); its "
                      "state persists in --emulator-state between runs."),
