@@ -39,6 +39,7 @@ def _duration(entry: Mapping[str, Any]) -> list[Finding]:
 KIND = Kind(
     name="coupons",
     stripe_object="coupon",
+    partitioned_list=True,
     summary="Coupons: discounts keyed by their Stripe id; most fields force delete and re-create.",
     identity=Identity.ID,
     natural_key="id",

@@ -114,6 +114,7 @@ def _tax_behavior_is_one_way(path: str, old: Any, new: Any) -> bool:
 KIND = Kind(
     name="prices",
     stripe_object="price",
+    partitioned_list=True,
     summary="Prices of products: amounts and intervals are immutable; changes create a new price.",
     identity=Identity.METADATA,
     natural_key="lookup_key",

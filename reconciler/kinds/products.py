@@ -34,6 +34,7 @@ def _own_price(link: Link) -> list[Finding]:
 KIND = Kind(
     name="products",
     stripe_object="product",
+    partitioned_list=True,
     summary="Products: what you sell. Keyed by their Stripe id.",
     identity=Identity.ID,
     natural_key="id",

@@ -45,6 +45,7 @@ def _within_coupon(link: Link) -> list[Finding]:
 KIND = Kind(
     name="promotion_codes",
     stripe_object="promotion_code",
+    partitioned_list=True,
     summary="Promotion codes: customer-facing codes that redeem a coupon.",
     identity=Identity.METADATA,
     natural_key="code",

@@ -18,6 +18,7 @@ def _fixed_amount(entry: Mapping[str, Any]) -> list[Finding]:
 KIND = Kind(
     name="shipping_rates",
     stripe_object="shipping_rate",
+    partitioned_list=True,
     summary="Shipping rates: mostly immutable; changes create a new rate.",
     identity=Identity.METADATA,
     removal=Removal.ARCHIVE,

@@ -9,6 +9,7 @@ from .base import Identity, Kind, Removal, Replacement
 KIND = Kind(
     name="tax_rates",
     stripe_object="tax_rate",
+    partitioned_list=True,
     summary="Tax rates: percentage and inclusive are immutable; changes create a new rate.",
     identity=Identity.METADATA,
     removal=Removal.ARCHIVE,

@@ -56,6 +56,7 @@ from reconciler.reference import API_VERSION
 from .account import Account, account_from_response, is_live_key
 from .errors import PermissionDeniedError
 from .pagination import PAGE_SIZE, paginate
+from .partition import list_partitioned
 from .ratelimit import DEFAULT_ENDPOINT_RATE, Budgets, TokenBucket, default_rate
 from .redaction import mask, register_secret
 from .retry import RetryPolicy
@@ -239,6 +240,18 @@ class StripeClient(Session):
         ``expand=("data.tiers",)`` for fields a list only returns when expanded.
         """
         return paginate(self.request, path, params, expand=expand, page_size=page_size)
+
+    def list_partitioned(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        expand: Iterable[str] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Awaitable[list[dict[str, Any]]]:
+        """Every object of a list endpoint that filters on ``created``, read in several
+        chains of pages at once (:mod:`.partition`): for long lists."""
+        return list_partitioned(self.request, path, params, expand=expand, progress=progress)
 
     async def account(self, *, refresh: bool = False) -> Account:
         """The account behind the key (``GET /v1/account``), cached per client; see
