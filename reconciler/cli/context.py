@@ -44,6 +44,7 @@ from reconciler.stripe import (
 from reconciler.stripe.limits import MODES
 
 from .options import max_file_bytes
+from .progress import ReadProgress
 from .types import ByteSize, Finite, Permissions, format_bytes
 
 T = TypeVar("T")
@@ -84,8 +85,10 @@ class Settings:
             faults = Faults(limits=self.emulator_limits)
             transport = Emulator(state_file=state, faults=faults,
                                  restricted_keys=restricted).async_transport()
-            return StripeClient(key, api_base="http://emulator.invalid",
-                                transport=transport, **self._client_options())
+            embedded = StripeClient(key, api_base="http://emulator.invalid",
+                                    transport=transport, **self._client_options())
+            embedded.read_progress = ReadProgress()
+            return embedded
         key = (self.api_key or "").strip()
         if not key:
             raise click.UsageError("no API key: pass --api-key, set STRIPE_API_KEY, or use "
@@ -98,9 +101,11 @@ class Settings:
         if self.api_base:
             kwargs["api_base"] = self.api_base
         try:
-            return StripeClient(key, **kwargs)
+            client = StripeClient(key, **kwargs)
         except ValueError as exc:  # a malformed key; the message never contains it
             raise click.UsageError(str(exc)) from None
+        client.read_progress = ReadProgress()
+        return client
 
     def _client_options(self) -> dict[str, Any]:
         return {"stripe_account": self.stripe_account, "rate_limit": self.rate_limit,

@@ -17,7 +17,7 @@ import yaml
 from reconciler.fsutil import default_mode, write_atomic
 from reconciler.kinds import KINDS, MANIFEST_KINDS
 from reconciler.manifests.schema import render as render_schema
-from reconciler.plan.live import list_inactive, list_kind
+from reconciler.plan.live import list_inactive, list_kind, read_done
 from reconciler.stripe import StripeClient
 
 from .convert import to_entry
@@ -56,6 +56,7 @@ async def read_account(client: StripeClient, kinds: Iterable[str], include_archi
             if feature["id"] not in known:
                 objects["features"].append(feature)
                 known.add(feature["id"])
+    read_done(client)
     return objects, dict(zip(products, attached))
 
 

@@ -112,6 +112,7 @@ async def read_live(client: StripeClient, kinds: Iterable[str],
 
     account, *lists = await asyncio.gather(client.readable_account(),
                                            *(read(name) for name in names))
+    read_done(client)
     objects = {name: [] for name in MANIFEST_KINDS} | dict(zip(names, lists))
     if isinstance(account, Account):
         state = LiveState(account.id, account.livemode, objects)
@@ -139,6 +140,12 @@ async def list_inactive(client: StripeClient, kind: Kind) -> list[dict[str, Any]
             if not is_control(obj)]
 
 
+def read_done(client: StripeClient) -> None:
+    """A read is over: its progress display, if any, ends (before the plan is printed)."""
+    if client.read_progress is not None:
+        client.read_progress.done()
+
+
 async def _read_list(client: StripeClient, kind: Kind, path: str, params: Mapping[str, str],
                      expand: tuple[str, ...]) -> list[dict[str, Any]]:
     """One list, in parallel time ranges where the kind's list allows it (a long one then
@@ -151,6 +158,7 @@ async def _read_list(client: StripeClient, kind: Kind, path: str, params: Mappin
 async def add_archived(client: StripeClient, state: LiveState, kinds: list[Kind]) -> None:
     """Read the archived objects of ``kinds`` into ``state`` (one more list each)."""
     lists = await asyncio.gather(*(list_inactive(client, kind) for kind in kinds))
+    read_done(client)
     for kind, extra in zip(kinds, lists):
         state.objects[kind.name] += extra
 

@@ -46,7 +46,7 @@ import math
 import random as _random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -75,6 +75,12 @@ DEFAULT_REQUEST_TIMEOUT = 30.0
 # included.
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_CONCURRENCY = 10
+
+
+class ReadObserver(Protocol):
+    def page(self, path: str, count: int) -> None: ...
+
+    def done(self) -> None: ...
 
 
 class StripeClient(Session):
@@ -156,6 +162,8 @@ class StripeClient(Session):
             clock=clock, sleep=sleep, random=random, wall_clock=wall_clock,
         )
         self._account: Account | None = None
+        self.read_progress: ReadObserver | None = None
+        """Told of every list page (the CLI shows long reads on stderr)."""
 
     # -- identity ---------------------------------------------------------------------------
 
@@ -239,7 +247,8 @@ class StripeClient(Session):
         Pages are chained with ``starting_after`` (search endpoints: ``page``). Use
         ``expand=("data.tiers",)`` for fields a list only returns when expanded.
         """
-        return paginate(self.request, path, params, expand=expand, page_size=page_size)
+        return paginate(self.request, path, params, expand=expand, page_size=page_size,
+                        on_page=self._on_page(path))
 
     def list_partitioned(
         self,
@@ -247,11 +256,16 @@ class StripeClient(Session):
         params: Mapping[str, Any] | None = None,
         *,
         expand: Iterable[str] | None = None,
-        progress: Callable[[int], None] | None = None,
     ) -> Awaitable[list[dict[str, Any]]]:
         """Every object of a list endpoint that filters on ``created``, read in several
         chains of pages at once (:mod:`.partition`): for long lists."""
-        return list_partitioned(self.request, path, params, expand=expand, progress=progress)
+        return list_partitioned(self.request, path, params, expand=expand,
+                                progress=self._on_page(path))
+
+    def _on_page(self, path: str) -> Callable[[int], None] | None:
+        """What tells :attr:`read_progress` of a page of ``path``, if anything listens."""
+        observer = self.read_progress
+        return None if observer is None else lambda count: observer.page(path, count)
 
     async def account(self, *, refresh: bool = False) -> Account:
         """The account behind the key (``GET /v1/account``), cached per client; see
