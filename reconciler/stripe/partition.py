@@ -101,8 +101,8 @@ async def list_partitioned(
                                method="GET", path=path)
             chain.cursor = data[-1]["id"]
             oldest = data[-1]["created"]
-            span = max(1, data[0]["created"] - oldest)
-            keep_from = oldest + 1 - span * keep_pages
+            # a page within one second (100 or more objects a second) keeps that second only
+            keep_from = oldest + 1 - max(1, (data[0]["created"] - oldest) * keep_pages)
             if len(running) < partitions and keep_from > chain.low:
                 older = _Chain(chain.low, keep_from)
                 chain.low = keep_from

@@ -127,3 +127,24 @@ def test_a_page_without_created_times_is_an_error() -> None:
 
     with pytest.raises(APIError, match="created time"):
         run(list_partitioned(request, "/v1/products"))
+
+
+def test_objects_made_in_bursts_are_read_by_many_chains() -> None:
+    """Hundreds a second (an application's import): a chain keeps its page's second only,
+    so the reading spreads over the chains instead of one chain per 16 seconds."""
+    emu = seeded(3_000, 300.0)  # ten seconds, three pages each
+    seen: list[dict] = []
+
+    async def request(method, path, params, **kwargs):
+        seen.append(dict(params))
+        return await stripe.request(method, path, params, **kwargs)
+
+    async def go() -> list[dict]:
+        global stripe
+        async with client(emu) as stripe:
+            return await list_partitioned(request, "/v1/products")
+
+    assert len({obj["id"] for obj in run(go())}) == 3_000
+    ranges = {tuple(sorted(q.get("created", {}).items())) for q in seen}
+    assert len(ranges) >= 5
+    assert len(seen) <= 30 + 10 + 1  # pages, one last page per second-range, the oldest range
