@@ -6,7 +6,8 @@ second, :mod:`.limits`) would serve several chains at once. A list that filters 
 ``created`` (``created[gte]``/``created[lt]``, whole seconds) can be cut into disjoint time
 ranges, each its own chain:
 
-* The first page is read as before, with no filter: a list that fits in it costs one request.
+* The first pages are read as before, one chain with no filter: a list of up to
+  :data:`SPLIT_AFTER` pages costs exactly its pages.
 * Every chain reads its range newest first. When a page comes back full and fewer than
   ``partitions`` chains are running, the chain keeps the seconds just below its page's oldest
   object, about :data:`KEEP_PAGES` pages' worth at the density that page showed, and hands
@@ -33,11 +34,15 @@ from typing import Any
 from .errors import APIError
 from .pagination import PAGE_SIZE
 
-__all__ = ["KEEP_PAGES", "PARTITIONS", "list_partitioned"]
+__all__ = ["KEEP_PAGES", "PARTITIONS", "SPLIT_AFTER", "list_partitioned"]
 
 PARTITIONS = 8
 """Chains read at once per list: at 23 pages a second (one endpoint's budget, less the
 client's margin) a page may take up to about 350 ms and the endpoint still stays busy."""
+SPLIT_AFTER = 10
+"""Pages read before the first split: a list of up to 1,000 objects costs exactly its pages
+(a split costs up to one request, the new chain's last page), a longer one spreads out after
+ten round trips."""
 KEEP_PAGES = 16
 """Pages' worth of seconds a chain keeps when it hands the rest on: the more, the fewer
 chains (and their last, partial pages); the fewer, the sooner the reading spreads out."""
@@ -62,6 +67,7 @@ async def list_partitioned(
     expand: Iterable[str] | None = None,
     partitions: int = PARTITIONS,
     keep_pages: int = KEEP_PAGES,
+    split_after: int = SPLIT_AFTER,
     progress: Progress | None = None,
 ) -> list[dict[str, Any]]:
     """Every object of the list endpoint ``path``, which must accept ``created`` filters, read
@@ -70,6 +76,7 @@ async def list_partitioned(
     base = {**(params or {}), "limit": PAGE_SIZE}
     expand = list(expand or ())
     chains = [_Chain(0, None)]
+    pages = [0]  # read so far, by every chain
     running: set[asyncio.Task[None]] = set()
 
     async def page(chain: _Chain) -> tuple[list[dict[str, Any]], bool]:
@@ -86,6 +93,7 @@ async def list_partitioned(
         if not isinstance(data, list) or not all(_stamped(obj) for obj in data):
             raise APIError("list response has no 'data' array of objects with an id and a "
                            "created time", method="GET", path=path)
+        pages[0] += 1
         if progress is not None:
             progress(len(data))
         return data, bool(answer.get("has_more")) and bool(data)
@@ -103,7 +111,7 @@ async def list_partitioned(
             oldest = data[-1]["created"]
             # a page within one second (100 or more objects a second) keeps that second only
             keep_from = oldest + 1 - max(1, (data[0]["created"] - oldest) * keep_pages)
-            if len(running) < partitions and keep_from > chain.low:
+            if pages[0] >= split_after and len(running) < partitions and keep_from > chain.low:
                 older = _Chain(chain.low, keep_from)
                 chain.low = keep_from
                 chains.append(older)
