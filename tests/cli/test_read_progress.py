@@ -50,8 +50,8 @@ def test_a_log_gets_a_line_every_ten_seconds_and_the_totals() -> None:
         "Read 304 objects in 2s: prices 300, product features 4",
         "Read 1,324 objects in 12s: prices 1,300, product features 24",
         "Read 2,344 objects in 22s: prices 2,300, product features 44",
-        "Read 2,553 objects in 24s: prices 2,500, product features 50, coupons 1, "
-        "2 more kinds (done)",
+        ("Read 2,553 objects in 24s: prices 2,500, product features 50, coupons 1, "
+         "2 more kinds (done)"),
     ]
     assert "\r" not in out.getvalue()
 
