@@ -61,7 +61,7 @@ async def list_kind(client: StripeClient, kind: Kind, parent_id: str | None = No
     in ``control`` when given."""
     path = kind.path.replace("{product}", parent_id) if parent_id else kind.path
     found = []
-    async for obj in client.list_all(path, expand=kind.list_expand + more):
+    for obj in await _read_list(client, kind, path, {}, kind.list_expand + more):
         if not is_control(obj):
             found.append(obj)
         elif control is not None:
@@ -101,6 +101,7 @@ async def read_live(client: StripeClient, kinds: Iterable[str],
 
     account, *lists = await asyncio.gather(client.readable_account(),
                                            *(read(name) for name in names))
+    read_done(client)
     state.objects = {name: [] for name in MANIFEST_KINDS} | dict(zip(names, lists))
     if isinstance(account, Account):
         state.account_id, state.livemode = account.id, account.livemode
@@ -121,14 +122,30 @@ HIDES_ARCHIVED = [kind for kind in KINDS.values() if kind.archived_filter]
 
 
 async def list_inactive(client: StripeClient, kind: Kind) -> list[dict[str, Any]]:
-    return [obj async for obj in client.list_all(kind.path, kind.archived_filter,
-                                                 expand=kind.list_expand)
+    return [obj for obj in await _read_list(client, kind, kind.path, kind.archived_filter,
+                                            kind.list_expand)
             if not is_control(obj)]
+
+
+def read_done(client: StripeClient) -> None:
+    """A read is over: its progress display, if any, ends (before the plan is printed)."""
+    if client.read_progress is not None:
+        client.read_progress.done()
+
+
+async def _read_list(client: StripeClient, kind: Kind, path: str, params: Mapping[str, str],
+                     expand: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One list, in parallel time ranges where the kind's list allows it (a long one then
+    takes a fraction of the round trips of one chain of pages)."""
+    if kind.partitioned_list:
+        return await client.list_partitioned(path, params, expand=expand)
+    return [obj async for obj in client.list_all(path, params, expand=expand)]
 
 
 async def add_archived(client: StripeClient, state: LiveState, kinds: list[Kind]) -> None:
     """Read the archived objects of ``kinds`` into ``state`` (one more list each)."""
     lists = await asyncio.gather(*(list_inactive(client, kind) for kind in kinds))
+    read_done(client)
     for kind, extra in zip(kinds, lists):
         state.objects[kind.name] += extra
 

@@ -1,4 +1,5 @@
-"""Executing a plan: phase by phase, independent changes concurrently, every step idempotent.
+"""Executing a plan: phase by phase, independent changes concurrently (started round robin
+by endpoint, :mod:`.schedule`), every step idempotent.
 
 Each step's Idempotency-Key is derived from the plan's fingerprint, the change's position and
 the step's position, so a retried request, or the same saved plan run again after a crash,
@@ -28,6 +29,7 @@ from reconciler.plan.model import SELF
 from reconciler.stripe import NotFoundError, StripeClient, StripeError, register_secret
 
 from .journal import Journal
+from .schedule import interleave
 
 log = logging.getLogger(__name__)
 
@@ -225,7 +227,7 @@ async def apply(plan: Plan, client: StripeClient, *, allow_live: bool = False,
     run = _Run(plan, client, max(1, parallelism), journal, on_event, on_secret, stop)
     pending = [(i, c) for i, c in enumerate(plan.changes) if c.action is not Action.NOOP]
     for phase in sorted({c.phase for _, c in pending}):
-        batch = [(i, c) for i, c in pending if c.phase == phase]
+        batch = interleave((i, c) for i, c in pending if c.phase == phase)
         await asyncio.gather(*(run.run_change(i, c) for i, c in batch))
     await _record(plan, client, run.ids)
     return run.result

@@ -14,6 +14,7 @@ from types import FrameType
 import click
 
 from reconciler.permissions import Grants
+from reconciler.stripe.limits import MODES
 
 from .types import Finite, RestrictedKey
 
@@ -34,8 +35,13 @@ def emulator() -> None:
               help="Delay added to every request.")
 @click.option("--rate-limit", type=Finite(min=0, min_open=True),
               help="Requests per second; excess requests get 429 rate_limit.")
+@click.option("--limits", type=click.Choice(("none", *MODES)), default="none", show_default=True,
+              help="Model Stripe's limiters: sandbox (25 requests/s per account) or live "
+              "(100/s), each with 25/s per endpoint (method and route), 20/s for search and a "
+              "concurrency limit; excess requests get 429 rate_limit. none admits everything.")
 @click.option("--retry-after", default=1.0, type=Finite(min=0), show_default=True,
-              help="Seconds the 429s of --rate-limit ask clients to wait (Retry-After).")
+              help="Seconds the 429s of --rate-limit and --limits ask clients to wait "
+              "(Retry-After).")
 @click.option("--fail-rate", default=0.0, type=Finite(0, 1), show_default=True,
               help="Share of requests answered 500 api_error.")
 @click.option("--drop-rate", default=0.0, type=Finite(0, 1), show_default=True,
@@ -48,12 +54,13 @@ def emulator() -> None:
               "with RESOURCE a kind (products, prices...), account, connect or all, and LEVEL "
               "read or write; anything unlisted is None and answered 403 as Stripe does.")
 def serve(host: str, port: int, state: Path | None, latency_ms: float, rate_limit: float | None,
-          retry_after: float, fail_rate: float, drop_rate: float, seed: int,
+          limits: str, retry_after: float, fail_rate: float, drop_rate: float, seed: int,
           restricted: tuple[tuple[str, Grants], ...]) -> None:
     """Serve the Stripe emulator until interrupted."""
     from reconciler.emulator import Emulator, EmulatorServer, Faults
 
-    faults = Faults(latency_ms=latency_ms, rate_limit=rate_limit, retry_after=retry_after,
+    faults = Faults(latency_ms=latency_ms, rate_limit=rate_limit, limits=limits,
+                    retry_after=retry_after,
                     fail_rate=fail_rate, drop_rate=drop_rate, seed=seed)
     try:
         emulator = Emulator(state_file=state, faults=faults, restricted_keys=dict(restricted))

@@ -10,10 +10,11 @@ grants before anything runs (:func:`.auth.authorize`). Paths under ``/_emulator/
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,11 @@ if TYPE_CHECKING:
     import httpx
 
 _WRITES = ("POST", "DELETE")
+# Stripe answers both limiters with a 429 of type invalid_request_error and code rate_limit
+# (docs.stripe.com/rate-limits, docs.stripe.com/error-codes#rate-limit); the wording of the
+# concurrency one is an assumption.
+_LIMITED = {Fault.RATE_LIMIT: "Request rate limit exceeded. (emulated)",
+            Fault.CONCURRENCY: "Too many concurrent requests. (emulated)"}
 
 
 @dataclass
@@ -131,13 +137,27 @@ class Emulator:
         so the async transport can await it); test controls never wait."""
         return 0.0 if path.startswith(admin.PREFIX) else self.faults.latency_ms / 1000
 
-    def _decide(self, write: bool, account: str | None) -> Fault:
-        """The platform-wide fault, else the connected account's own. Both draw on every
-        request, so one account's faults never shift the sequence the others meet."""
-        fault = self._faults.decide(write)
+    def _decide(self, write: bool, account: str | None, endpoint: str, search: bool) -> Fault:
+        """The platform-wide fault (the limits included), else the connected account's own.
+        Both draw on every request, so one account's faults never shift the sequence the
+        others meet."""
+        fault = self._faults.decide(write, endpoint, search)
         own = self._account_faults.get(account) if account else None
-        mine = own.decide(write) if own else Fault.NONE
+        mine = own.decide(write, endpoint, search) if own else Fault.NONE
         return fault if fault is not Fault.NONE else mine
+
+    @contextlib.contextmanager
+    def in_flight(self, path: str) -> Iterator[None]:
+        """Bracket one request from its arrival to its answer, latency included: what the
+        concurrency limit of ``Faults.limits`` counts (test controls are not counted)."""
+        if path.startswith(admin.PREFIX):
+            yield
+            return
+        self._faults.limiter.enter()
+        try:
+            yield
+        finally:
+            self._faults.limiter.leave()
 
     def transport(self) -> httpx.BaseTransport:
         from .transport import EmulatorTransport
@@ -162,10 +182,12 @@ class Emulator:
         arrived = self._clock()
         found = routes.find(self.routes, method, path)
         base = {"Stripe-Version": lowered.get("stripe-version") or API_VERSION}
-        fault = self._decide(method in _WRITES, lowered.get("stripe-account"))
-        if fault is Fault.RATE_LIMIT:
+        endpoint = f"{method} {found[0].template if found else path}"
+        fault = self._decide(method in _WRITES, lowered.get("stripe-account"), endpoint,
+                             found is not None and found[0].op == "search")
+        if fault in _LIMITED:
             outcome = _fault_outcome(429, "invalid_request_error", "rate_limit",
-                                     "Request rate limit exceeded. (emulated)", request_id)
+                                     _LIMITED[fault], request_id)
             outcome.headers["Retry-After"] = _seconds(self.faults.retry_after)
         elif fault is Fault.SERVER_ERROR:
             outcome = _fault_outcome(500, "api_error", None,

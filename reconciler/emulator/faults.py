@@ -7,6 +7,9 @@ is injected (a token bucket of ``rate_limit`` tokens refilled at ``rate_limit`` 
 Latency is applied by the transports and the server, not here, so that the async transport
 can await it.
 
+``limits`` names a model of Stripe's own limiters (:mod:`.limits`: ``none``, ``sandbox``,
+``live``), checked before ``rate_limit``, a plain global bucket kept for the tests that set one.
+
 A rate-limited request is answered 429 with ``Stripe-Should-Retry: true`` and
 ``Retry-After: <retry_after>`` (1 second by default, as Stripe's edge may send; tests can make
 it shorter, e.g. ``0.05``: a fraction of a second is written as a decimal).
@@ -21,6 +24,8 @@ from dataclasses import asdict, dataclass, fields
 from enum import Enum
 from typing import Any
 
+from .limits import Limiter, Refusal, model
+
 
 @dataclass(frozen=True)
 class Faults:
@@ -30,6 +35,7 @@ class Faults:
     drop_rate: float = 0.0  # share of writes stored and then answered by a dropped connection
     seed: int = 0
     retry_after: float = 1.0  # seconds, sent as Retry-After with each 429
+    limits: str = "none"  # a model of Stripe's limiters: none, sandbox or live (.limits)
 
     def __post_init__(self) -> None:
         for name in ("fail_rate", "drop_rate"):
@@ -41,6 +47,7 @@ class Faults:
             raise ValueError("retry_after must be a non-negative number of seconds")
         if self.rate_limit is not None and self.rate_limit <= 0:
             raise ValueError("rate_limit must be positive")
+        model(self.limits)  # a ValueError names the choices
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Faults:
@@ -56,7 +63,8 @@ class Faults:
 
 class Fault(Enum):
     NONE = "none"
-    RATE_LIMIT = "rate_limit"  # 429 before anything runs
+    RATE_LIMIT = "rate_limit"  # 429 before anything runs (a global or an endpoint's budget)
+    CONCURRENCY = "concurrency_limit"  # 429: too many requests in flight (.limits)
     SERVER_ERROR = "server_error"  # 500 before anything runs
     DROP = "drop"  # runs, then the connection drops (writes only)
 
@@ -67,6 +75,7 @@ class FaultInjector:
     def __init__(self, faults: Faults, clock: Callable[[], float]) -> None:
         self._clock = clock
         self._lock = threading.Lock()
+        self.limiter = Limiter(clock)
         self.configure(faults)
 
     def configure(self, faults: Faults) -> None:
@@ -75,11 +84,16 @@ class FaultInjector:
             self._random = random.Random(faults.seed)
             self._tokens = _capacity(faults.rate_limit)
             self._last = self._clock()
+            self.limiter.configure(model(faults.limits))
 
-    def decide(self, write: bool) -> Fault:
+    def decide(self, write: bool, endpoint: str = "", search: bool = False) -> Fault:
+        """The fault of one request to ``endpoint`` (``METHOD /route/template``)."""
         with self._lock:
             fail, drop = self._random.random(), self._random.random()
-            if not self._take_token():
+            refused = self.limiter.admit(endpoint, search)
+            if refused is Refusal.CONCURRENCY:
+                return Fault.CONCURRENCY
+            if refused is not None or not self._take_token():
                 return Fault.RATE_LIMIT
             if fail < self.faults.fail_rate:
                 return Fault.SERVER_ERROR

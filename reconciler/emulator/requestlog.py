@@ -29,7 +29,8 @@ class LoggedRequest:
     """The status the emulator answered. For ``fault == "drop"`` it is the status of the write
     that was committed: the client saw a closed connection instead."""
     fault: str
-    """``none``, ``rate_limit`` (429), ``server_error`` (500) or ``drop``."""
+    """``none``, ``rate_limit`` (429: a rate limit), ``concurrency_limit`` (429: too many
+    requests in flight), ``server_error`` (500) or ``drop``."""
     replayed: bool
     """Answered from the idempotency key's saved result (``Idempotent-Replayed: true``)."""
     request_id: str

@@ -9,7 +9,8 @@ from the reference ``response_fields``. A kind's module (in :mod:`.rules`) subcl
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+import itertools
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -167,12 +168,13 @@ class Resource:
         created = p.pop("created", None)
         self.check_list(p, after or before)
         filters = {**self.list_defaults, **p}
-        records = [
-            r for r in ctx.bucket.records(self.object, parent)
-            if _created_in(r["object"].get("created"), created)
-            and all(self._matches(r["object"], n, v) for n, v in filters.items())
-        ]
-        page, has_more = self._page(ctx, records, limit, after, before)
+
+        def wanted(record: Obj) -> bool:
+            return (_created_in(record["object"].get("created"), created)
+                    and all(self._matches(record["object"], n, v) for n, v in filters.items()))
+
+        page, has_more = self._page(ctx, ctx.bucket.newest_first(self.object, parent), wanted,
+                                    limit, after, before)
         return {
             "object": "list",
             "data": [self.render(ctx, r["object"], expand) for r in page],
@@ -187,20 +189,23 @@ class Resource:
     def search(self, ctx: Context, raw: Mapping[str, Any], parent: str | None = None) -> Obj:
         return search.search(self, ctx, raw)
 
-    def _page(self, ctx: Context, records: Records, limit: int, after: str | None,
-              before: str | None) -> tuple[Records, bool]:
+    def _page(self, ctx: Context, records: Iterator[Obj], wanted: Callable[[Obj], bool],
+              limit: int, after: str | None, before: str | None) -> tuple[Records, bool]:
+        """The page of ``records`` (newest first) that ``wanted`` keeps, and whether more
+        follow; reads no further than the page needs (one more record, for ``has_more``)."""
         cursor_id = after or before
         if cursor_id is not None:
             cursor = ctx.bucket.get(self.object, cursor_id)
             if cursor is None:
                 raise no_such(self.object, cursor_id,
                               "starting_after" if after else "ending_before", status=400)
-            if after:
-                records = [r for r in records if r["seq"] < cursor["seq"]]
-            else:
-                newer = [r for r in records if r["seq"] > cursor["seq"]]
+            if before:
+                newer = [r for r in itertools.takewhile(lambda r: r["seq"] > cursor["seq"],
+                                                        records) if wanted(r)]
                 return newer[-limit:], len(newer) > limit
-        return records[:limit], len(records) > limit
+            records = itertools.dropwhile(lambda r: r["seq"] >= cursor["seq"], records)
+        found = list(itertools.islice(filter(wanted, records), limit + 1))
+        return found[:limit], len(found) > limit
 
     def render(self, ctx: Context, obj: Obj, expand: Paths, creating: bool = False) -> Obj:
         """The object as a response: expand-only fields hidden unless asked, expansions done."""

@@ -40,8 +40,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         emulator = self.server.emulator
         url = urlsplit(self.path)
-        time.sleep(emulator.latency(url.path))
-        response = emulator.handle(self.command, url.path, url.query, dict(self.headers.items()), body)
+        with emulator.in_flight(url.path):
+            time.sleep(emulator.latency(url.path))
+            response = emulator.handle(self.command, url.path, url.query,
+                                       dict(self.headers.items()), body)
         if response.drop:
             self.close_connection = True
             with contextlib.suppress(OSError):

@@ -63,12 +63,16 @@ class Bucket:
 
     def records(self, kind: str, parent: str | None = None) -> list[dict[str, Any]]:
         """Records of one kind (under one parent, for sub-resources), newest first."""
-        found = self._data["objects"].get(kind, {}).values()
-        return sorted(
-            (r for r in found if parent is None or r.get("parent") == parent),
-            key=lambda r: r["seq"],
-            reverse=True,
-        )
+        return list(self.newest_first(kind, parent))
+
+    def newest_first(self, kind: str, parent: str | None = None) -> Iterator[dict[str, Any]]:
+        """:meth:`records`, lazily: a list page of an account with 100,000 prices stops
+        after its page instead of copying them all. A table keeps its records in ``seq``
+        order: :meth:`put` adds a new id at the end (the highest seq) and replaces an
+        existing one in place, and the state file keeps the order."""
+        for record in reversed(self._data["objects"].get(kind, {}).values()):
+            if parent is None or record.get("parent") == parent:
+                yield record
 
     def put(self, kind: str, obj: dict[str, Any], parent: str | None = None) -> dict[str, Any]:
         """Store a new object, or replace an existing one keeping its place in the order."""

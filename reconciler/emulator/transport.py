@@ -39,8 +39,9 @@ class EmulatorTransport(httpx.BaseTransport):
         self.emulator = emulator
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        time.sleep(self.emulator.latency(request.url.path))
-        return _to_httpx(_call(self.emulator, request, request.read()), request)
+        with self.emulator.in_flight(request.url.path):
+            time.sleep(self.emulator.latency(request.url.path))
+            return _to_httpx(_call(self.emulator, request, request.read()), request)
 
 
 class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
@@ -48,5 +49,6 @@ class AsyncEmulatorTransport(httpx.AsyncBaseTransport):
         self.emulator = emulator
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await asyncio.sleep(self.emulator.latency(request.url.path))
-        return _to_httpx(_call(self.emulator, request, await request.aread()), request)
+        with self.emulator.in_flight(request.url.path):
+            await asyncio.sleep(self.emulator.latency(request.url.path))
+            return _to_httpx(_call(self.emulator, request, await request.aread()), request)

@@ -40,6 +40,7 @@ KIND = Kind(
     name="coupons",
     permission=Permission("coupon", "Coupons"),
     stripe_object="coupon",
+    partitioned_list=True,
     summary="Coupons: discounts keyed by their Stripe id; most fields force delete and re-create.",
     identity=Identity.ID,
     natural_key="id",

@@ -131,6 +131,7 @@ KIND = Kind(
     name="prices",
     permission=Permission("plan", "Prices"),
     stripe_object="price",
+    partitioned_list=True,
     summary="Prices of products: amounts and intervals are immutable; changes create a new price.",
     identity=Identity.METADATA,
     natural_key="lookup_key",

@@ -35,6 +35,7 @@ KIND = Kind(
     name="products",
     permission=Permission("product", "Products"),
     stripe_object="product",
+    partitioned_list=True,
     summary="Products: what you sell. Keyed by their Stripe id.",
     identity=Identity.ID,
     natural_key="id",

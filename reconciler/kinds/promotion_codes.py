@@ -35,6 +35,7 @@ KIND = Kind(
     name="promotion_codes",
     permission=Permission("promotion_code", "Promotion codes"),
     stripe_object="promotion_code",
+    partitioned_list=True,
     summary="Promotion codes: customer-facing codes that redeem a coupon.",
     identity=Identity.METADATA,
     natural_key="code",

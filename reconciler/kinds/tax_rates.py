@@ -10,6 +10,7 @@ KIND = Kind(
     name="tax_rates",
     permission=Permission("tax_rate", "Tax rates"),
     stripe_object="tax_rate",
+    partitioned_list=True,
     summary="Tax rates: percentage and inclusive are immutable; changes create a new rate.",
     identity=Identity.METADATA,
     removal=Removal.ARCHIVE,

@@ -15,9 +15,11 @@ What the client does on every request:
   ``User-Agent: reconciler/<version> python-httpx/<version>``, and an ``Idempotency-Key`` on
   every POST: the caller's (apply derives them from the plan) or a fresh uuid4, kept across
   that call's retries.
-* **Politeness**: a token bucket (:mod:`.ratelimit`; 20/s for test keys, 80/s for live keys)
-  and an ``asyncio.Semaphore`` bounding requests in flight, both shared by all calls made
-  through one client, i.e. by one run.
+* **Politeness**: token buckets (:mod:`.ratelimit`), one global (23/s for test keys, 92/s
+  for live keys) and one per endpoint (23/s, search 18.4/s), each 8% below Stripe's limit,
+  and an ``asyncio.Semaphore`` bounding requests in flight, all shared by every call made
+  through one client, i.e. by one run. A 429 holds its endpoint's queue for its
+  ``Retry-After``.
 * **Retries** (:mod:`.retry`): 429/5xx/connection errors with exponential backoff and full
   jitter, ``Stripe-Should-Retry`` honoured, ``Retry-After`` a floor with jitter above it,
   bounded in attempts and time.
@@ -40,10 +42,11 @@ are injectable so that tests run on simulated time.
 from __future__ import annotations
 
 import asyncio
+import math
 import random as _random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
@@ -53,7 +56,8 @@ from reconciler.reference import API_VERSION
 from .account import Account, account_from_response, is_live_key
 from .errors import PermissionDeniedError
 from .pagination import PAGE_SIZE, paginate
-from .ratelimit import TokenBucket, default_rate
+from .partition import list_partitioned
+from .ratelimit import DEFAULT_ENDPOINT_RATE, Budgets, TokenBucket, default_rate
 from .redaction import mask, register_secret
 from .retry import RetryPolicy
 from .session import Session
@@ -73,6 +77,12 @@ DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_CONCURRENCY = 10
 
 
+class ReadObserver(Protocol):
+    def page(self, path: str, count: int) -> None: ...
+
+    def done(self) -> None: ...
+
+
 class StripeClient(Session):
     """Async Stripe API client.
 
@@ -86,12 +96,16 @@ class StripeClient(Session):
     :param stripe_version: ``Stripe-Version`` header; pinned to the version the reference
         data describes.
     :param transport: an ``httpx.AsyncBaseTransport`` (tests mount the emulator in-process).
-    :param rate_limit: requests per second; None picks by key mode (20 test, 80 live);
-        ``math.inf`` turns the limiter off.
-    :param burst: token bucket size; default ``rate / 4``.
-    :param rate_limiter: a bucket shared with other clients (``rate_limit`` and ``burst`` are
-        then unused): several connected accounts reached with one platform key share the
-        platform's budget (see reconciler/fleet/budgets.py).
+    :param rate_limit: global requests per second; None picks by key mode (23 test, 92
+        live); ``math.inf`` turns the limiter off, the endpoint budgets too unless
+        ``endpoint_rate_limit`` is given.
+    :param endpoint_rate_limit: requests per second to any one endpoint (method and route);
+        None: 23, 8% below Stripe's 25 (search endpoints get 20/25 of it); ``math.inf``
+        turns the endpoint budgets off.
+    :param burst: global token bucket size; default ``rate / 4``.
+    :param rate_limiter: a global bucket shared with other clients (``rate_limit`` and
+        ``burst`` are then unused): several connected accounts reached with one platform key
+        share the platform's budget (see docs/fleet.md); endpoint budgets stay per client.
     :param max_concurrency: requests in flight at once.
     :param retry: a :class:`RetryPolicy`; ``RetryPolicy.none()`` disables retries.
     :param timeout: per-attempt httpx timeout (seconds or ``httpx.Timeout``): each phase
@@ -116,6 +130,7 @@ class StripeClient(Session):
         stripe_version: str = API_VERSION,
         transport: httpx.AsyncBaseTransport | None = None,
         rate_limit: float | None = None,
+        endpoint_rate_limit: float | None = None,
         burst: float | None = None,
         rate_limiter: TokenBucket | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
@@ -136,18 +151,23 @@ class StripeClient(Session):
         register_secret(api_key)
         self.key_livemode = is_live_key(api_key)
         rate = rate_limit if rate_limit is not None else default_rate(self.key_livemode)
+        if endpoint_rate_limit is None:
+            endpoint_rate_limit = math.inf if math.isinf(rate) else DEFAULT_ENDPOINT_RATE
         if retry is None:  # a raised --request-timeout must not be cut back by the budget
             retry = RetryPolicy(total_timeout=max(RetryPolicy.total_timeout, 2 * request_timeout))
         super().__init__(
             api_key, api_base=api_base, stripe_account=stripe_account,
             stripe_version=stripe_version, transport=transport,
-            rate_limiter=rate_limiter or TokenBucket(rate, burst, clock=clock, sleep=sleep),
+            budgets=Budgets(rate_limiter or TokenBucket(rate, burst, clock=clock, sleep=sleep),
+                            endpoint_rate_limit, clock=clock, sleep=sleep),
             max_concurrency=max_concurrency,
             retry=retry, timeout=timeout, request_timeout=request_timeout,
             max_response_bytes=max_response_bytes,
             clock=clock, sleep=sleep, random=random, wall_clock=wall_clock,
         )
         self._account: Account | None = None
+        self.read_progress: ReadObserver | None = None
+        """Told of every list page (the CLI shows long reads on stderr)."""
 
     # -- identity ---------------------------------------------------------------------------
 
@@ -231,7 +251,25 @@ class StripeClient(Session):
         Pages are chained with ``starting_after`` (search endpoints: ``page``). Use
         ``expand=("data.tiers",)`` for fields a list only returns when expanded.
         """
-        return paginate(self.request, path, params, expand=expand, page_size=page_size)
+        return paginate(self.request, path, params, expand=expand, page_size=page_size,
+                        on_page=self._on_page(path))
+
+    def list_partitioned(
+        self,
+        path: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        expand: Iterable[str] | None = None,
+    ) -> Awaitable[list[dict[str, Any]]]:
+        """Every object of a list endpoint that filters on ``created``, read in several
+        chains of pages at once (:mod:`.partition`): for long lists."""
+        return list_partitioned(self.request, path, params, expand=expand,
+                                progress=self._on_page(path))
+
+    def _on_page(self, path: str) -> Callable[[int], None] | None:
+        """What tells :attr:`read_progress` of a page of ``path``, if anything listens."""
+        observer = self.read_progress
+        return None if observer is None else lambda count: observer.page(path, count)
 
     async def account(self, *, refresh: bool = False) -> Account:
         """The account behind the key (``GET /v1/account``), cached per client; see

@@ -35,9 +35,11 @@ async def paginate(
     *,
     expand: Iterable[str] | None = None,
     page_size: int = PAGE_SIZE,
+    on_page: Callable[[int], None] | None = None,
 ) -> AsyncIterator[dict[str, Any]]:
     """Every object of the list endpoint ``path``, fetching pages lazily through
-    ``request(method, path, params, expand=...)``."""
+    ``request(method, path, params, expand=...)``; ``on_page(n)`` is told of each page's
+    ``n`` objects (progress)."""
     query = _Params(params or {})
     del params  # no frame of a traceback shows the plain parameters
     if "ending_before" in query:
@@ -50,6 +52,8 @@ async def paginate(
         data = page.get("data")
         if not isinstance(data, list):
             raise APIError("list response has no 'data' array", method="GET", path=path)
+        if on_page is not None:
+            on_page(len(data))
         for obj in data:
             yield obj
         if not page.get("has_more") or not data:

@@ -23,7 +23,7 @@ import httpx
 from reconciler import __version__
 
 from .encoding import encode_pairs
-from .ratelimit import TokenBucket
+from .ratelimit import Budgets
 from .responses import (
     ResponseTooLarge,
     failed_exchange,
@@ -62,7 +62,7 @@ class Session:
         stripe_account: str | None,
         stripe_version: str,
         transport: httpx.AsyncBaseTransport | None,
-        rate_limiter: TokenBucket,
+        budgets: Budgets,
         max_concurrency: int,
         retry: RetryPolicy,
         timeout: float | httpx.Timeout,
@@ -87,7 +87,8 @@ class Session:
         self._sleep = sleep
         self._random = random
         self._wall_clock = wall_clock
-        self.rate_limiter = rate_limiter
+        self.budgets = budgets
+        self.rate_limiter = budgets.global_bucket
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.request_timeout = request_timeout
@@ -192,7 +193,9 @@ class Session:
         attempt: int,
         deadline: float,
     ) -> Outcome:
-        """One HTTP exchange under the concurrency bound and the rate limit.
+        """One HTTP exchange under the endpoint's budget, the concurrency bound and the
+        global budget, in that order: a request waiting for its endpoint holds neither a
+        slot nor a global token that requests to other endpoints could use.
 
         Exceptions from httpx (which hold the request and so its Authorization header) stay
         in this frame; the retry loop raises the Outcome's error outside any ``except``
@@ -201,6 +204,8 @@ class Session:
         """
         failure: Outcome | None = None
         body = b""
+        endpoint = self.budgets.endpoint(method, path)
+        await endpoint.acquire()
         async with self._semaphore:
             await self.rate_limiter.acquire()
             # The attempt's deadline: --request-timeout, cut to what is left of the call's
@@ -236,5 +241,8 @@ class Session:
             return failure
         logger.debug("%s %s -> %d %s attempt=%d %.3fs", method, path, response.status_code,
                      response.headers.get("request-id") or "-", attempt, elapsed)
-        return response_outcome(response, body, method, path, attempt, self.retry_policy,
-                                self._wall_clock())
+        outcome = response_outcome(response, body, method, path, attempt, self.retry_policy,
+                                   self._wall_clock())
+        if response.status_code == 429:  # the endpoint's queue waits with this call
+            endpoint.hold(outcome.retry_after or 1 / endpoint.rate)
+        return outcome

@@ -34,7 +34,7 @@ def test_quick_run_prints_a_table_and_writes_json(tmp_path, capsys):
     labels = [r["label"] for r in applied["runs"]]
     assert labels == ["cli default", "client at rate", "one at a time"]
     assert len({r["changes"] for r in applied["runs"]}) == 1 and applied["runs"][0]["changes"] > 0
-    assert applied["runs"][0]["client_rate"] == 20  # the CLI's pace for a test key
+    assert applied["runs"][0]["client_rate"] == 23  # the CLI's pace for a test key
 
 
 def test_the_issue_minimum_is_kept_apart_from_what_the_api_needs():
@@ -62,3 +62,15 @@ def test_fleet_bench_plans_every_account_both_ways(tmp_path, capsys):
     assert fan_out["requests"] == sequential["requests"] > 3 * 10  # ten kinds per account
     assert "| fan-out | none |" in capsys.readouterr().out
     assert json.loads(out.read_text())["config"]["accounts"] == 3
+
+
+def test_the_limits_harness_runs(tmp_path):
+    """Issue 17's harness end to end: tiny sizes, no latency, no timing asserted."""
+    from benchmarks import limits_bench
+
+    results = limits_bench.main(["--latency-ms", "0", "--apply-n", "12", "--account-prices",
+                                 "250", "--catalog-n", "12", "--json", str(tmp_path / "l.json")])
+    assert [run["ok"] for run in results["apply"]] == [True, True]
+    assert [p["mode"] for p in results["plan"]] == ["live", "sandbox"]
+    assert all(p["pending"] == 0 and p["requests"] >= p["minimum_pages"] for p in results["plan"])
+    assert results["rss"]["plan_rss_mb"] > 0

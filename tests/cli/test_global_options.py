@@ -35,14 +35,14 @@ def built(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 @pytest.mark.parametrize(("args", "env", "expected"), [
     (["--rate-limit", "7"], {}, 7.0),
     ([], {"RECONCILER_RATE_LIMIT": "3.5"}, 3.5),
-    ([], {}, None),  # None: the client picks 20/s or 80/s by key mode
+    ([], {}, None),  # None: the client picks 23/s or 92/s by key mode
 ])
 def test_rate_limit_reaches_the_client(built: list[dict[str, Any]], args: list[str],
                                        env: dict[str, str], expected: float | None) -> None:
     result = CliRunner().invoke(main, [*args, "--api-key", KEY, "plan", SAAS],
                                 env={"RECONCILER_RATE_LIMIT": None, **env})
     assert result.exit_code == 1, result.output
-    assert built == [{"stripe_account": None, "rate_limit": expected,
+    assert built == [{"stripe_account": None, "rate_limit": expected, "endpoint_rate_limit": None,
                       "request_timeout": 30.0, "max_response_bytes": 16 * 1024 * 1024}]
 
 

@@ -76,10 +76,19 @@ def test_serve_sets_the_retry_after_of_rate_limited_answers() -> None:
         proc.communicate(timeout=10)
 
 
+def test_serve_models_the_limits_it_is_given() -> None:
+    proc, url = start("--limits", "live")
+    try:
+        assert httpx.get(f"{url}/_emulator/faults").json()["limits"] == "live"
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
+
+
 @pytest.mark.parametrize(("option", "value"), [
     ("--fail-rate", "2"), ("--fail-rate", "nan"), ("--drop-rate", "nan"), ("--latency-ms", "inf"),
     ("--rate-limit", "inf"), ("--retry-after", "-1"), ("--retry-after", "soon"),
-    ("--retry-after", "nan"), ("--retry-after", "inf"),
+    ("--retry-after", "nan"), ("--retry-after", "inf"), ("--limits", "production"),
 ])
 def test_serve_options_are_checked(option: str, value: str, monkeypatch: pytest.MonkeyPatch) -> None:
     def serve_nothing(*args: object) -> None:
@@ -95,7 +104,7 @@ def test_serve_options_are_checked(option: str, value: str, monkeypatch: pytest.
 def test_serve_lists_its_options() -> None:
     help_text = CliRunner().invoke(main, ["emulator", "serve", "--help"]).output
     for option in ("--host", "--port", "--state", "--latency-ms", "--rate-limit", "--fail-rate",
-                   "--drop-rate", "--seed", "--retry-after"):
+                   "--drop-rate", "--seed", "--retry-after", "--limits"):
         assert option in help_text
 
 

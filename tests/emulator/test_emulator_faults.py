@@ -121,7 +121,7 @@ def test_faults_are_configurable_at_run_time_over_http(emu: Emulator) -> None:
     admin = Api(emu, key=None).http
     assert admin.get("/_emulator/faults").json() == {
         "latency_ms": 0, "rate_limit": None, "fail_rate": 0.0, "drop_rate": 0.0, "seed": 0,
-        "retry_after": 1.0}
+        "retry_after": 1.0, "limits": "none"}
     changed = admin.post("/_emulator/faults", json={"fail_rate": 1.0, "seed": 3}).json()
     assert (changed["fail_rate"], changed["seed"], changed["drop_rate"]) == (1.0, 3, 0.0)
     assert emu.faults == Faults(fail_rate=1.0, seed=3)

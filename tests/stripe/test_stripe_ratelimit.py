@@ -94,9 +94,9 @@ def test_default_rate_by_key_mode() -> None:
     test_client = StripeClient("sk_test_abcdefghijklmnop")
     live_client = StripeClient(LIVE_KEY)
     restricted_live = StripeClient("rk_live_abcdefghijklmnop")
-    assert (test_client.rate_limiter.rate, test_client.rate_limiter.burst) == (20.0, 5.0)
-    assert (live_client.rate_limiter.rate, live_client.rate_limiter.burst) == (80.0, 20.0)
-    assert restricted_live.rate_limiter.rate == 80.0
+    assert (test_client.rate_limiter.rate, test_client.rate_limiter.burst) == (23.0, 5.0)
+    assert (live_client.rate_limiter.rate, live_client.rate_limiter.burst) == (92.0, 23.0)
+    assert restricted_live.rate_limiter.rate == 92.0
     assert StripeClient("sk_test_x1234567", rate_limit=3).rate_limiter.rate == 3.0
     for c in (test_client, live_client, restricted_live):
         run(c.aclose())

@@ -1,0 +1,248 @@
+"""Issue 17's benchmarks: Stripe's real limiters (``python -m benchmarks.limits_bench``).
+
+Against the served emulator with ``Faults(limits=...)`` (Stripe's global budget per mode,
+25/s per endpoint, search 20/s, a concurrency limit) and ``--latency-ms`` per request:
+
+* **apply** of ``--apply-n`` mixed creates (the catalog of :mod:`benchmarks.catalog`) and of
+  as many price creates (one product, seeded first), live model, the client at its live-key
+  pace (92/s global, 23/s per endpoint), ``--parallelism`` changes and as many requests in
+  flight. Bound: ``min(global, sum of the budgets of the endpoints in play)``, with Stripe's
+  figures (100, 25 each). A plan runs kind after kind (phases), so one endpoint is in play at
+  a time for creates: its bound is 25/s.
+* **plan** of an account of ``--account-prices`` prices made by an application (untagged)
+  plus a catalog of ``--catalog-n`` objects, live and sandbox models, the client at the mode's
+  pace, the emulator served by a forked process (:func:`served_apart`). Yardsticks: the minimum of pages (``sum(ceil(N_kind / 100))`` over the kinds read),
+  the rate bound (the most pages of one endpoint / 25, or all pages / the global budget,
+  whichever is longer, plus one latency), the partitioned critical path (the prices' pages /
+  8 chains × latency), and the old chain of pages (the prices' pages × latency), computed, not
+  run (it takes minutes by construction);
+* **peak RSS** of that plan in a subprocess (``rss_child``, no latency, no limits).
+
+One run each (the figures are seconds to minutes long); the load average is recorded beside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from reconciler.apply import apply
+from reconciler.emulator import Emulator, EmulatorServer, Faults, serve_in_thread
+from reconciler.kinds import KINDS
+from reconciler.manifests import load_valid
+from reconciler.plan import PlanOptions, make_plan
+from reconciler.stripe.limits import ENDPOINT_RATE, GLOBAL_RATES
+from reconciler.stripe.partition import PARTITIONS
+
+from . import catalog as gen
+from .common import client, load, requests
+from .plan_bench import PAGE, bench_rss
+from .report import machine
+
+CLIENT_RATE = {"live": 92.0, "sandbox": 23.0}
+"""The client's own global pace for the mode's key (reconciler.stripe.ratelimit)."""
+
+
+def _plan_in_memory(emulator: Emulator, manifest) -> Any:
+    async def go():
+        async with client(None, emulator) as stripe:
+            return await make_plan(manifest, stripe, PlanOptions())
+    return asyncio.run(go())
+
+
+def _apply_in_memory(emulator: Emulator, manifest) -> None:
+    async def go():
+        async with client(None, emulator) as stripe:
+            plan = await make_plan(manifest, stripe, PlanOptions())
+            result = await apply(plan, stripe, parallelism=64)
+            if not result.ok:
+                raise RuntimeError(f"seeding failed: {[str(e) for _, e in result.failed][:3]}")
+    asyncio.run(go())
+
+
+def prices_doc(n: int) -> dict[str, dict[str, Any]]:
+    doc: dict[str, dict[str, Any]] = {"products": {"product-0": {"name": "Product 0"}},
+                                      "prices": {}}
+    for i in range(n):
+        doc["prices"][f"price-{i}"] = {"product": "product-0", "currency": "usd",
+                                       "unit_amount": 100 + i}
+    return doc
+
+
+def bench_apply(label: str, doc: dict[str, Any], seed: dict[str, Any] | None, latency_ms: float,
+                parallelism: int, tmp: Path) -> dict[str, Any]:
+    emulator = Emulator()
+    if seed is not None:
+        _apply_in_memory(emulator, load_valid([gen.write(seed, tmp / f"{label}-seed")]))
+    manifest = load_valid([gen.write(doc, tmp / label)])
+    plan = _plan_in_memory(emulator, manifest)
+    emulator.set_faults(Faults(latency_ms=latency_ms, limits="live"))
+    emulator.reset_request_counts()
+
+    async def run(url: str):
+        async with client(url, rate=CLIENT_RATE["live"], max_concurrency=parallelism) as stripe:
+            started = time.perf_counter()
+            result = await apply(plan, stripe, parallelism=parallelism)
+            return result, time.perf_counter() - started
+
+    load_before = load()
+    with serve_in_thread(emulator) as url:
+        result, wall = asyncio.run(run(url))
+    issued, refused, per_route = requests(emulator)
+    writes = {route: n for route, n in per_route.items() if not route.startswith("GET")}
+    bound = min(GLOBAL_RATES["live"], ENDPOINT_RATE * len(writes))
+    return {"label": label, "changes": len(result.applied), "ok": result.ok,
+            "requests": issued, "requests_429": refused, "wall_s": wall,
+            "requests_per_s": issued / wall, "endpoints": len(writes),
+            "bound_all_endpoints_at_once": bound,
+            "share_of_bound_all_at_once": issued / wall / bound,
+            "share_of_one_endpoint": issued / wall / ENDPOINT_RATE,
+            "load_before": load_before, "load_after": load()}
+
+
+def seed_account(emulator: Emulator, prices: int, batch: int = 500) -> None:
+    """``prices`` prices of one untagged product, as an application would have made them."""
+    async def go():
+        async with client(None, emulator, max_concurrency=batch) as stripe:
+            product = await stripe.request("POST", "/v1/products", {"name": "App product"})
+            for start in range(0, prices, batch):
+                await asyncio.gather(*(
+                    stripe.request("POST", "/v1/prices", {
+                        "product": product["id"], "currency": "usd", "unit_amount": 1 + i})
+                    for i in range(start, min(prices, start + batch))))
+    asyncio.run(go())
+
+
+@contextlib.contextmanager
+def served_apart(emulator: Emulator) -> Iterator[str]:
+    """The emulator served by a forked child process, which inherits the seeded account: the
+    client and the server each have their own interpreter lock (and core). In one process
+    they took turns, and 1,000 pages of 100 prices cost ~120 s of their shared CPU, three
+    times the rate bound. Controls and counts go through ``/_emulator/``."""
+    server = EmulatorServer(emulator, "127.0.0.1", 0)
+    pid = os.fork()
+    if pid == 0:  # the child serves until killed
+        try:
+            server.serve_forever(poll_interval=0.05)
+        finally:
+            os._exit(0)
+    server.server_close()
+    try:
+        yield server.url
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        os.waitpid(pid, 0)
+
+
+def bench_plan(emulator: Emulator, manifest, mode: str, latency_ms: float) -> dict[str, Any]:
+    async def run(url: str):
+        async with client(url, rate=CLIENT_RATE[mode], max_concurrency=PARTITIONS + 4) as stripe:
+            started = time.perf_counter()
+            plan = await make_plan(manifest, stripe, PlanOptions())
+            return plan, time.perf_counter() - started
+
+    load_before = load()
+    with served_apart(emulator) as url:
+        httpx.post(f"{url}/_emulator/faults", json={"latency_ms": latency_ms, "limits": mode})
+        httpx.delete(f"{url}/_emulator/requests")
+        plan, wall = asyncio.run(run(url))
+        seen = httpx.get(f"{url}/_emulator/requests", params={"log": "true"}).json()
+    per_route = seen["counts"]
+    issued = sum(per_route.values())
+    refused = sum(1 for entry in seen["log"] if entry["status"] == 429)
+    lists = {route: n for route, n in per_route.items() if route.startswith("GET")}
+    live = _plan_in_memory_counts(emulator, manifest)
+    pages = {kind: max(1, math.ceil(n / PAGE)) for kind, n in live.items()}
+    minimum = sum(pages.values())
+    latency = latency_ms / 1000
+    busiest = max(lists.values())
+    rate_bound = max(busiest / ENDPOINT_RATE, issued / GLOBAL_RATES[mode]) + latency
+    critical = math.ceil(pages["prices"] / PARTITIONS) * latency
+    return {"mode": mode, "pending": len(plan.pending), "requests": issued,
+            "requests_429": refused, "minimum_pages": minimum,
+            "requests_vs_minimum": issued / minimum, "per_route": per_route,
+            "wall_s": wall, "rate_bound_s": rate_bound, "partitioned_critical_path_s": critical,
+            "wall_vs_bound": wall / max(rate_bound, critical),
+            "old_chain_s": pages["prices"] * latency,
+            "load_before": load_before, "load_after": load()}
+
+
+def _plan_in_memory_counts(emulator: Emulator, manifest) -> dict[str, int]:
+    """Objects per kind the plan reads, counted without latency or limits."""
+    from reconciler.plan import read_for
+
+    async def go():
+        async with client(None, emulator) as stripe:
+            return await read_for(manifest, stripe)
+    live = asyncio.run(go())
+    return {kind: len(objs) for kind, objs in live.objects.items() if kind in KINDS
+            and objs is not None and kind in _read_kinds(manifest)}
+
+
+def _read_kinds(manifest) -> set[str]:
+    from reconciler.plan.live import needed_kinds
+    return set(needed_kinds(manifest))
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.limits_bench",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--latency-ms", type=float, default=300.0)
+    parser.add_argument("--apply-n", type=int, default=1000)
+    parser.add_argument("--parallelism", type=int, default=40)
+    parser.add_argument("--account-prices", type=int, default=100_000)
+    parser.add_argument("--catalog-n", type=int, default=1000)
+    parser.add_argument("--modes", default="live,sandbox")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    results: dict[str, Any] = {
+        "command": "python -m benchmarks.limits_bench " + " ".join(
+            sys.argv[1:] if argv is None else argv),
+        "config": vars(args) | {"json": str(args.json)}, "machine": machine()}
+    with tempfile.TemporaryDirectory(prefix="reconciler-limits-") as tmp_name:
+        tmp = Path(tmp_name)
+        print("[apply] mixed creates ...", file=sys.stderr, flush=True)
+        mixed = bench_apply("mixed", gen.catalog(args.apply_n), None, args.latency_ms,
+                            args.parallelism, tmp)
+        print("[apply] price creates ...", file=sys.stderr, flush=True)
+        seed = {"products": prices_doc(0)["products"]}
+        priced = bench_apply("prices", prices_doc(args.apply_n), seed, args.latency_ms,
+                             args.parallelism, tmp)
+        results["apply"] = [mixed, priced]
+        print(f"[plan] seeding {args.account_prices} prices ...", file=sys.stderr, flush=True)
+        emulator = Emulator()
+        started = time.perf_counter()
+        seed_account(emulator, args.account_prices)
+        directory = gen.write(gen.catalog(args.catalog_n), tmp / "catalog")
+        manifest = load_valid([directory])
+        _apply_in_memory(emulator, manifest)
+        results["seed_s"] = time.perf_counter() - started
+        results["plan"] = []
+        for mode in args.modes.split(","):
+            print(f"[plan] {mode} ...", file=sys.stderr, flush=True)
+            results["plan"].append(bench_plan(emulator, manifest, mode, args.latency_ms))
+        print("[plan] peak RSS ...", file=sys.stderr, flush=True)
+        results["rss"] = bench_rss(emulator, directory)
+    results["machine"]["load_end"] = machine()["load"]
+    print(json.dumps({k: v for k, v in results.items() if k != "machine"}, indent=1,
+                     default=str))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str))
+    return results
+
+
+if __name__ == "__main__":
+    main()
