@@ -4,6 +4,7 @@ target with the target's client settings, collected and rendered across targets.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -274,6 +275,15 @@ class HeldLock:
         await release(self.client, self.lease)
 
 
+def _lock_if_writable(client: StripeClient, settings: Settings, stack: str,
+                      timeout: float) -> contextlib.AbstractAsyncContextManager[None]:
+    """The lock, unless the run may not write (a live key without --live): taking it is a
+    write, and such a run is refused before its first change anyway (as cli/unlock.py)."""
+    if client.key_livemode and not settings.live:
+        return contextlib.nullcontext()
+    return HeldLock(client, stack, timeout)
+
+
 def require_ok(result: ApplyResult) -> ApplyResult:
     if not result.ok:
         failures = "; ".join(f"{c.address}: {e}" for c, e in result.failed[:5])
@@ -323,7 +333,8 @@ async def _apply_fresh(clients: Clients, target: Target, paths: tuple[str, ...],
 
     settings = clients.settings_for(target)
     manifest = load_manifests(paths, target.env or env, target_vars(var, target))
-    async with settings.client() as client, HeldLock(client, options.stack, lock_timeout):
+    async with settings.client() as client, _lock_if_writable(client, settings, options.stack,
+                                                               lock_timeout):
         plan = await make_plan(manifest, client, options)
         if plan.livemode and plan.has_changes and not settings.live:
             raise LiveModeError(f"this plan changes the LIVE account {plan.account_id}; "

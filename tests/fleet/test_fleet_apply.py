@@ -71,3 +71,18 @@ def test_a_shard_of_a_saved_plan_applies_only_its_targets(tmp_path: Path) -> Non
         applied += [line.split(":")[0] for line in result.stdout.splitlines()
                     if line.startswith("t")]
     assert sorted(applied) == [f"t{i:03d}" for i in range(8)]
+
+
+def test_a_target_that_may_not_write_takes_no_lock() -> None:
+    """A live key without --live is refused before its first change; taking the lock would be
+    a write to that live account already."""
+    import contextlib
+    from types import SimpleNamespace
+
+    from reconciler.cli.fleet import HeldLock, _lock_if_writable
+
+    live, test = SimpleNamespace(key_livemode=True), SimpleNamespace(key_livemode=False)
+    allowed, refused = SimpleNamespace(live=True), SimpleNamespace(live=False)
+    assert isinstance(_lock_if_writable(live, refused, "s", 0), contextlib.nullcontext)
+    assert isinstance(_lock_if_writable(live, allowed, "s", 0), HeldLock)
+    assert isinstance(_lock_if_writable(test, refused, "s", 0), HeldLock)
