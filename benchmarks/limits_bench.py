@@ -193,7 +193,7 @@ def _plan_in_memory_counts(emulator: Emulator, manifest) -> dict[str, int]:
 
 
 def _read_kinds(manifest) -> set[str]:
-    from reconciler.plan.live import needed_kinds
+    from reconciler.account import needed_kinds
     return set(needed_kinds(manifest))
 
 

@@ -13,7 +13,6 @@ from reconciler.account import in_use, read_live
 from reconciler.emulator import Emulator
 
 PACKAGE = Path(__file__).parents[2] / "reconciler"
-SHIM = PACKAGE / "plan" / "live.py"  # the old location, kept for code not yet moved over
 
 
 def _imports() -> list[tuple[Path, str, list[str]]]:
@@ -27,8 +26,8 @@ def _imports() -> list[tuple[Path, str, list[str]]]:
 
 def test_the_account_is_read_through_the_account_package() -> None:
     old = [f"{p.relative_to(PACKAGE)}: {m}" for p, m, _ in _imports()
-           if m == "reconciler.plan.live" and p != SHIM]
-    assert not old
+           if m == "reconciler.plan.live"]
+    assert not old and not (PACKAGE / "plan" / "live.py").exists()
 
 
 def test_no_private_name_is_imported_across_packages() -> None:
