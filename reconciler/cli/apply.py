@@ -176,7 +176,7 @@ def _report_failures(failed: list[tuple[Change, StripeError | OSError]]) -> None
         else:
             click.echo(f"Error: {change.address}: {error}", err=True)
     for refused in denied.values():
-        addresses = ", ".join(change.address for change, _ in refused)
+        addresses = ", ".join(sorted(change.address for change, _ in refused))  # not finish order
         click.echo(f"Error: {addresses}: {explain(refused[0][1])}", err=True)
 
 
