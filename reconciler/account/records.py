@@ -18,7 +18,7 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from reconciler.kinds import KINDS, MANIFEST_KINDS, Kind
+from reconciler.kinds import CONTROL_KIND, KINDS, MANIFEST_KINDS, Kind
 from reconciler.ownership import CONTROL, OWNER_STACK, owner
 
 RECORDED_KINDS = tuple(name for name, kind in MANIFEST_KINDS.items() if not kind.has_metadata)
@@ -26,7 +26,7 @@ RECORDED_KINDS = tuple(name for name, kind in MANIFEST_KINDS.items() if not kind
 RECORD_NAME = "reconciler ownership record — do not use"
 _VALUE_MAX = 500
 _KEYS_MAX = 50 - 2  # the marker and the stack take two
-PRODUCTS = "/v1/products"
+PRODUCTS = KINDS[CONTROL_KIND].path  # a record is a product
 
 
 def record_id(stack: str) -> str:

@@ -77,12 +77,13 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
+from reconciler.kinds import CONTROL_KIND, KINDS
 from reconciler.ownership import CONTROL, CONTROL_KEY_PREFIX
 from reconciler.stripe import InvalidRequestError, NotFoundError, StripeClient, StripeError
 
 log = logging.getLogger(__name__)
 
-PRODUCTS = "/v1/products"
+PRODUCTS = KINDS[CONTROL_KIND].path  # the lock and its breakers are products
 LOCK_NAME = "reconciler apply lock — do not use"
 BREAKER_NAME = "reconciler apply lock takeover — do not use"
 TTL = 120.0
