@@ -19,14 +19,18 @@ and stack. Every reader of the account leaves it out (the ``reconciler_control``
 under the key, so a poll with the same key would only ever replay it.
 
 **Keeping it.** The holder renews the lease (``expires_at``) every quarter of its time to
-live from a background thread, also while ``apply`` waits for confirmation. It deletes the
-product when the apply ends, whether it succeeded, failed or was interrupted (Ctrl-C).
+live: a single-account command from a background thread (:class:`ApplyLock`), also while
+``apply`` waits for confirmation; each target of a fleet run from a task on the run's event
+loop (:class:`AsyncApplyLock`). It deletes the product when the apply ends, whether it
+succeeded, failed or was interrupted (Ctrl-C).
 
-**Losing it.** A renewal that finds another lease (or none) stops the command. Before its
-writing phase it is stopped at once (nothing was written). While it writes
-(:meth:`ApplyLock.writing`), cutting requests off would leave nobody knowing what reached
-Stripe, so loss only raises :meth:`ApplyLock.stop`, which the executor reads like Ctrl-C:
-nothing new starts, what is in flight finishes, and the command reports what was applied.
+**Losing it.** A renewal that finds another lease (or none) stops the command (or the
+target). Before its writing phase it is stopped at once (nothing was written). While it
+writes (:meth:`ApplyLock.writing`), cutting requests off would leave nobody knowing what
+reached Stripe, so loss only raises :meth:`ApplyLock.stop`, which the executor reads like
+Ctrl-C: nothing new starts, what is in flight finishes, and the command reports what was
+applied. Both holders share this logic; they differ in where renewals run and in how they
+stop at once (the main thread interrupted; the target's task cancelled).
 
 **Taking over.** A holder killed outright (SIGKILL, a lost CI runner) cannot release it. Its
 lease may be taken over once it expired, or at once when it names a pid on this same host that
@@ -343,38 +347,18 @@ class _Stopped(Exception):
     """The command ended while still waiting for the lock."""
 
 
-class ApplyLock:
-    """The lock held for one command, kept by a thread with its own event loop and client:
-    a command's own loops come and go (planning, the prompt, applying are separate), while
-    the lease must be renewed throughout. ``with ApplyLock(...) as lock: lock.take(stack)``;
-    leaving the block releases it."""
+class _Holder:
+    """What holding the lock means, whoever keeps the lease: renewing it, losing it (stop
+    the command at once before it writes, through :meth:`stop` while it writes), releasing
+    it. :class:`ApplyLock` and :class:`AsyncApplyLock` differ only in where the renewals
+    run and how the command is stopped at once."""
 
-    def __init__(self, make_client: Callable[[], StripeClient], timeout: float = 0.0,
-                 ttl: float = TTL, on_wait: Callable[[Lease], None] | None = None,
-                 enabled: bool = True) -> None:
-        self._enabled = enabled
-        self._make_client = make_client
-        self._timeout = timeout
+    def __init__(self, ttl: float, enabled: bool) -> None:
+        self.enabled = enabled
         self._ttl = ttl
-        self._on_wait = on_wait
-        self._stop = threading.Event()
-        self._ready = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
         self.lease: Lease | None = None
         self.lost: LockLost | None = None
         self._writing = False
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-        if self.lost is not None and kind is KeyboardInterrupt:
-            raise self.lost from None
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[None]:
@@ -392,11 +376,75 @@ class ApplyLock:
         """The executor's ``stop``: true once the lease was lost."""
         return self.lost is not None
 
+    def _stop_now(self) -> None:
+        """Stop the command at once: the lease was lost before it wrote anything."""
+        raise NotImplementedError
+
+    async def _renew(self, client: StripeClient) -> bool:
+        """One renewal; False once the lease is lost (the command is then stopped). A
+        failed request is tried again at the next one, well before the lease expires."""
+        assert self.lease is not None
+        try:
+            self.lease = await renew(client, self.lease, time.time(), self._ttl)
+        except LockLost as exc:
+            self.lost = exc
+            if not self._writing:  # nothing written yet: stop the command at once
+                self._stop_now()
+            return False
+        except StripeError as exc:
+            log.warning("could not renew the apply lock: %s", exc)
+        return True
+
+    async def _release(self, client: StripeClient) -> None:
+        """Release the lease, unless it was lost (the lock is then someone else's); a failure
+        is a warning, as the command's own outcome matters more than the lock's."""
+        assert self.lease is not None
+        if self.lost is not None:
+            return
+        try:
+            if not await release(client, self.lease):
+                log.warning("the apply lock of stack '%s' had been taken over; left as it is",
+                            self.lease.stack)
+        except StripeError as exc:
+            log.warning("could not release the apply lock of stack '%s' (%s); it expires at "
+                        "%s, or run `reconciler unlock --stack %s`", self.lease.stack, exc,
+                        _when(self.lease.expires_at), self.lease.stack)
+
+
+class ApplyLock(_Holder):
+    """The lock held for one command, kept by a thread with its own event loop and client:
+    a command's own loops come and go (planning, the prompt, applying are separate), while
+    the lease must be renewed throughout. ``with ApplyLock(...) as lock: lock.take(stack)``;
+    leaving the block releases it."""
+
+    def __init__(self, make_client: Callable[[], StripeClient], timeout: float = 0.0,
+                 ttl: float = TTL, on_wait: Callable[[Lease], None] | None = None,
+                 enabled: bool = True) -> None:
+        super().__init__(ttl, enabled)
+        self._make_client = make_client
+        self._timeout = timeout
+        self._on_wait = on_wait
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self.lost is not None and kind is KeyboardInterrupt:
+            raise self.lost from None
+
     def take(self, stack: str) -> Lease | None:
         """Block until the lock of ``stack`` is held (or raise :class:`LockHeld`). Disabled,
         it does nothing: a run that may not write (a live key without ``--live``) is refused
         before its first change, and must not write a lock either."""
-        if not self._enabled:
+        if not self.enabled:
             return None
         client = self._make_client()  # here: a bad key is the command's usage error
         self._thread = threading.Thread(target=self._keep, args=(stack, client), daemon=True,
@@ -407,6 +455,9 @@ class ApplyLock:
             raise self._error
         assert self.lease is not None
         return self.lease
+
+    def _stop_now(self) -> None:
+        _thread.interrupt_main()  # read as Ctrl-C; leaving the block raises the loss
 
     async def _sleep(self, seconds: float) -> None:
         if self._stop.wait(seconds):  # this loop runs nothing else: blocking it is fine
@@ -427,30 +478,61 @@ class ApplyLock:
                 return
             finally:
                 self._ready.set()  # whatever happened: take() must not wait for ever
-            self._heartbeat(loop, client)
+            while not self._stop.wait(self._ttl / 4):
+                if not loop.run_until_complete(self._renew(client)):
+                    return
+            loop.run_until_complete(self._release(client))
         finally:
             with contextlib.suppress(Exception):
                 loop.run_until_complete(client.aclose())
             loop.close()
 
-    def _heartbeat(self, loop: asyncio.AbstractEventLoop, client: StripeClient) -> None:
-        assert self.lease is not None
-        while not self._stop.wait(self._ttl / 4):
-            try:
-                self.lease = loop.run_until_complete(
-                    renew(client, self.lease, time.time(), self._ttl))
-            except LockLost as exc:
-                self.lost = exc
-                if not self._writing:  # nothing written yet: stop the command at once
-                    _thread.interrupt_main()
+
+class AsyncApplyLock(_Holder):
+    """The lock held for one target of a fleet run, kept by a task on the run's loop, which
+    the targets share and which lasts the whole run: ``async with AsyncApplyLock(...) as
+    lock:``. Losing it before the writing phase cancels the work inside the block, which
+    then raises :class:`LockLost`, as :class:`ApplyLock` stops its command."""
+
+    def __init__(self, client: StripeClient, stack: str, timeout: float = 0.0,
+                 ttl: float = TTL, enabled: bool = True) -> None:
+        super().__init__(ttl, enabled)
+        self._client = client
+        self._stack = stack
+        self._timeout = timeout
+        self._owner: asyncio.Task[Any] | None = None
+        self._keeper: asyncio.Task[None] | None = None
+        self._cancelled = False
+
+    async def __aenter__(self) -> Self:
+        if self.enabled:
+            self.lease = await acquire(self._client, self._stack, timeout=self._timeout,
+                                       ttl=self._ttl)
+            self._owner = asyncio.current_task()
+            self._keeper = asyncio.create_task(self._keep())
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        if self._keeper is None:
+            return
+        self._keeper.cancel()
+        await asyncio.wait([self._keeper])  # not its CancelledError: the block's own stays
+        await self._release(self._client)
+        if not self._keeper.cancelled():
+            self._keeper.result()  # a renewal that failed unexpectedly is not swallowed
+        if self._cancelled and self.lost is not None and kind is asyncio.CancelledError:
+            assert self._owner is not None
+            self._owner.uncancel()  # our own cancel, not the run's: it ends here
+            raise self.lost from None
+
+    def _stop_now(self) -> None:
+        assert self._owner is not None
+        self._cancelled = True
+        self._owner.cancel()
+
+    async def _keep(self) -> None:
+        while True:
+            await asyncio.sleep(self._ttl / 4)
+            if not await self._renew(self._client):
                 return
-            except StripeError as exc:  # try again at the next beat, well before expiry
-                log.warning("could not renew the apply lock: %s", exc)
-        try:
-            if not loop.run_until_complete(release(client, self.lease)):
-                log.warning("the apply lock of stack '%s' had been taken over; left as it is",
-                            self.lease.stack)
-        except StripeError as exc:
-            log.warning("could not release the apply lock of stack '%s' (%s); it expires at "
-                        "%s, or run `reconciler unlock --stack %s`", self.lease.stack, exc,
-                        _when(self.lease.expires_at), self.lease.stack)

@@ -4,7 +4,6 @@ target with the target's client settings, collected and rendered across targets.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import math
 import os
@@ -27,7 +26,7 @@ from reconciler.apply import (
     check_rebuilt,
 )
 from reconciler.apply import apply as apply_plan
-from reconciler.apply.lock import TTL, LockError, acquire, release, renew
+from reconciler.apply.lock import AsyncApplyLock, LockError
 from reconciler.drift import Baseline, detect
 from reconciler.fleet import (
     FleetDrift,
@@ -252,44 +251,39 @@ def load_fleet_plan(path: str) -> FleetPlan | None:
                                  param_hint="PATHS") from None
 
 
-class HeldLock:
-    """The apply lock of one target's account and stack, renewed while its apply runs (the
-    single-account command keeps it from a thread; here the loop is shared by the targets)."""
-
-    def __init__(self, client: StripeClient, stack: str, timeout: float) -> None:
-        self.client, self.stack, self.timeout = client, stack, timeout
-
-    async def __aenter__(self) -> None:
-        self.lease = await acquire(self.client, self.stack, timeout=self.timeout)
-        self.keeper = asyncio.create_task(self._keep())
-
-    async def _keep(self) -> None:
-        import time
-
-        while True:
-            await asyncio.sleep(TTL / 4)
-            self.lease = await renew(self.client, self.lease, time.time())
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.keeper.cancel()
-        await release(self.client, self.lease)
-
-
 def _lock_if_writable(client: StripeClient, settings: Settings, stack: str,
-                      timeout: float) -> contextlib.AbstractAsyncContextManager[None]:
-    """The lock, unless the run may not write (a live key without --live): taking it is a
-    write, and such a run is refused before its first change anyway (as cli/unlock.py)."""
-    if client.key_livemode and not settings.live:
-        return contextlib.nullcontext()
-    return HeldLock(client, stack, timeout)
+                     timeout: float) -> AsyncApplyLock:
+    """The target's lock, disabled when the run may not write (a live key without --live):
+    taking it is a write, and such a run is refused before its first change anyway (as
+    cli/unlock.py)."""
+    return AsyncApplyLock(client, stack, timeout,
+                          enabled=settings.live or not client.key_livemode)
+
+
+async def apply_locked(lock: AsyncApplyLock, plan: Plan, client: StripeClient,
+                       **options: Any) -> ApplyResult:
+    """``plan`` applied under ``lock`` as a single-account apply applies it: a lease lost
+    while writing stops it like Ctrl-C (nothing new starts, what is in flight finishes) and
+    fails the target, saying so and what was applied (a failed change fails it too)."""
+    with lock.writing():
+        result = await apply_plan(plan, client, stop=lock.stop, **options)
+    if lock.lost is not None:
+        raise TargetFailed(f"{lock.lost}. Apply stopped without its lock: {result.summary()}"
+                           f"{_failures(result)}; "
+                           f"{count(len(result.not_attempted), 'change')} not attempted")
+    return require_ok(result)
 
 
 def require_ok(result: ApplyResult) -> ApplyResult:
     if not result.ok:
-        failures = "; ".join(f"{c.address}: {e}" for c, e in result.failed[:5])
-        raise TargetFailed(f"{result.summary()} before the failure; {failures}; "
+        raise TargetFailed(f"{result.summary()} before the failure{_failures(result)}; "
                            f"{count(len(result.not_attempted), 'change')} not attempted")
     return result
+
+
+def _failures(result: ApplyResult) -> str:
+    """The first failed changes and why, after a "; "; nothing when none failed."""
+    return "".join(f"; {c.address}: {e}" for c, e in result.failed[:5])
 
 
 def _finished(plan: Plan, journal: Journal) -> bool:
@@ -317,12 +311,12 @@ async def _apply_saved(clients: Clients, tp: TargetPlan, plan_file: str, paralle
         await check_fresh(plan, client, exempt=journal.touched)
         if not journal.verified:
             await check_rebuilt(plan, client, plan_file)
-        async with HeldLock(client, plan.stack, lock_timeout):
+        async with AsyncApplyLock(client, plan.stack, lock_timeout) as lock:
             await check_fresh(plan, client, exempt=journal.touched)
             if not journal.verified:
                 journal.verified_now()
-            return require_ok(await apply_plan(plan, client, allow_live=settings.live,
-                                          parallelism=parallelism, journal=journal))
+            return await apply_locked(lock, plan, client, allow_live=settings.live,
+                                      parallelism=parallelism, journal=journal)
 
 
 async def _apply_fresh(clients: Clients, target: Target, paths: tuple[str, ...],
@@ -334,13 +328,13 @@ async def _apply_fresh(clients: Clients, target: Target, paths: tuple[str, ...],
     settings = clients.settings_for(target)
     manifest = load_manifests(paths, target.env or env, target_vars(var, target))
     async with settings.client() as client, _lock_if_writable(client, settings, options.stack,
-                                                               lock_timeout):
+                                                              lock_timeout) as lock:
         plan = await make_plan(manifest, client, options)
         if plan.livemode and plan.has_changes and not settings.live:
             raise LiveModeError(f"this plan changes the LIVE account {plan.account_id}; "
                                 "pass --live")
-        return require_ok(await apply_plan(plan, client, allow_live=settings.live,
-                                      parallelism=parallelism))
+        return await apply_locked(lock, plan, client, allow_live=settings.live,
+                                  parallelism=parallelism)
 
 
 def fleet_apply(settings: Settings, fleet: Fleet, saved: FleetPlan | None, plan_file: str | None,

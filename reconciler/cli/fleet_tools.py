@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from reconciler.apply import LiveModeError
-from reconciler.apply import apply as apply_plan
+from reconciler.apply.lock import AsyncApplyLock
 from reconciler.doctor import Diagnosis, diagnose
 from reconciler.export import export as export_account
 from reconciler.fleet import Target
@@ -20,7 +20,7 @@ from reconciler.plural import count
 from reconciler.stripe import is_live_key
 
 from .context import Settings, load_manifests
-from .fleet import Fleet, HeldLock, each_target, fail_if_any, report_lines, require_ok, target_vars
+from .fleet import Fleet, apply_locked, each_target, fail_if_any, report_lines, target_vars
 from .import_ import IMPORT_OPTIONS, cannot_import, matches
 
 
@@ -73,9 +73,9 @@ def fleet_import(settings: Settings, fleet: Fleet, run: ImportRun) -> None:
         async with settings.client() as client:
             if run.dry_run:
                 return _adoptions(await make_plan(manifest, client, options), run)[1]
-            async with HeldLock(client, run.stack, run.lock_timeout):
+            async with AsyncApplyLock(client, run.stack, run.lock_timeout) as lock:
                 plan, _ = _adoptions(await make_plan(manifest, client, options), run)
-                result = require_ok(await apply_plan(plan, client, allow_live=settings.live))
+                result = await apply_locked(lock, plan, client, allow_live=settings.live)
         return f"imported {count(len(result.applied), 'object')} into stack '{run.stack}'"
 
     outcomes = each_target(settings, fleet, one)

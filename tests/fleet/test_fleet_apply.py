@@ -76,13 +76,12 @@ def test_a_shard_of_a_saved_plan_applies_only_its_targets(tmp_path: Path) -> Non
 def test_a_target_that_may_not_write_takes_no_lock() -> None:
     """A live key without --live is refused before its first change; taking the lock would be
     a write to that live account already."""
-    import contextlib
     from types import SimpleNamespace
 
-    from reconciler.cli.fleet import HeldLock, _lock_if_writable
+    from reconciler.cli.fleet import _lock_if_writable
 
     live, test = SimpleNamespace(key_livemode=True), SimpleNamespace(key_livemode=False)
     allowed, refused = SimpleNamespace(live=True), SimpleNamespace(live=False)
-    assert isinstance(_lock_if_writable(live, refused, "s", 0), contextlib.nullcontext)
-    assert isinstance(_lock_if_writable(live, allowed, "s", 0), HeldLock)
-    assert isinstance(_lock_if_writable(test, refused, "s", 0), HeldLock)
+    assert not _lock_if_writable(live, refused, "s", 0).enabled
+    assert _lock_if_writable(live, allowed, "s", 0).enabled
+    assert _lock_if_writable(test, refused, "s", 0).enabled
