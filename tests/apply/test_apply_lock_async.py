@@ -98,7 +98,7 @@ def test_a_failed_renewal_is_retried_and_warned_not_taken_as_lost(
         caplog: pytest.LogCaptureFixture) -> None:
     emu = Emulator()
 
-    async def work(c: StripeClient) -> tuple[AsyncApplyLock, Lease, Lease | None]:
+    async def work(c: StripeClient) -> tuple[AsyncApplyLock, Lease | None]:
         async with AsyncApplyLock(c, "default", ttl=TTL) as lock:
             taken = lock.lease
             assert taken is not None
@@ -107,10 +107,10 @@ def test_a_failed_renewal_is_retried_and_warned_not_taken_as_lost(
             emu.set_faults(Faults())
             await _until(lambda: lock.lease is not None and lock.lease.expires_at > taken.expires_at)
             assert not lock.stop()
-        return lock, taken, await read(c, "default")
+        return lock, await read(c, "default")
 
     with caplog.at_level(logging.WARNING, logger="reconciler.apply.lock"):
-        lock, taken, left = _run(emu, work)
+        lock, left = _run(emu, work)
     assert lock.lost is None
     assert left is None  # released at the end
 
