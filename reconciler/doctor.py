@@ -94,7 +94,8 @@ def needs(manifest: Manifest, options: RunOptions = RunOptions()) -> dict[str, d
 
     Write is needed on the kinds the manifests define. A prune may also remove objects of
     kinds they no longer define; which ones depends on the account, so that is not checked
-    here (the plan lists them, and apply names a missing permission before writing)."""
+    here (the plan lists those removals; Stripe refuses one the key may not make, and apply
+    stops there naming the permission)."""
     found: dict[str, dict[str, str]] = {name: {"export": "read"} for name in MANIFEST_KINDS}
     for job in JOBS:
         for name in needed_kinds(manifest, options.reads_everything(job)):
