@@ -76,18 +76,33 @@ def _rank(have: str) -> int:
     return {"none": -1, "read": 0, "write": 1}[have]
 
 
-def needs(manifest: Manifest) -> dict[str, dict[str, str]]:
-    """Resource -> command -> level: what plan, drift, apply and export need."""
-    read = needed_kinds(manifest)
-    written = [name for name in read if manifest.entries[name]]
-    found: dict[str, dict[str, str]] = {}
-    for name in MANIFEST_KINDS:
-        jobs = {"export": "read"}
-        if name in read:
-            jobs |= {"plan": "read", "drift": "read", "apply": "read"}
-        if name in written:
-            jobs["apply"] = "write"
-        found[name] = jobs
+@dataclass(frozen=True)
+class RunOptions:
+    """The options of the checked runs that widen what they read, as the runs take them:
+    ``plan``/``apply --prune`` and ``drift --include-unmanaged`` read every kind
+    (:func:`needed_kinds`), so a key checked without them may lack a read the run makes."""
+
+    prune: bool = False
+    include_unmanaged: bool = False
+
+    def reads_everything(self, job: str) -> bool:
+        return self.include_unmanaged if job == "drift" else self.prune
+
+
+def needs(manifest: Manifest, options: RunOptions = RunOptions()) -> dict[str, dict[str, str]]:
+    """Resource -> command -> level: what plan, drift, apply and export need.
+
+    Write is needed on the kinds the manifests define. A prune may also remove objects of
+    kinds they no longer define; which ones depends on the account, so that is not checked
+    here (the plan lists those removals; Stripe refuses one the key may not make, and apply
+    stops there naming the permission)."""
+    found: dict[str, dict[str, str]] = {name: {"export": "read"} for name in MANIFEST_KINDS}
+    for job in JOBS:
+        for name in needed_kinds(manifest, options.reads_everything(job)):
+            found[name][job] = "read"
+    for name, entries in manifest.entries.items():
+        if entries:
+            found[name]["apply"] = "write"
     # apply's lock and ownership records are products of its own (apply/lock.py, records.py)
     found[CONTROL_KIND]["apply"] = "write"
     found[ACCOUNT] = {job: "read" for job in (*JOBS, "export")}
@@ -104,9 +119,11 @@ async def _allowed(request: Any) -> bool:
     return True
 
 
-async def diagnose(manifest: Manifest, client: StripeClient) -> Diagnosis:
-    """The key, its account, and for each resource what the commands need and the key has."""
-    wanted = needs(manifest)
+async def diagnose(manifest: Manifest, client: StripeClient,
+                   options: RunOptions = RunOptions()) -> Diagnosis:
+    """The key, its account, and for each resource what the commands, run with ``options``,
+    need and the key has."""
+    wanted = needs(manifest, options)
     kinds = list(MANIFEST_KINDS)
     writes = [k for k in kinds if wanted[k].get("apply") == "write"]
     account = asyncio.ensure_future(client.readable_account())

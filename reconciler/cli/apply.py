@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from reconciler import plural
 from reconciler.apply import (
     ApplyResult,
     Journal,
@@ -194,7 +195,7 @@ def _report(result: ApplyResult, secrets_out: str | None, interrupt: Interrupt,
         _report_interrupted(result, interrupt.received.name, journal)
         raise SystemExit(interrupt.exit_code)
     append_step_summary(f"**reconciler apply** failed: {result.summary()} before the failure; "
-                        f"{len(result.not_attempted)} change(s) not attempted.\n")
+                        f"{not_attempted(result)}.\n")
     _report_failures(result.failed)
     click.echo(f"Apply stopped: {result.summary()} before the failure.", err=True)
     _list_outcomes(result)
@@ -202,6 +203,11 @@ def _report(result: ApplyResult, secrets_out: str | None, interrupt: Interrupt,
                "may still have reached Stripe. Fix the cause and run apply again: it resumes "
                "where this run stopped and creates nothing twice.", err=True)
     raise SystemExit(1)
+
+
+def not_attempted(result: ApplyResult) -> str:
+    """``2 changes not attempted``: what a stopped apply leaves for the next run."""
+    return f"{plural.count(len(result.not_attempted), 'change')} not attempted"
 
 
 def _report_interrupted(result: ApplyResult, signal_name: str, journal: Journal | None) -> None:
@@ -228,7 +234,7 @@ def _report_lost(result: ApplyResult, lost: LockLost) -> None:
 def _report_stopped(result: ApplyResult, summary: str, headline: str, then: str) -> None:
     """An apply stopped before its end with every started change finished: what it did,
     what it did not start, and ``then``, what to do next."""
-    stopped = f"{result.summary()}; {len(result.not_attempted)} change(s) not attempted"
+    stopped = f"{result.summary()}; {not_attempted(result)}"
     append_step_summary(f"**reconciler apply** {summary}: {stopped}.\n")
     click.echo(f"{headline}: {stopped}.", err=True)
     _list_outcomes(result)

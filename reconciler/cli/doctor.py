@@ -6,7 +6,7 @@ import json
 
 import click
 
-from reconciler.doctor import JOBS, Diagnosis, diagnose, permission_label
+from reconciler.doctor import JOBS, Diagnosis, RunOptions, diagnose, permission_label
 
 from .context import command_settings, global_options, load_manifests, run
 from .fleet import Fleet
@@ -45,31 +45,39 @@ def render_text(diagnosis: Diagnosis) -> str:
 @manifest_options
 @click.option("--for", "job", type=click.Choice(JOBS),
               help="Exit 0 only when this job can run (without it: only when all can).")
+@click.option("--prune", is_flag=True,
+              help="Check for plan and apply with --prune, which read every kind.")
+@click.option("--include-unmanaged", is_flag=True,
+              help="Check for drift with --include-unmanaged, which reads every kind.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Report format on stdout.")
 @fleet_options
 @global_options
 @click.pass_context
-def doctor(ctx: click.Context, paths, env, var, job, fmt, **global_values) -> None:
+def doctor(ctx: click.Context, paths, env, var, job, prune, include_unmanaged, fmt,
+           **global_values) -> None:
     """Check the key's permissions against what the catalog's commands need.
 
     Lists what plan, drift, apply and export need for the manifests at PATHS, what the key
     has and what it lacks, and a restricted key per job. Reads one object per kind and
     changes nothing (writes are checked with an update of an id that does not exist).
-    Exit 0 when the job(s) can run, 1 when not. With targets (--accounts), a section per
-    target and exit 1 if any target cannot.
+    Pass the options the checked run takes that widen what it reads (--prune,
+    --include-unmanaged). Exit 0 when the --for job (without --for: every job) can run, 1
+    when not. With targets (--accounts), a section per target and exit 1 if any target
+    cannot.
     """
     fleet = Fleet.pop(global_values)
     settings = command_settings(ctx, global_values)
+    options = RunOptions(prune=prune, include_unmanaged=include_unmanaged)
     if fleet.requested:
         from .fleet_tools import fleet_doctor
 
-        fleet_doctor(settings, fleet, paths, env, var, job, fmt)
+        fleet_doctor(settings, fleet, paths, env, var, job, options, fmt)
 
     async def work() -> Diagnosis:
         manifest = load_manifests(paths, env, var)
         async with settings.client() as client:
-            return await diagnose(manifest, client)
+            return await diagnose(manifest, client, options)
 
     diagnosis = run(work)
     if fmt == "json":

@@ -8,12 +8,11 @@ import click
 
 from reconciler.export import export as export_account
 from reconciler.export.target import ExportTargetError
-from reconciler.kinds import MANIFEST_KINDS
 from reconciler.plan import DEFAULT_STACK
 
 from .context import command_settings, global_options, run
 from .fleet import Fleet
-from .options import fleet_options
+from .options import chosen_kinds, fleet_options
 
 
 @click.command()
@@ -41,11 +40,7 @@ def export(ctx: click.Context, out_dir, kinds, include_archived, stack, force,
     """
     fleet = Fleet.pop(global_values)
     settings = command_settings(ctx, global_values)
-    chosen = [k.strip() for k in kinds.split(",")] if kinds else None
-    unknown = [k for k in chosen or () if k not in MANIFEST_KINDS]
-    if unknown:
-        raise click.BadParameter(f"unknown kind(s) {', '.join(unknown)}; choose from "
-                                 f"{', '.join(MANIFEST_KINDS)}", param_hint="--kinds")
+    chosen = chosen_kinds(kinds)
     if fleet.requested:
         from .fleet_tools import fleet_export
 

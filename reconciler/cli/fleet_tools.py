@@ -11,7 +11,7 @@ import click
 
 from reconciler.apply import LiveModeError
 from reconciler.apply.lock import AsyncApplyLock
-from reconciler.doctor import Diagnosis, diagnose
+from reconciler.doctor import Diagnosis, RunOptions, diagnose
 from reconciler.export import export as export_account
 from reconciler.fleet import Target
 from reconciler.fleet.run import Outcome, TargetFailed
@@ -98,15 +98,16 @@ def _adoptions(full: Plan, run: ImportRun) -> tuple[Plan, str]:
 
 
 def fleet_doctor(settings: Settings, fleet: Fleet, paths: tuple[str, ...], env: str | None,
-                 var: tuple[str, ...], job: str | None, fmt: str) -> None:
-    """Each target's diagnosis (a section per target, or JSON ``targets: [...]``), then which
-    targets cannot run the job(s); exit 1 if any cannot or could not be checked."""
+                 var: tuple[str, ...], job: str | None, options: RunOptions, fmt: str) -> None:
+    """Each target's diagnosis for runs with ``options`` (a section per target, or JSON
+    ``targets: [...]``), then which targets cannot run the ``job`` (every job without one);
+    exit 1 if any cannot or could not be checked."""
     from .doctor import render_text
 
     async def one(target: Target, settings: Settings) -> Diagnosis:
         manifest = load_manifests(paths, target.env or env, target_vars(var, target))
         async with settings.client() as client:
-            return await diagnose(manifest, client)
+            return await diagnose(manifest, client, options)
 
     outcomes = each_target(settings, fleet, one)
     cannot = [o.target.name for o in outcomes if o.result is not None

@@ -10,14 +10,13 @@ from reconciler import plural
 from reconciler.apply import ApplyResult
 from reconciler.apply import apply as apply_plan
 from reconciler.apply.lock import ApplyLock
-from reconciler.kinds import MANIFEST_KINDS
 from reconciler.plan import DEFAULT_STACK, Plan, PlanOptions
 from reconciler.plan.adoption import adoption_plan
 
 from .context import Settings, command_settings, global_options, run
 from .fleet import Fleet
 from .interrupt import Interrupt
-from .options import fleet_options, manifest_options
+from .options import chosen_kinds, fleet_options, manifest_options
 from .plan import plan_from_manifests
 from .types import Duration
 from .unlock import holding
@@ -54,9 +53,7 @@ def import_(ctx: click.Context, paths, env, var, kinds, dry_run, stack, lock_tim
     """
     fleet = Fleet.pop(global_values)
     settings = command_settings(ctx, global_values)
-    chosen = [k.strip() for k in kinds.split(",")] if kinds else None
-    if chosen and (unknown := [k for k in chosen if k not in MANIFEST_KINDS]):
-        raise click.BadParameter(f"unknown kind(s) {', '.join(unknown)}", param_hint="--kinds")
+    chosen = chosen_kinds(kinds)
     if fleet.requested:
         from .fleet_tools import ImportRun, fleet_import
 
@@ -88,7 +85,8 @@ def _import(settings: Settings, paths: tuple[str, ...], env: str | None,
                    "with --kinds) and import again.", err=True)
         raise SystemExit(1)
     if lock is None or not plan.changes:
-        click.echo(f"{len(plan.changes)} object(s) to import" + (" (dry run)." if dry_run else "."))
+        click.echo(f"{plural.count(len(plan.changes), 'object')} to import"
+                   + (" (dry run)." if dry_run else "."))
         return
     if plan.livemode and not settings.live:
         click.echo("Error: this is a LIVE account; pass --live to tag its objects.", err=True)
@@ -105,14 +103,13 @@ def _import(settings: Settings, paths: tuple[str, ...], env: str | None,
         result = interrupt.run(work, forced_note=RERUN)
     for change, error in result.failed:
         click.echo(f"Error: {change.address}: {error}", err=True)
-    click.echo(f"Imported {len(result.applied)} object(s) into stack '{stack}'.")
+    click.echo(f"Imported {plural.count(len(result.applied), 'object')} into stack '{stack}'.")
     if lock.lost is not None:
-        click.echo(f"Error: {lock.lost}; {len(result.not_attempted)} object(s) not tagged. "
-                   f"{RERUN}", err=True)
+        click.echo(f"Error: {lock.lost}; {not_tagged(result)}. {RERUN}", err=True)
         raise SystemExit(1)
     if interrupt.received and not result.ok and not result.failed:
         click.echo(f"Import interrupted ({interrupt.received.name}): "
-                   f"{len(result.not_attempted)} object(s) not tagged. {RERUN}", err=True)
+                   f"{not_tagged(result)}. {RERUN}", err=True)
         raise SystemExit(interrupt.exit_code)
     if not result.ok:
         raise SystemExit(1)
@@ -134,6 +131,11 @@ def cannot_import(problems: list[str]) -> str:
     entries = plural.count(len({_address(p) for p in problems}), "entry", "entries")
     return (f"{plural.problems(len(problems))}: {entries} cannot be imported, so nothing is "
             "tagged")
+
+
+def not_tagged(result: ApplyResult) -> str:
+    """``2 objects not tagged``: what a stopped import leaves for the next run."""
+    return f"{plural.count(len(result.not_attempted), 'object')} not tagged"
 
 
 def _address(problem: str) -> str:

@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from reconciler import plural
+from reconciler.kinds import MANIFEST_KINDS
 from reconciler.manifests import DEFAULT_MAX_FILE_BYTES
 
 from .types import ByteSize, format_bytes
@@ -46,6 +48,18 @@ def manifest_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
     return click.argument("paths", nargs=-1, required=True,
                           type=click.Path(path_type=str))(command)
+
+
+def chosen_kinds(text: str | None) -> list[str] | None:
+    """``--kinds a,b`` of export and import: the kinds named, or None for every kind. Raises
+    BadParameter naming the unknown ones and the kinds to choose from."""
+    chosen = [k.strip() for k in text.split(",")] if text else None
+    unknown = [k for k in chosen or () if k not in MANIFEST_KINDS]
+    if unknown:
+        raise click.BadParameter(
+            f"{plural.form(len(unknown), 'unknown kind', 'unknown kinds')} "
+            f"{', '.join(unknown)}; choose from {', '.join(MANIFEST_KINDS)}", param_hint="--kinds")
+    return chosen
 
 
 FLEET_OPTIONS = ("accounts", "all_connected_accounts", "account_filter", "shard",

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from reconciler import plural
 from reconciler.kinds import KINDS
 
 
@@ -49,7 +50,8 @@ class Baseline:
             raise BaselineError(f"{path}: expected a mapping with 'accept': a list of patterns")
         unknown = set(data) - {"accept"}
         if unknown:
-            raise BaselineError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
+            keys = plural.form(len(unknown), "unknown key", "unknown keys")
+            raise BaselineError(f"{path}: {keys} {', '.join(sorted(unknown))}")
         for pattern in accept:
             kind = (pattern.split(":")[1] if pattern.startswith("unmanaged:")
                     else re.split(r"[.:]", pattern, maxsplit=1)[0])

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from reconciler import plural
 from reconciler.fsutil import UnsafePathError, refuse_symlink
 from reconciler.manifests.loader import discover
 
@@ -37,6 +38,7 @@ def check_target(directory: Path, files: Iterable[str], *, force: bool) -> None:
         names = ", ".join(str(p) for p in found[:SHOWN])
         more = f" and {len(found) - SHOWN} more" if len(found) > SHOWN else ""
         raise ExportTargetError(
-            f"{directory} already holds {len(found)} manifest file(s): {names}{more}; export "
-            "writes a new catalog and would replace or duplicate their entries. Export to an "
-            "empty folder and merge by hand, or pass --force to overwrite")
+            f"{directory} already holds {plural.count(len(found), 'manifest file')}: "
+            f"{names}{more}; export writes a new catalog and would replace or duplicate "
+            f"{plural.form(len(found), 'its', 'their')} entries. Export to an empty folder and "
+            "merge by hand, or pass --force to overwrite")

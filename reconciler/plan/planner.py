@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from reconciler import __version__
+from reconciler import __version__, plural
 from reconciler.account import LiveState, pinned, read_for, referenced_ids
 from reconciler.kinds import KINDS, MANIFEST_KINDS, Kind, Removal, Replacement
 from reconciler.manifests import Entry, Manifest
@@ -342,9 +342,10 @@ class _Planner:
                 else:
                     removals.append(self.removal(kind, obj, phase))
         if leftovers:
-            self.warnings.append(f"{leftovers} object(s) owned by stack '{self.options.stack}' "
-                                 "are no longer in the manifests; plan with --prune to remove "
-                                 "them")
+            self.warnings.append(
+                f"{plural.count(leftovers, 'object')} owned by stack '{self.options.stack}' "
+                f"{plural.form(leftovers, 'is', 'are')} no longer in the manifests; plan with "
+                f"--prune to remove {plural.form(leftovers, 'it', 'them')}")
         return removals
 
     def duplicate(self, kind: Kind, obj: dict[str, Any], found: Matches,

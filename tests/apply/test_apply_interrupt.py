@@ -37,6 +37,7 @@ from test_apply_crash import LATENCY_MS, _check_converged, _prepare, apply_args
 
 from reconciler.emulator import Emulator, Faults, serve_in_thread
 from reconciler.plan import OWNER_STACK, Plan
+from reconciler.plural import count
 
 
 def _started(plan_file: Path) -> set[str]:
@@ -99,7 +100,7 @@ def test_first_signal_finishes_changes_in_flight_then_reports_and_rerun_converge
     proc, plan = run.proc, run.plan
     assert proc.returncode == 128 + sig, show(proc)
     assert f"{sig.name} received: starting nothing new" in proc.stderr, show(proc)
-    assert re.search(rf"^Apply interrupted \({sig.name}\): .*; 3 change\(s\) not attempted\.$",
+    assert re.search(rf"^Apply interrupted \({sig.name}\): .*; 3 changes not attempted\.$",
                      proc.stderr, re.MULTILINE), show(proc)
     applied, skipped = _listed("Applied", proc.stderr), _listed("Not attempted", proc.stderr)
     phase = {c.address: c.phase for c in plan.pending}
@@ -185,13 +186,13 @@ def test_import_interrupted_tags_what_it_started_and_rerun_tags_the_rest(tmp_pat
                            signals=[signal.SIGINT], delay=LATENCY_MS / 2000, what="8 tags")
     assert proc.returncode == 130, show(proc)
     tagged = sum(1 for p in objects(emu)["product"] if OWNER_STACK in p["metadata"])
-    assert f"Imported {tagged} object(s) into stack 'default'." in proc.stdout, show(proc)
+    assert f"Imported {tagged} objects into stack 'default'." in proc.stdout, show(proc)
     assert 8 <= tagged < PRODUCTS, show(proc)
-    assert (f"Import interrupted (SIGINT): {PRODUCTS - tagged} object(s) not tagged. Run the "
-            "same import again") in proc.stderr, show(proc)
+    assert (f"Import interrupted (SIGINT): {count(PRODUCTS - tagged, 'object')} not tagged. "
+            "Run the same import again") in proc.stderr, show(proc)
     again = _rerun(emu, tmp_path, args)
     assert again.returncode == 0, show(again)
-    assert f"Imported {PRODUCTS - tagged} object(s)" in again.stdout, show(again)
+    assert f"Imported {count(PRODUCTS - tagged, 'object')} " in again.stdout, show(again)
     products = objects(emu)["product"]
     assert len(products) == PRODUCTS
     assert all(p["metadata"][OWNER_STACK] == "default" for p in products)

@@ -345,6 +345,34 @@ def test_check_permissions_fails_the_job_before_planning_when_the_key_lacks_one(
     assert not (runner.cwd / "plan.json").exists()
 
 
+READING_OPTIONS = ("$RECONCILER_PRUNE", "$RECONCILER_UNMANAGED")  # each reads every kind
+
+
+@pytest.mark.parametrize("job", ["plan", "apply", "drift"])
+def test_the_permission_check_takes_the_options_that_widen_the_jobs_reads(job):
+    """Doctor checks the reads of the run the job makes, --prune or --include-unmanaged
+    included, not fewer."""
+    steps = {s["name"]: s["run"] for s in yaml.safe_load(REUSABLE.read_text())["jobs"][job][
+        "steps"] if "run" in s}
+    check = steps["Check the key's permissions"]
+    used = {option for option in READING_OPTIONS if option in steps[job.capitalize()]}
+    assert used and {option for option in READING_OPTIONS if option in check} == used
+
+
+@pytest.mark.slow
+def test_check_permissions_with_prune_checks_every_kind(runner, emulator):
+    """The read key covers the catalog's kinds; plan --prune reads every kind, and the
+    permission check says so before planning."""
+    emulator.set_restricted_keys({READ_KEY: parse_grants(
+        "products:read,prices:read,coupons:read,promotion_codes:read,features:read,"
+        "account:read")})
+    runner.env |= {"RECONCILER_DOCTOR": "true", "RECONCILER_PRUNE": "--prune"}
+    runner.secrets = {"stripe-read-key": READ_KEY}
+    results = runner.run("plan")
+    assert [r.returncode for r in results] == [0, 0, 1]  # validate, key, doctor; no plan
+    assert "Read on Tax rates (rak_tax_rate_read)" in results[-1].stdout
+
+
 def test_every_step_that_talks_to_stripe_takes_its_jobs_key():
     """Plan and drift read with the read key, apply writes with the write key; each falls
     back to stripe-api-key, then to the other key."""

@@ -83,3 +83,24 @@ def test_doctor_text_and_exit_code_for_a_job(url: str, tmp_path: Path) -> None:
     unknown = doctor(url, "rk_test_catalogwrite", tmp_path, "--for", "apply")
     assert unknown.exit_code == 0
     assert "account: unknown (the key may not read it)" in unknown.output
+
+
+@pytest.mark.parametrize(("job", "option"), [
+    ("plan", "--prune"), ("apply", "--prune"), ("drift", "--include-unmanaged")])
+def test_doctor_checks_the_reads_of_a_run_that_reads_every_kind(url: str, tmp_path: Path,
+                                                                job: str, option: str) -> None:
+    """The catalog key reads only products and prices, enough for the runs over this catalog
+    but not for one that reads every kind (plan, apply --prune; drift --include-unmanaged)."""
+    assert doctor(url, "rk_test_catalogwrite", tmp_path, "--for", job).exit_code == 0
+    wide = doctor(url, "rk_test_catalogwrite", tmp_path, "--for", job, option)
+    assert wide.exit_code == 1
+    verdict = next(line for line in wide.output.splitlines() if line.startswith(f"{job}: "))
+    assert verdict.startswith(f"{job}: cannot run: the key lacks "), verdict
+    assert "Read on Coupons (rak_coupon_read)" in verdict
+
+
+@pytest.mark.parametrize(("job", "option"), [("drift", "--prune"),
+                                             ("apply", "--include-unmanaged")])
+def test_each_option_widens_only_the_runs_that_take_it(url: str, tmp_path: Path, job: str,
+                                                       option: str) -> None:
+    assert doctor(url, "rk_test_catalogwrite", tmp_path, "--for", job, option).exit_code == 0

@@ -161,7 +161,7 @@ def test_kinds_refuses_an_unknown_kind(tmp_path):
     state = messy_state(tmp_path / "state.json")
     result = cli("export", "-o", str(tmp_path / "out"), "--kinds", "prices,taxes", state=state)
     assert result.exit_code == 1, shown(result)
-    assert "unknown kind(s) taxes; choose from features, meters" in result.stderr
+    assert "unknown kind taxes; choose from features, meters" in result.stderr
     assert not (tmp_path / "out").exists()
 
 

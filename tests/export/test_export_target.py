@@ -40,7 +40,7 @@ def test_a_folder_holding_manifests_is_refused_without_force(tmp_path):
     result = cli("export", "-o", str(out), state=state)
     assert result.exit_code == 1, shown(result)
     assert result.stderr == (
-        f"Error: {out} already holds 7 manifest file(s): {out}/products.yaml, "
+        f"Error: {out} already holds 7 manifest files: {out}/products.yaml, "
         f"{out}/billing/part0.yml, {out}/billing/part1.yml, {out}/billing/part2.yml, "
         f"{out}/billing/part3.yml and 2 more; export writes a new catalog and would replace "
         "or duplicate their entries. Export to an empty folder and merge by hand, or pass "

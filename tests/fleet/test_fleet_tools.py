@@ -11,6 +11,7 @@ import pytest
 from fleet_helpers import catalog, cli, connected, targets_file
 
 from reconciler.emulator import Emulator, Faults
+from reconciler.permissions import parse_grants
 
 
 @pytest.fixture
@@ -124,3 +125,19 @@ def test_doctor_reports_a_section_per_target_and_a_summary(emu: Emulator,
     data = json.loads(report.stdout)
     assert data["summary"] == {"targets": 2, "cannot_run": [], "errors": ["keyless"]}
     assert data["targets"][0]["diagnosis"]["account"]
+
+
+def test_doctor_across_targets_checks_for_a_prune(emu: Emulator, tmp_path: Path) -> None:
+    """--prune reaches each target's diagnosis: a key for this catalog's kinds only passes
+    for apply, not for apply --prune, which reads every kind."""
+    (account,) = connected(emu, 1)
+    # the helpers' clients all send this key; registered, it has only these grants
+    emu.set_restricted_keys({"sk_test_fleet": parse_grants(
+        "products:write,prices:write,connect:read")})
+    targets = str(targets_file(tmp_path, [{"name": "eu", "account": account}]))
+    folder = str(catalog(tmp_path))
+    assert cli(emu, "doctor", folder, "--accounts", targets, "--for", "apply").exit_code == 0
+    pruned = cli(emu, "doctor", folder, "--accounts", targets, "--for", "apply", "--prune")
+    assert pruned.exit_code == 1
+    assert "Read on Coupons (rak_coupon_read)" in pruned.output
+    assert "1 target cannot run apply: eu." in pruned.output
