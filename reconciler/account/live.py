@@ -154,8 +154,8 @@ def _unseen(kind: Kind, manifest: Manifest, objects: list[dict[str, Any]]) -> bo
     """Whether an entry finds no current object by its tag or natural key: it may be archived
     (by hand, or exported with --include-archived), so the archived list is read too."""
     tagged = {owner(o)[1] for o in objects}
-    natural = {kind.natural_value("", o) for o in objects}
-    return any(key not in tagged and (kind.natural_value(key, e.spec) or "\0") not in natural
+    natural = {kind.identity.of_live(o) for o in objects}
+    return any(key not in tagged and (kind.identity.of_entry(key, e.spec) or "\0") not in natural
                for key, e in manifest.entries[kind.name].items())
 
 
@@ -221,4 +221,4 @@ def listing_parents(manifest: Manifest) -> list[str]:
     ``features``)."""
     return [value for child in KINDS.values() if child.parent and child.listed_in
             for e in manifest.entries[child.parent].values() if child.listed_in in e.spec
-            and (value := KINDS[child.parent].natural_value(e.key, e.spec))]
+            and (value := KINDS[child.parent].identity.of_entry(e.key, e.spec))]

@@ -71,7 +71,8 @@ def _matches(kind: Kind, change: Change, params: dict[str, Any], stack: str,
             problems.append(f"{change.address} would be created, but {obj['id']} now carries "
                             f"its ownership tag (stack '{stack}')")
         elif how == "natural key":
-            stated = params.get(kind.natural_key or "") or kind.natural_value(change.key, params)
+            natural = kind.identity.natural_key or ""
+            stated = params.get(natural) or kind.identity.of_entry(change.key, params)
             problems.append(f"{change.address} would be created, but {obj['id']} now holds "
-                            f"its {kind.natural_key} '{stated}'")
+                            f"its {natural} '{stated}'")
     return problems

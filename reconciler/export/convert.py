@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
-from reconciler.kinds import Identity, Kind
+from reconciler.kinds import Kind
 from reconciler.ownership import TAG_PREFIX, protected, recorded
 
 KeyOf = Mapping[str, Mapping[str, str]]  # kind -> live id -> manifest key
@@ -85,7 +85,7 @@ def to_entry(kind: Kind, obj: dict[str, Any], key: str, key_of: KeyOf) -> dict[s
         fields["metadata"] = metadata
     if protected(obj):
         fields["prevent_destroy"] = True
-    if kind.identity is Identity.ID:
+    if kind.identity.is_stripe_id:
         fields.pop("id", None)
         if obj["id"] != key:
             fields["id"] = obj["id"]

@@ -15,7 +15,6 @@ from .base import (
     ENTRY_OPTIONS,
     Check,
     Finding,
-    Identity,
     Kind,
     Link,
     LinkCheck,
@@ -25,6 +24,7 @@ from .base import (
     Removal,
     Replacement,
 )
+from .identity import Identity, Rule
 
 __all__ = [
     "CONTROL_KIND",
@@ -42,6 +42,7 @@ __all__ = [
     "Reference",
     "Removal",
     "Replacement",
+    "Rule",
     "get",
 ]
 

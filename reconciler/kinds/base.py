@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler import reference
 
+from .identity import Identity
+
 if TYPE_CHECKING:
     from .hooks.base import Hooks
 
@@ -29,17 +31,6 @@ Finding = tuple[Path, str]
 Check = Callable[[Mapping[str, Any]], Iterable[Finding]]
 LiveNormalizer = Callable[[dict[str, Any]], dict[str, Any]]
 ReplacementRule = Callable[[str, Any, Any], bool]
-
-
-class Identity(enum.Enum):
-    """How a manifest entry is matched to a live object (docs/concepts.md, "Identity")."""
-
-    ID = "id"  # the Stripe id is the manifest key, or an explicit `id:`
-    LOOKUP_KEY = "lookup_key"  # a natural key field chosen by the user and stored by Stripe
-    METADATA = "metadata"  # an ownership tag in the object's metadata
-    EVENT_NAME = "event_name"
-    NAME = "name"
-    PAIR = "pair"  # a sub-resource identified by (parent, target)
 
 
 class Removal(enum.Enum):
@@ -165,14 +156,14 @@ class Kind:
     name: str  # manifest top-level key: "prices"
     stripe_object: str  # reference key and Stripe `object`: "price", "billing.meter"
     summary: str
-    identity: Identity  # the tool decides: how an entry finds its live object
+    # how an entry finds its live object: the matching rule, and the natural key it goes by
+    # (a field Stripe keeps unique within the kind) with Stripe's case rule
+    identity: Identity
     removal: Removal  # the tool decides, within what Stripe offers
     replacement: Replacement  # the tool decides, within what Stripe offers
 
     # -- what Stripe says (the rest is read from the reference data, see `facts`) --
     permission: Permission | None = None  # a sub-resource needs its parent's
-    natural_key: str | None = None  # field unique within the kind that Stripe also sees
-    natural_key_casefold: bool = False
     references: tuple[Reference, ...] = ()
     constraints: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # dotted path -> schema
     checks: tuple[Check, ...] = ()
@@ -201,16 +192,14 @@ class Kind:
     replacement_note: str = ""
     create_warnings: tuple[str, ...] = ()  # said in a plan that creates one
     replace_warnings: tuple[str, ...] = ()  # said in a plan that replaces one
-    # a mutable field users keep when they change a permanent natural key: it links the entry
-    # to the live object that natural key left behind, so the change is not a silent create
-    label: str | None = None
     # create-only parameters Stripe never shows, with the value Stripe gives when one is left
     # out: a tag records each at create (reconciler/ownership.py), and the plan compares with it
     recorded: Mapping[str, Any] = field(default_factory=dict)
     # a sub-resource: the field of its parent's entry that lists them (product `features`)
     listed_in: str | None = None
     # what names an object to a person, for the manifest key `export` gives it: the object and
-    # the keys already given (kind -> live id -> key); by default its id (Identity.ID kinds)
+    # the keys already given (kind -> live id -> key); used when neither its id (a Stripe id
+    # identity) nor its natural key gives one
     export_name: Callable[[dict[str, Any], Mapping[str, Mapping[str, str]]], Any] | None = None
     # module under reconciler.kinds.hooks defining HOOKS, for rules the data above cannot
     # say (see reconciler/kinds/hooks/__init__.py); loaded on first use, as hooks work on
@@ -251,7 +240,7 @@ class Kind:
     def force_replaces(self) -> bool:
         """Whether ``--force`` carries out a replacement the kind refuses: not where the
         manifest key is the Stripe id, which the old object keeps even once archived."""
-        return self.replacement is Replacement.REFUSE and self.identity is not Identity.ID
+        return self.replacement is Replacement.REFUSE and not self.identity.is_stripe_id
 
     @property
     def replacement_removal(self) -> Removal:
@@ -322,17 +311,6 @@ class Kind:
     def live_view(self, obj: dict[str, Any]) -> dict[str, Any]:
         """A live object in manifest terms (see ``normalize_live``)."""
         return self.normalize_live(obj) if self.normalize_live else obj
-
-    def natural_value(self, key: str, entry: Mapping[str, Any]) -> str | None:
-        """The value Stripe will hold for the natural key of this entry, if any."""
-        if self.natural_key is None:
-            return None
-        if self.identity is Identity.ID:
-            return str(entry.get("id", key))
-        value = entry.get(self.natural_key)
-        if value is None:
-            return None
-        return str(value).casefold() if self.natural_key_casefold else str(value)
 
     def semantic_findings(self, entry: Mapping[str, Any]) -> list[Finding]:
         return [finding for check in self.checks for finding in check(entry)]

@@ -7,7 +7,8 @@ already applied it keep their discount; Stripe only stops new redemptions).
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Finding, Identity, Kind, Permission, Reference, Removal, Replacement
+from .base import Finding, Kind, Permission, Reference, Removal, Replacement
+from .identity import Identity
 
 
 def _discount(entry: Mapping[str, Any]) -> list[Finding]:
@@ -42,8 +43,7 @@ KIND = Kind(
     stripe_object="coupon",
     partitioned_list=True,
     summary="Coupons: discounts keyed by their Stripe id; most fields force delete and re-create.",
-    identity=Identity.ID,
-    natural_key="id",
+    identity=Identity.stripe_id(),
     removal=Removal.DELETE,
     replacement=Replacement.DELETE_THEN_CREATE,
     references=(Reference("applies_to.products[]", "products"),),

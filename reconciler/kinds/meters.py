@@ -6,17 +6,15 @@ an entry whose `event_name` changed would find no meter and silently create a se
 its `display_name`, the label users keep, links it to the meter the old name left behind.
 """
 
-from .base import Identity, Kind, Permission, Removal, Replacement
+from .base import Kind, Permission, Removal, Replacement
+from .identity import Identity
 
 KIND = Kind(
     name="meters",
     permission=Permission("billing_meter", "Billing meters"),
     stripe_object="billing.meter",
     summary="Billing meters: identified by event_name; never pruned, as they carry no metadata.",
-    identity=Identity.EVENT_NAME,
-    natural_key="event_name",
-    label="display_name",
-    export_name=lambda obj, _: obj.get("event_name"),
+    identity=Identity.field("event_name", label="display_name"),
     removal=Removal.DEACTIVATE,
     replacement=Replacement.REFUSE,
     replacement_note=(

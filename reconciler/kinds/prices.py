@@ -8,7 +8,8 @@ prices. `tiers` and `currency_options` are only returned when expanded.
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Finding, Identity, Kind, Permission, Reference, Removal, Replacement
+from .base import Finding, Kind, Permission, Reference, Removal, Replacement
+from .identity import Identity
 
 _AMOUNT_FIELDS = ("unit_amount", "unit_amount_decimal", "custom_unit_amount")
 
@@ -114,9 +115,8 @@ def _amount(price: Mapping[str, Any]) -> str:
 
 
 def _export_name(price: dict[str, Any], key_of: Mapping[str, Mapping[str, str]]) -> str:
-    """Its lookup key, else its product's key, currency, amount and interval."""
-    if price.get("lookup_key"):
-        return str(price["lookup_key"])
+    """Without a lookup key (which names it first): its product's key, currency, amount and
+    interval."""
     interval = (price.get("recurring") or {}).get("interval", "once")
     product = key_of.get("products", {}).get(str(price.get("product")), "price")
     return f"{product}-{price.get('currency')}-{_amount(price)}-{interval}"
@@ -133,8 +133,7 @@ KIND = Kind(
     stripe_object="price",
     partitioned_list=True,
     summary="Prices of products: amounts and intervals are immutable; changes create a new price.",
-    identity=Identity.METADATA,
-    natural_key="lookup_key",
+    identity=Identity.field("lookup_key"),
     hooks_module="prices",
     removal=Removal.ARCHIVE,
     replacement=Replacement.CREATE_THEN_ARCHIVE,

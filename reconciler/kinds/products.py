@@ -7,7 +7,8 @@ entry and is set once that price exists. Entitlement features attach through `fe
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Finding, Identity, Kind, Link, Permission, Reference, Removal, Replacement
+from .base import Finding, Kind, Link, Permission, Reference, Removal, Replacement
+from .identity import Identity
 
 
 def _service_only_fields(entry: Mapping[str, Any]) -> list[Finding]:
@@ -37,8 +38,7 @@ KIND = Kind(
     stripe_object="product",
     partitioned_list=True,
     summary="Products: what you sell. Keyed by their Stripe id.",
-    identity=Identity.ID,
-    natural_key="id",
+    identity=Identity.stripe_id(),
     removal=Removal.DELETE_OR_ARCHIVE,
     replacement=Replacement.REFUSE,
     replacement_note=(

@@ -6,7 +6,8 @@ old code before creating the new one. Stripe has no DELETE: removal archives.
 
 from typing import Any
 
-from .base import Finding, Identity, Kind, Link, Permission, Reference, Removal, Replacement
+from .base import Finding, Kind, Link, Permission, Reference, Removal, Replacement
+from .identity import Identity
 
 
 def _above(value: Any, limit: Any) -> bool:
@@ -37,15 +38,12 @@ KIND = Kind(
     stripe_object="promotion_code",
     partitioned_list=True,
     summary="Promotion codes: customer-facing codes that redeem a coupon.",
-    identity=Identity.METADATA,
-    natural_key="code",
-    natural_key_casefold=True,
+    identity=Identity.field("code", casefold=True),
     hooks_module="promotion_codes",
     # https://docs.stripe.com/changelog/clover/2025-09-30/polymorphic-coupon
     moved={"coupon": ("promotion: {{type: coupon, coupon: {value}}}", "2025-09-30.clover")},
     removal=Removal.ARCHIVE,
     replacement=Replacement.ARCHIVE_THEN_CREATE,
     references=(Reference("promotion.coupon", "coupons", checks=(_within_coupon,)),),
-    export_name=lambda obj, _: obj.get("code"),
     defaults={"restrictions.first_time_transaction": False},
 )

@@ -6,7 +6,8 @@ Everything else (name, amount, delivery estimate) forces a new rate; the old one
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Finding, Identity, Kind, Permission, Removal, Replacement
+from .base import Finding, Kind, Permission, Removal, Replacement
+from .identity import Identity
 
 
 def _fixed_amount(entry: Mapping[str, Any]) -> list[Finding]:
@@ -21,7 +22,7 @@ KIND = Kind(
     stripe_object="shipping_rate",
     partitioned_list=True,
     summary="Shipping rates: mostly immutable; changes create a new rate.",
-    identity=Identity.METADATA,
+    identity=Identity.tag(),
     removal=Removal.ARCHIVE,
     replacement=Replacement.CREATE_THEN_ARCHIVE,
     checks=(_fixed_amount,),

@@ -4,7 +4,8 @@ Changing either creates a new rate and archives the old one; existing subscripti
 invoices keep the old rate. Stripe has no DELETE for tax rates.
 """
 
-from .base import Identity, Kind, Permission, Removal, Replacement
+from .base import Kind, Permission, Removal, Replacement
+from .identity import Identity
 
 KIND = Kind(
     name="tax_rates",
@@ -12,7 +13,7 @@ KIND = Kind(
     stripe_object="tax_rate",
     partitioned_list=True,
     summary="Tax rates: percentage and inclusive are immutable; changes create a new rate.",
-    identity=Identity.METADATA,
+    identity=Identity.tag(),
     removal=Removal.ARCHIVE,
     replacement=Replacement.CREATE_THEN_ARCHIVE,
     export_name=lambda obj, _: f"{obj.get('display_name')}-{obj.get('percentage')}",

@@ -9,7 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from .base import Finding, Identity, Kind, Permission, Removal, Replacement
+from .base import Finding, Kind, Permission, Removal, Replacement
+from .identity import Identity
 
 
 def _events(entry: Mapping[str, Any]) -> list[Finding]:
@@ -39,7 +40,7 @@ KIND = Kind(
     stripe_object="webhook_endpoint",
     summary=("Webhook endpoints: api_version and connect force re-creation and a new secret; "
              "an entry that leaves connect out keeps what the endpoint has."),
-    identity=Identity.METADATA,
+    identity=Identity.tag(),
     removal=Removal.DELETE,
     replacement=Replacement.CREATE_THEN_DELETE,
     constraints={

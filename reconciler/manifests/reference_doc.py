@@ -12,20 +12,13 @@ from reconciler.kinds import (
     ENTRY_OPTIONS,
     KINDS,
     MANIFEST_KINDS,
-    Identity,
     Kind,
     Removal,
     Replacement,
+    Rule,
 )
 
-IDENTITY = {
-    Identity.ID: "the Stripe id is the manifest key (or an explicit `id`)",
-    Identity.LOOKUP_KEY: "its `lookup_key` (required, permanent)",
-    Identity.METADATA: "ownership tags in metadata",
-    Identity.EVENT_NAME: "its `event_name`",
-    Identity.NAME: "its `name` (without a name: the account's default configuration)",
-    Identity.PAIR: "the (product, feature) pair",
-}
+TAGS = "ownership tags in metadata"
 REMOVED = {
     Removal.DELETE: "deleted",
     Removal.ARCHIVE: "archived (`active: false`)",
@@ -88,6 +81,33 @@ def _rows(kind: Kind) -> list[str]:
     return rows
 
 
+def _noun(kind_name: str) -> str:
+    return KINDS[kind_name].stripe_object.rsplit(".", 1)[-1].replace("_", " ")
+
+
+def _identity(kind: Kind) -> str:
+    """How an entry finds its live object, from the kind's ``identity`` that matching reads:
+    the tags first where the kind has metadata, then the natural key."""
+    identity, natural = kind.identity, kind.identity.natural_key
+    if identity.rule is Rule.PAIR:
+        assert kind.parent is not None
+        return f"the ({_noun(kind.parent)}, {_noun(kind.references[0].kind)}) pair"
+    if natural is None:
+        return f"{TAGS} only"
+    if identity.is_stripe_id:
+        said = "the Stripe id, which is the manifest key (or an explicit `id`)"
+    else:
+        notes = [note for note, holds in (("required", natural in kind.required),
+                                          ("permanent", kind.forces_replacement(natural)),
+                                          ("case-insensitive", identity.casefold)) if holds]
+        said = f"its `{natural}`" + (f" ({', '.join(notes)})" if notes else "")
+        if identity.default_flag:
+            said += f"; without one, the account's default {_noun(kind.name)}"
+        elif natural not in kind.required:
+            said += " when the entry has one"
+    return f"{TAGS}, else {said}" if kind.has_metadata else said
+
+
 def _removal(kind: Kind) -> str:
     """What ``--prune`` does, from the same properties the planner reads."""
     if not kind.prunable:
@@ -107,7 +127,7 @@ def _replacement(kind: Kind) -> str:
         text = f"a new object is created, then the old one {removed}"
     else:
         text = f"the old object is {removed}, then a new one created"
-        if kind.identity is Identity.ID:
+        if kind.identity.is_stripe_id:
             text += " with the same id"
     return f"{text}: {kind.replacement_note}" if kind.replacement_note else text
 
@@ -115,7 +135,7 @@ def _replacement(kind: Kind) -> str:
 def _section(kind: Kind) -> list[str]:
     lines = [f"## `{kind.name}`", "", kind.summary, "",
              f"- Stripe: `{kind.path}` (`{kind.stripe_object}`)",
-             f"- Identity: {IDENTITY[kind.identity]}",
+             f"- Identity: {_identity(kind)}",
              f"- Removed from the manifests: {_removal(kind)}",
              f"- Changing a field that forces replacement: {_replacement(kind)}"]
     if kind.references:
@@ -139,8 +159,9 @@ def render() -> str:
     for attach in KINDS.values():
         if attach.parent is None:
             continue
-        lines += [f"## {attach.name.replace('_', ' ').capitalize()}", "", attach.summary,
-                  (f"Attaching and detaching follow a {KINDS[attach.parent].stripe_object}'s "
+        lines += [f"## {attach.name.replace('_', ' ').capitalize()}", "", attach.summary, "",
+                  f"- Identity: {_identity(attach)}",
+                  (f"- Attaching and detaching follow a {KINDS[attach.parent].stripe_object}'s "
                    f"`{attach.listed_in}` list; there is no update, any change is a detach "
                    "and an attach."), ""]
     return "\n".join(lines)

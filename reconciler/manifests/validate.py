@@ -284,21 +284,22 @@ def _ignore_changes_issues(manifest: Manifest) -> Iterator[Issue]:
 
 def _uniqueness_issues(manifest: Manifest) -> Iterator[Issue]:
     for name, kind in MANIFEST_KINDS.items():
-        if kind.natural_key is None:
+        natural = kind.identity.natural_key
+        if natural is None:
             continue
         seen: dict[str, list[Entry]] = defaultdict(list)
         for entry in manifest.entries[name].values():
-            value = kind.natural_value(entry.key, entry.fields)
+            value = kind.identity.of_entry(entry.key, entry.fields)
             if value is not None:
                 seen[value].append(entry)
         for entries in seen.values():
             first = entries[0]
             for dup in entries[1:]:
-                value, other = (str(e.fields.get(kind.natural_key, e.key)) for e in (dup, first))
+                value, other = (str(e.fields.get(natural, e.key)) for e in (dup, first))
                 case = "" if value == other else (
                     f", as '{other}': Stripe compares them case-insensitively")
-                yield _issue(dup, (kind.natural_key,),
-                             f"{kind.natural_key} '{value}' is also used by {name}.{first.key} "
+                yield _issue(dup, (natural,),
+                             f"{natural} '{value}' is also used by {name}.{first.key} "
                              f"({first.location}){case}")
 
 
@@ -307,7 +308,7 @@ def _reserved_id_issues(manifest: Manifest) -> Iterator[Issue]:
     entry would collide with one, and plans never show those."""
     products = MANIFEST_KINDS[CONTROL_KIND]
     for entry in manifest.entries[CONTROL_KIND].values():
-        value = products.natural_value(entry.key, entry.fields)
+        value = products.identity.of_entry(entry.key, entry.fields)
         if value is not None and value.startswith(CONTROL_ID_PREFIX):
             where: Path = ("id",) if "id" in entry.fields else ()
             yield _issue(entry, where, f"product id '{value}' starts with "

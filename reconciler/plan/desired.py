@@ -11,7 +11,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.kinds import Identity, Kind, Path
+from reconciler.kinds import Kind, Path
 from reconciler.manifests import Entry
 from reconciler.ownership import records, tags
 
@@ -48,8 +48,8 @@ def desired(kind: Kind, entry: Entry, resolve: Resolver, stack: str) -> dict[str
     for reference in kind.references:
         if reference.deferred or reference.tool_field:
             params.pop(reference.path.split(".")[0].removesuffix("[]"), None)
-    if kind.identity is Identity.ID:
-        params["id"] = kind.natural_value(entry.key, entry.spec)
+    if kind.identity.is_stripe_id:
+        params["id"] = kind.identity.of_entry(entry.key, entry.spec)
     if kind.has_metadata:
         params["metadata"] = {**(params.get("metadata") or {}),
                               **tags(stack, entry.key, bool(entry.options.get("prevent_destroy")))}

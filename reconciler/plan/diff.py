@@ -73,8 +73,7 @@ def _compare(path: str, new: Any, old: Any, kind: Kind, out: list[tuple[str, Any
         if new != old:
             out.append((path, old, new))
         return
-    casefold = path == kind.natural_key and kind.natural_key_casefold
-    if casefold and isinstance(new, str) and isinstance(old, str):
+    if kind.identity.folds(path) and isinstance(new, str) and isinstance(old, str):
         if new.casefold() != old.casefold():
             out.append((path, old, new))
     elif not same_scalar(path, new, old):

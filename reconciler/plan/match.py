@@ -2,11 +2,11 @@
 
 An entry first matches the object this stack tagged with its manifest key; failing that, the
 object holding its natural key (product or coupon id, lookup key, event name, promotion
-code, configuration name). A natural-key match that this stack does not own is a conflict,
+code, configuration name): the kind's ``identity`` (reconciler/kinds/identity.py) says which. A natural-key match that this stack does not own is a conflict,
 or an adoption when the user asked for one; an object owned by another stack is never taken.
 Kinds without metadata (meters, payment method configurations) cannot carry ownership, so
 they match by natural key alone and are never pruned. A meter whose permanent event name
-changed in the manifest therefore matches nothing; its label (the kind's ``label``, a
+changed in the manifest therefore matches nothing; its label (the identity's ``label``, a
 meter's display name) finds the one meter that name may have left behind, but only to
 explain the plan's refusal: that meter may as well be another stack's or hand-made, and
 nothing on it can say otherwise, so it is never matched (nor deactivated).
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from reconciler.account import in_use
-from reconciler.kinds import Identity, Kind
+from reconciler.kinds import Kind
 from reconciler.manifests import Entry
 from reconciler.ownership import owner
 
@@ -47,11 +47,9 @@ class Matches:
     kept: dict[str, str] = field(default_factory=dict)  # key with superseded twins -> why
 
 
-def _natural(kind: Kind, obj: dict[str, Any]) -> str | None:
-    value = obj.get(kind.natural_key) if kind.natural_key else None
-    if value is None:
-        return None
-    return str(value).casefold() if kind.natural_key_casefold else str(value)
+# what an entry without natural key goes by where that is the default object (the kind's
+# ``identity.default_flag``): no natural key can hold it
+_DEFAULT = "\0default"
 
 
 def _tagged(kind: Kind, obj: dict[str, Any], stack: str) -> str | None:
@@ -68,8 +66,8 @@ def matched_by(kind: Kind, key: str, spec: Mapping[str, Any], stack: str,
     The rules :func:`match_kind` applies, for one object."""
     if _tagged(kind, obj, stack) == key:
         return "tag"
-    value = kind.natural_value(key, spec)
-    return "natural key" if value is not None and _natural(kind, obj) == value else None
+    value = kind.identity.of_entry(key, spec)
+    return "natural key" if value is not None and kind.identity.of_live(obj) == value else None
 
 
 def _preferin_use(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -110,11 +108,11 @@ def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, An
     for obj in objects:
         if tagged := _tagged(kind, obj, stack):
             owned[tagged].append(obj)
-        value = _natural(kind, obj)
+        value = kind.identity.of_live(obj)
         if value is not None:
             natural[value].append(obj)
-    if kind.identity is Identity.NAME:
-        natural["\0default"] = [o for o in objects if o.get("is_default")]
+    if flag := kind.identity.default_flag:
+        natural[_DEFAULT] = [o for o in objects if o.get(flag)]
 
     taken: set[str] = set()
     unmatched: dict[str, Entry] = {}
@@ -134,7 +132,7 @@ def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, An
             unmatched[key] = entry
     if unmatched and same_content:  # after every natural-key match: none is matched twice
         _match_content(kind, unmatched, objects, taken, same_content, result)
-    if kind.label:
+    if kind.identity.label:
         _match_label(kind, entries, objects, taken, result)
     if kind.prunable:
         twins = {o["id"] for o in result.superseded}
@@ -149,19 +147,20 @@ def _match_label(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, 
     entry's natural key claims: perhaps the natural key was changed in the manifest, perhaps
     it is an unrelated object. Not a match (these kinds carry no tags to tell): the planner
     only names it. A label shared by several such entries or objects finds nothing."""
-    assert kind.label is not None
-    claimed = {kind.natural_value(k, e.spec) for k, e in entries.items()}
+    label = kind.identity.label
+    assert label is not None
+    claimed = {kind.identity.of_entry(k, e.spec) for k, e in entries.items()}
     free: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for obj in objects:
-        if in_use(obj) and obj["id"] not in taken and _natural(kind, obj) not in claimed:
-            free[obj.get(kind.label)].append(obj)
+        if in_use(obj) and obj["id"] not in taken and kind.identity.of_live(obj) not in claimed:
+            free[obj.get(label)].append(obj)
     waiting: dict[Any, list[str]] = defaultdict(list)
     for key, entry in entries.items():
         if key not in result.live and key not in result.conflicted:
-            waiting[entry.spec.get(kind.label)].append(key)
-    for label, keys in waiting.items():
-        found = free.get(label, [])
-        if label is None or len(keys) != 1 or len(found) != 1:
+            waiting[entry.spec.get(label)].append(key)
+    for value, keys in waiting.items():
+        found = free.get(value, [])
+        if value is None or len(keys) != 1 or len(found) != 1:
             continue
         result.by_label[keys[0]] = found[0]
         taken.add(found[0]["id"])
@@ -182,7 +181,7 @@ def _match_content(kind: Kind, entries: dict[str, Entry], objects: list[dict[str
               and in_use(o) is (entry.spec.get("active") is not False)
               and same_content(entry, o)]
         for key, entry in entries.items()
-        if kind.natural_value(key, entry.spec) is None and kind.has_metadata}
+        if kind.identity.of_entry(key, entry.spec) is None and kind.has_metadata}
     while True:
         candidates = {k: [o for o in found if o["id"] not in taken]
                       for k, found in candidates.items()}
@@ -216,14 +215,16 @@ def _match_entry(kind: Kind, key: str, entry: Entry, owned: dict[str, list[dict[
     address = f"{kind.name}.{key}"
     if owned.get(key):
         return owned[key][0]  # the one kept of several: see match_kind
-    value = kind.natural_value(key, entry.spec)
-    if kind.identity is Identity.NAME and value is None:
-        value = "\0default"
+    identity = kind.identity
+    value = identity.of_entry(key, entry.spec)
+    if identity.default_flag and value is None:
+        value = _DEFAULT
     candidates = _preferin_use(natural.get(value, [])) if value is not None else []
     if not candidates:
         return None
-    what = (f"{kind.natural_key} '{entry.spec.get(kind.natural_key or 'id', key)}'"
-            if value != "\0default" else "the default configuration")
+    natural_key = identity.natural_key or "id"
+    what = (f"{natural_key} '{entry.spec.get(natural_key, key)}'" if value != _DEFAULT
+            else f"the default {kind.stripe_object.replace('_', ' ')}")
     if len(candidates) > 1:
         ids = ", ".join(o["id"] for o in candidates)
         result.conflicts.append(Problem.about(

@@ -220,7 +220,7 @@ class _Planner:
         if kind.name not in records.RECORDED_KINDS:
             return True
         objects = self.live.objects
-        stack, natural = self.options.stack, kind.natural_key or "name"
+        stack, natural = self.options.stack, kind.identity.natural_key or "name"
         taken = records.foreign_use(kind, live, stack, self.live.records, objects)
         if taken:
             self.problems.append(Problem.about(
@@ -242,7 +242,7 @@ class _Planner:
 
     def unknown_owner(self, kind: Kind, entry: Entry, live: dict[str, Any],
                       diffs: list[FieldDiff]) -> Problem:
-        natural = kind.natural_key or "name"
+        natural = kind.identity.natural_key or "name"
         fields = ", ".join(d.path for d in diffs)
         return Problem.about(
                 "unknown-owner", f"{kind.name}.{entry.key}",
@@ -295,7 +295,7 @@ class _Planner:
         if namesake is None:
             return True
         what = kind.stripe_object.rsplit(".", 1)[-1]
-        natural, label = kind.natural_key, kind.label
+        natural, label = kind.identity.natural_key, kind.identity.label
         assert natural is not None and label is not None
         found_it = (f"{kind.name}.{entry.key}: no live {what} has {natural} "
                     f"'{entry.spec.get(natural)}', but {namesake['id']} has the "

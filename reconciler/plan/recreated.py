@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from reconciler.kinds import KINDS, Identity, Kind, Replacement
+from reconciler.kinds import KINDS, Kind, Replacement
 from reconciler.manifests import Manifest
 
 from .desired import is_ref
@@ -45,9 +45,9 @@ def why(kind: Kind, live: dict[str, Any], diffs: list[FieldDiff], manifest: Mani
     what = kind.stripe_object.replace("_", " ")
     note = (f"{'; '.join(reasons)}; this {what} went out of use with the deleted one, so it is "
             "re-created")
-    if kind.replacement is Replacement.ARCHIVE_THEN_CREATE and kind.natural_key in live:
-        note += (f" once the old one is archived, which frees its {kind.natural_key} "
-                 f"'{live[kind.natural_key]}'")
+    natural = kind.identity.natural_key
+    if kind.replacement is Replacement.ARCHIVE_THEN_CREATE and natural in live:
+        note += f" once the old one is archived, which frees its {natural} '{live[natural]}'"
     return note
 
 
@@ -60,9 +60,9 @@ def _same_id(d: FieldDiff, manifest: Manifest, changes: Sequence[Change]) -> str
     name, key = address.split(".", 1)
     target = KINDS[name]
     entry = manifest.entries[name].get(key)
-    if target.identity is not Identity.ID or entry is None:
+    if not target.identity.is_stripe_id or entry is None:
         return None
-    if d.old != target.natural_value(key, entry.spec):
+    if d.old != target.identity.of_entry(key, entry.spec):
         return None
     change = next((c for c in changes if c.address == address), None)
     obj = target.stripe_object.replace("_", " ")

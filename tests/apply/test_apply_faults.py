@@ -30,6 +30,7 @@ from apply_helpers import (
     show,
     write_manifest,
 )
+from catalogs import CALLS_METER, SPRING_CODE
 
 from reconciler.apply import ApplyResult, apply
 from reconciler.emulator import Emulator, Faults, serve_in_thread
@@ -195,13 +196,7 @@ def test_cli_under_faults_completes_or_fails_cleanly_then_converges(tmp_path, se
     assert_exactly_once(emu, load(example("shop")))
 
 
-METER = """
-meters:
-  calls:
-    display_name: API calls
-    event_name: api_calls
-    default_aggregation: {formula: sum}
-"""
+METER = "meters:\n" + CALLS_METER
 
 
 @pytest.mark.slow
@@ -217,19 +212,13 @@ tax_rates:
   vat: {display_name: VAT, percentage: 20, inclusive: false}
 products:
   pro: {name: Pro}
-coupons:
-  spring: {percent_off: 10, duration: once}
 prices:
   pro-usage:
     product: pro
     currency: usd
     unit_amount: 2
     recurring: {interval: month, usage_type: metered, meter: calls}
-promotion_codes:
-  spring-code:
-    code: SPRING
-    promotion: {type: coupon, coupon: spring}
-""")
+""" + SPRING_CODE)
     plan_file = tmp_path / "plan.json"
     with serve_in_thread(emu) as base:
         made = reconciler("plan", str(catalog.parent), "-o", str(plan_file), cwd=tmp_path,

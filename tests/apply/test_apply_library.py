@@ -19,7 +19,7 @@ from apply_helpers import (
     post_count,
     write_manifest,
 )
-from catalogs import PRO_MONTHLY
+from catalogs import LOOKUP_KEY, PRO_MONTHLY, SPRING_CODE
 
 from reconciler.apply import LiveModeError, apply, idempotency_key
 from reconciler.emulator import Emulator, Faults
@@ -35,15 +35,8 @@ products:
   basic: {name: Basic}
   pro: {name: Pro, features: [sso], default_price: pro-monthly}
   team: {name: Team}
-coupons:
-  spring: {percent_off: 10, duration: once}
 prices:
-""" + PRO_MONTHLY + """    lookup_key: pro_monthly
-promotion_codes:
-  spring-code:
-    code: SPRING
-    promotion: {type: coupon, coupon: spring}
-"""
+""" + PRO_MONTHLY + LOOKUP_KEY + SPRING_CODE
 
 LATER = ["coupons.spring", "prices.pro-monthly", "product_features.pro/sso",
          "promotion_codes.spring-code"]

@@ -31,6 +31,7 @@ from apply_helpers import (
     write_count,
     write_manifest,
 )
+from catalogs import CALLS_METER
 from click.testing import CliRunner
 
 from reconciler.apply.lock import (
@@ -54,40 +55,36 @@ from reconciler.manifests import load as load_unchecked
 from reconciler.manifests import validate
 from reconciler.plan import read_live
 
-CATALOG = """
-    tax_rates:
-      vat:
-        display_name: VAT
-        percentage: 20
-        inclusive: false
-    shipping_rates:
-      standard:
-        display_name: Standard
-        type: fixed_amount
-        fixed_amount: {amount: 500, currency: usd}
-    webhook_endpoints:
-      orders:
-        url: https://example.com/hooks/orders
-        enabled_events: [invoice.paid]
-    meters:
-      calls:
-        display_name: API calls
-        event_name: api_calls
-        default_aggregation: {formula: sum}
-    products:
-      api:
-        name: API
-    prices:
-      api-flat:
-        product: api
-        currency: usd
-        unit_amount: 1000
-        recurring: {interval: month}
-      api-metered:
-        product: api
-        currency: usd
-        unit_amount: 1
-        recurring: {interval: month, usage_type: metered, meter: calls}
+CATALOG = """\
+tax_rates:
+  vat:
+    display_name: VAT
+    percentage: 20
+    inclusive: false
+shipping_rates:
+  standard:
+    display_name: Standard
+    type: fixed_amount
+    fixed_amount: {amount: 500, currency: usd}
+webhook_endpoints:
+  orders:
+    url: https://example.com/hooks/orders
+    enabled_events: [invoice.paid]
+meters:
+""" + CALLS_METER + """products:
+  api:
+    name: API
+prices:
+  api-flat:
+    product: api
+    currency: usd
+    unit_amount: 1000
+    recurring: {interval: month}
+  api-metered:
+    product: api
+    currency: usd
+    unit_amount: 1
+    recurring: {interval: month, usage_type: metered, meter: calls}
 """
 
 

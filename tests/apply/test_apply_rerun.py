@@ -25,6 +25,7 @@ from apply_helpers import (
     show,
     write_manifest,
 )
+from catalogs import PRO_MONTHLY, SPRING_CODE
 
 from reconciler.apply import ApplyResult, Journal, apply
 from reconciler.emulator import Emulator, Faults, serve_in_thread
@@ -84,15 +85,8 @@ tax_rates:
   vat: {display_name: VAT, percentage: 20, inclusive: false}
 products:
   pro: {name: Pro, features: [sso], default_price: pro-monthly}
-coupons:
-  spring: {percent_off: 10, duration: once}
 prices:
-  pro-monthly: {product: pro, currency: usd, unit_amount: 1500, recurring: {interval: month}}
-promotion_codes:
-  spring-code:
-    code: SPRING
-    promotion: {type: coupon, coupon: spring}
-"""
+""" + PRO_MONTHLY + SPRING_CODE
 
 
 def _apply(emu: Emulator, plan: Plan, journal: Journal, on_event=None) -> ApplyResult:

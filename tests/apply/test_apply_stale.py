@@ -30,7 +30,7 @@ from apply_helpers import (
     write_count,
     write_manifest,
 )
-from catalogs import PRO_MONTHLY
+from catalogs import CALLS_METER, LOOKUP_KEY, PRO_MONTHLY, SPRING_CODE
 
 from reconciler.apply import Journal, StalePlanError, apply, check_fresh
 from reconciler.emulator import Emulator, serve_in_thread
@@ -116,21 +116,10 @@ CATALOG = """
 features:
   sso: {name: SSO, lookup_key: sso}
 meters:
-  calls:
-    display_name: API calls
-    event_name: api_calls
-    default_aggregation: {formula: sum}
-products:
+""" + CALLS_METER + """products:
   pro: {name: Pro}
 prices:
-""" + PRO_MONTHLY + """    lookup_key: pro_monthly
-coupons:
-  spring: {percent_off: 10, duration: once}
-promotion_codes:
-  spring-code:
-    code: SPRING
-    promotion: {type: coupon, coupon: spring}
-payment_method_configurations:
+""" + PRO_MONTHLY + LOOKUP_KEY + SPRING_CODE + """payment_method_configurations:
   checkout: {name: Checkout}
 tax_rates:
   vat: {display_name: VAT, percentage: 20, inclusive: false}
@@ -163,9 +152,9 @@ def _meanwhile(emu: Emulator, rule: str) -> tuple[str, str]:
         return "features.sso", f"{made['id']} now holds its lookup_key 'sso'"
     if rule == "meter event_name":
         made = call(emu, "POST", "/v1/billing/meters", {
-            "display_name": "Calls", "event_name": "api_calls",
+            "display_name": "Calls", "event_name": "api_call",
             "default_aggregation": {"formula": "count"}})
-        return "meters.calls", f"{made['id']} now holds its event_name 'api_calls'"
+        return "meters.calls", f"{made['id']} now holds its event_name 'api_call'"
     if rule == "promotion code":
         call(emu, "POST", "/v1/coupons", {"id": "other", "percent_off": 5})
         made = call(emu, "POST", "/v1/promotion_codes", {

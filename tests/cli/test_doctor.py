@@ -9,18 +9,13 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from catalogs import PRO_CATALOG as CATALOG
 from click.testing import CliRunner, Result
 
 from reconciler.cli import main
 from reconciler.emulator import Emulator, serve_in_thread
 from reconciler.permissions import parse_grants
 
-CATALOG = """\
-products:
-  pro: {name: Pro}
-prices:
-  pro-monthly: {product: pro, currency: usd, unit_amount: 1500, recurring: {interval: month}}
-"""
 KEYS = {
     "rk_test_readall": "all:read",
     "rk_test_nometers": "products:read,prices:read,coupons:read,promotion_codes:read,"

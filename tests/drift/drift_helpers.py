@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from unittest import mock
 
-from catalogs import PRO_MONTHLY
+from catalogs import CALLS_METER, PRO_MONTHLY
 from click.testing import CliRunner, Result
 from support import emulator_client
 
@@ -38,11 +38,7 @@ features:
   sso: {name: SSO, lookup_key: sso}
   audit: {name: Audit log, lookup_key: audit_log}
 meters:
-  calls:
-    display_name: API calls
-    event_name: api_call
-    default_aggregation: {formula: sum}
-products:
+""" + CALLS_METER + """products:
   pro:
     name: Pro
     description: For teams

@@ -12,6 +12,7 @@ from unittest import mock
 
 import httpx
 import yaml
+from catalogs import LOOKUP_KEY, PRO_MONTHLY
 from click.testing import CliRunner, Result
 
 from reconciler.cli import main
@@ -21,18 +22,9 @@ from reconciler.stripe import RetryPolicy, StripeClient
 
 FAST_RETRY = RetryPolicy(max_retries=3, initial_delay=0.001, max_delay=0.01, total_timeout=5)
 
-CATALOG = """\
-products:
-  pro:
-    name: Pro
-prices:
-  pro-monthly:
-    product: pro
-    currency: ${CURRENCY:-usd}
-    unit_amount: 1500
-    recurring: {interval: month}
-    lookup_key: pro_monthly
-"""
+CATALOG = ("products:\n  pro: {name: Pro}\nprices:\n"
+           + PRO_MONTHLY.replace("currency: usd", "currency: ${CURRENCY:-usd}") + LOOKUP_KEY)
+"""The pro catalog, its currency set by each target's variables (USD by default)."""
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from catalogs import LOOKUP_KEY, PRO_MONTHLY
 from fleet_helpers import catalog, cli, connected, targets_file
 
 from reconciler.emulator import Emulator, Faults
@@ -19,17 +20,7 @@ def emu() -> Emulator:
     return Emulator()
 
 
-IMPORTABLE = """\
-products:
-  pro: {id: prod_pro, name: Pro}
-prices:
-  pro-monthly:
-    product: pro
-    currency: usd
-    unit_amount: 1500
-    recurring: {interval: month}
-    lookup_key: pro_monthly
-"""
+IMPORTABLE = "products:\n  pro: {id: prod_pro, name: Pro}\nprices:\n" + PRO_MONTHLY + LOOKUP_KEY
 
 
 def _by_hand(emu: Emulator, account: str, amount: int = 1500) -> None:

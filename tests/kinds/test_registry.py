@@ -3,7 +3,7 @@
 import pytest
 
 from reconciler import reference
-from reconciler.kinds import KINDS, MANIFEST_KINDS, Identity, Removal, Replacement
+from reconciler.kinds import KINDS, MANIFEST_KINDS, Identity, Removal, Replacement, Rule
 
 EXPECTED_KINDS = {
     "products", "prices", "coupons", "promotion_codes", "tax_rates", "shipping_rates",
@@ -67,11 +67,12 @@ def test_create_only_fields_force_replacement():
 
 
 def test_identity_and_strategies_follow_the_design():
-    assert KINDS["products"].identity is Identity.ID
-    assert KINDS["coupons"].identity is Identity.ID
-    assert KINDS["features"].identity is Identity.LOOKUP_KEY
-    assert KINDS["meters"].identity is Identity.EVENT_NAME
-    assert KINDS["payment_method_configurations"].identity is Identity.NAME
+    assert KINDS["products"].identity == KINDS["coupons"].identity == Identity.stripe_id()
+    assert KINDS["features"].identity == Identity.field("lookup_key")
+    assert KINDS["meters"].identity == Identity.field("event_name", label="display_name")
+    assert KINDS["payment_method_configurations"].identity.default_flag == "is_default"
+    assert KINDS["tax_rates"].identity.rule is Rule.TAG
+    assert KINDS["product_features"].identity.rule is Rule.PAIR
     assert KINDS["prices"].replacement is Replacement.CREATE_THEN_ARCHIVE
     assert KINDS["coupons"].replacement is Replacement.DELETE_THEN_CREATE
     assert KINDS["promotion_codes"].replacement is Replacement.ARCHIVE_THEN_CREATE
@@ -82,12 +83,24 @@ def test_identity_and_strategies_follow_the_design():
 
 
 def test_natural_values():
-    products = KINDS["products"]
-    assert products.natural_value("pro", {}) == "pro"
-    assert products.natural_value("pro", {"id": "prod_custom"}) == "prod_custom"
-    promos = KINDS["promotion_codes"]
-    assert promos.natural_value("k", {"code": "SPRING"}) == "spring"
-    assert KINDS["tax_rates"].natural_value("vat", {"percentage": 20}) is None
+    products = KINDS["products"].identity
+    assert products.of_entry("pro", {}) == "pro"
+    assert products.of_entry("pro", {"id": "prod_custom"}) == "prod_custom"
+    assert products.of_live({"id": "prod_custom"}) == "prod_custom"
+    promos = KINDS["promotion_codes"].identity
+    assert promos.of_entry("k", {"code": "SPRING"}) == promos.of_live({"code": "Spring"})
+    assert promos.folds("code") and not promos.folds("metadata.code")
+    assert KINDS["tax_rates"].identity.of_entry("vat", {"percentage": 20}) is None
+    assert KINDS["prices"].identity.of_entry("p", {"unit_amount": 5}) is None
+
+
+@pytest.mark.parametrize("args", [
+    {"rule": Rule.TAG, "natural_key": "code"}, {"rule": Rule.FIELD},
+    {"rule": Rule.ID, "natural_key": "code"}, {"rule": Rule.ID, "natural_key": "id", "casefold": True},
+    {"rule": Rule.PAIR, "label": "name"}])
+def test_an_inconsistent_identity_is_refused_when_the_kind_is_written(args):
+    with pytest.raises(ValueError, match="inconsistent identity"):
+        Identity(**args)
 
 
 def test_payment_method_families_are_expanded():

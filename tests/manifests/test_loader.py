@@ -3,6 +3,7 @@
 from reconciler.manifests import Variables, load, load_valid, ManifestError, validate
 
 import pytest
+from catalogs import PRO_MONTHLY
 
 
 def write(path, text):
@@ -12,8 +13,7 @@ def write(path, text):
 
 
 PRODUCT = "products:\n  pro:\n    name: Pro\n"
-PRICE = ("prices:\n  pro-monthly:\n    product: pro\n    currency: usd\n"
-         "    unit_amount: 1500\n    recurring: {interval: month}\n")
+PRICE = "prices:\n" + PRO_MONTHLY
 
 
 def test_directory_files_merge(tmp_path):

@@ -1,6 +1,7 @@
 """The manifest reference says what the planner does when an entry leaves the manifests and
 when a field forces replacement: the expectations come from the kinds through the planner's
-own matcher and steps, not from the generator's wording tables."""
+own matcher and steps, not from the generator's wording tables; how an entry finds its
+object is checked against the matcher the same way."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import re
 import pytest
 
 from reconciler.kinds import MANIFEST_KINDS, Kind, Removal, Replacement
+from reconciler.manifests import Entry
+from reconciler.manifests.errors import Location
 from reconciler.manifests.reference_doc import render
 from reconciler.ownership import tags
 from reconciler.plan import steps
-from reconciler.plan.match import match_kind
+from reconciler.plan.match import match_kind, matched_by
 from reconciler.plan.model import Step
 
 
@@ -79,3 +82,33 @@ def test_meters_and_payment_method_configurations_are_never_pruned():
     assert not _orphans(MANIFEST_KINDS["meters"])
     assert not _orphans(MANIFEST_KINDS["payment_method_configurations"])
     assert "never pruned" in _line(MANIFEST_KINDS["meters"], "Removed from the manifests")
+
+
+def _matches(kind: Kind, spec: dict, obj: dict) -> bool:
+    entry = Entry(kind.name, "k", spec, Location("memory.yaml", 1, 1))
+    return bool(match_kind(kind, {"k": entry}, [obj], "default", adopt=True).live)
+
+
+@pytest.mark.parametrize("kind", MANIFEST_KINDS.values(), ids=list(MANIFEST_KINDS))
+def test_identity_wording_matches_the_matcher(kind):
+    line = _line(kind, "Identity")
+    tagged = {"id": "obj_1", "active": True, "metadata": tags("default", "k")}
+    assert (matched_by(kind, "k", {}, "default", tagged) == "tag") == line.startswith(
+        "ownership tags in metadata"), line
+    untagged = {"id": "obj_2", "active": True}
+    if line.endswith("ownership tags in metadata only"):
+        assert not _matches(kind, {}, untagged)
+        return
+    if "the Stripe id, which is the manifest key" in line:
+        assert matched_by(kind, "k", {}, "default", {"id": "k"}) == "natural key"
+        assert matched_by(kind, "k", {"id": "x"}, "default", {"id": "x"}) == "natural key"
+        return
+    (field,) = re.findall(r"its `(\w+)`", line)
+    held = {**untagged, field: "Spring"}
+    stated = "SPRING" if "case-insensitive" in line else "Spring"
+    assert matched_by(kind, "k", {field: stated}, "default", held) == "natural key"
+    assert matched_by(kind, "k", {field: "spring"}, "default", held) == (
+        "natural key" if "case-insensitive" in line else None)
+    if "without one, the account's default" in line:
+        assert _matches(kind, {}, {**untagged, "is_default": True})
+    assert _matches(kind, {}, untagged) is False

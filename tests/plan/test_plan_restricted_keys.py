@@ -11,6 +11,7 @@ from unittest import mock
 
 import httpx
 import pytest
+from catalogs import CALLS_METER
 from catalogs import PRO_CATALOG as CATALOG
 from click.testing import CliRunner, Result
 
@@ -31,13 +32,7 @@ KEYS = {
     CATALOG_WRITE: "products:write,prices:write",
     WRITE_PRODUCTS_ONLY: "products:write,prices:read",
 }
-METERS = """\
-meters:
-  calls:
-    display_name: API calls
-    event_name: api_call
-    default_aggregation: {formula: sum}
-"""
+METERS = "meters:\n" + CALLS_METER
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from catalogs import PRO_MONTHLY
+from catalogs import CALLS_METER, PRO_MONTHLY
 
 from reconciler.apply import apply
 from reconciler.emulator import Emulator
@@ -18,11 +18,7 @@ BASE = """
 features:
   sso: {name: SSO, lookup_key: sso}
 meters:
-  calls:
-    display_name: API calls
-    event_name: api_call
-    default_aggregation: {formula: sum}
-products:
+""" + CALLS_METER + """products:
   pro:
     name: Pro
     features: [sso]

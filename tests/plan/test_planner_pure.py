@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from planner_world import live, owned, plan
 
-from reconciler.plan import Action
+from reconciler.plan import Action, PlanError
 
 
 def _product(**fields):
@@ -48,3 +49,22 @@ def test_a_product_pointed_at_its_stated_default_price_once_that_price_exists() 
     product = changes["products.pro"]
     assert product.action is Action.UPDATE
     assert product.steps[-1].params == {"default_price": "price_1"}
+
+
+def _configuration(id: str, **fields):
+    return {"id": id, "object": "payment_method_configuration", "active": True,
+            "card": {"display_preference": {"preference": "on", "value": "on"}}, **fields}
+
+
+def test_an_entry_without_name_is_the_accounts_default_configuration() -> None:
+    """The identity's default flag: no name to go by, the entry is the object Stripe marks."""
+    document = {"payment_method_configurations": {"main": {
+        "card": {"display_preference": {"preference": "on"}}}}}
+    account = live({"payment_method_configurations": [
+        _configuration("pmc_other", name="Other"), _configuration("pmc_1", is_default=True)]})
+    (change,) = plan(document, account).changes
+    assert (change.action, change.live_id) == (Action.NOOP, "pmc_1")
+    with pytest.raises(PlanError, match=r"main: the default payment method configuration "
+                       r"matches several live objects \(pmc_1, pmc_2\)"):
+        plan(document, live({"payment_method_configurations": [
+            _configuration("pmc_1", is_default=True), _configuration("pmc_2", is_default=True)]}))

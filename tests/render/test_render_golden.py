@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from catalogs import PRO_MONTHLY
+from catalogs import CALLS_METER, PRO_MONTHLY
 from support import emulator_client
 
 from reconciler.apply import apply
@@ -42,11 +42,7 @@ features:
   audit: {name: Audit log, lookup_key: audit}
   legacy-flag: {name: Legacy flag, lookup_key: legacy_flag}
 meters:
-  calls:
-    display_name: API calls
-    event_name: api_call
-    default_aggregation: {formula: sum}
-  storage:
+""" + CALLS_METER + """  storage:
     display_name: Storage
     event_name: storage_gb
     default_aggregation: {formula: sum}
