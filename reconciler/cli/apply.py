@@ -26,7 +26,7 @@ from reconciler.apply.secrets import SecretsFile, secret_name
 from reconciler.kinds import KINDS
 from reconciler.kinds.webhook_endpoints import SECRETS_HINT
 from reconciler.permissions import explain, permission_in
-from reconciler.plan import Change, Plan, PlanOptions
+from reconciler.plan import Change, OutdatedPlanError, Plan, PlanOptions
 from reconciler.stripe import PermissionDeniedError, StripeError
 
 from .context import Settings, command_settings, global_options, run
@@ -320,6 +320,9 @@ def _load(plan_file: str, stack: str | None) -> tuple[Plan, dict]:
     try:
         data = json.loads(Path(plan_file).read_text("utf-8"))
         plan = Plan.from_dict(data)
+    except OutdatedPlanError as exc:
+        raise click.BadParameter(f"{plan_file} cannot be applied: {exc}; nothing was sent",
+                                 param_hint="PATHS") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise click.BadParameter(f"{plan_file} is not a saved plan: {exc}",
                                  param_hint="PATHS") from None
