@@ -89,7 +89,6 @@ def test_the_apply_bound_adds_up_each_phases_longest_budget():
     """Per phase: its requests at 100/s or its busiest endpoint's at 25/s, whichever is
     longer, plus a latency; requests outside the plan's steps are one more phase."""
     from benchmarks.limits_bench import phase_bound
-
     from reconciler.plan import Action, Change, Plan, Step
 
     def creates(kind: str, path: str, n: int, phase: int) -> list[Change]:
