@@ -41,6 +41,7 @@ from reconciler.stripe import (
     StripeError,
     install_filter,
 )
+from reconciler.stripe.client import DEFAULT_MAX_CONCURRENCY
 from reconciler.stripe.limits import MODES
 from reconciler.stripe.ratelimit import TokenBucket
 
@@ -72,6 +73,7 @@ class Settings:
     emulator_permissions: Grants | None = None
     rate_limiter: TokenBucket | None = None  # shared by the targets of one key (fleet runs)
     emulator_limits: str = "none"
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY  # requests in flight (apply: --parallelism)
 
     def client(self) -> StripeClient:
         """The Stripe client for this run: the embedded emulator or the real API."""
@@ -114,6 +116,7 @@ class Settings:
                 "endpoint_rate_limit": self.endpoint_rate_limit,
                 "request_timeout": self.request_timeout,
                 "max_response_bytes": self.max_response_bytes,
+                "max_concurrency": self.max_concurrency,
                 **({"rate_limiter": self.rate_limiter} if self.rate_limiter else {})}
 
 

@@ -44,7 +44,7 @@ from reconciler.fleet.run import Budgets, Outcome, TargetFailed, fan_out
 from reconciler.fleet.targets import parse_filters
 from reconciler.manifests import ManifestError, summarise
 from reconciler.permissions import explain
-from reconciler.plan import Action, Plan, PlanError, PlanOptions, read_for
+from reconciler.plan import Action, OutdatedPlanError, Plan, PlanError, PlanOptions, read_for
 from reconciler.plural import count
 from reconciler.render.fleet import FLEET_DRIFT_FORMATS, FLEET_PLAN_FORMATS
 from reconciler.stripe import PermissionDeniedError, StripeClient, StripeError, is_live_key
@@ -246,6 +246,9 @@ def load_fleet_plan(path: str) -> FleetPlan | None:
         return None
     try:
         return FleetPlan.from_dict(data)
+    except OutdatedPlanError as exc:
+        raise click.BadParameter(f"{path} cannot be applied: {exc}; nothing was sent",
+                                 param_hint="PATHS") from None
     except (ValueError, KeyError, TypeError) as exc:
         raise click.BadParameter(f"{path} is not a saved fleet plan: {exc}",
                                  param_hint="PATHS") from None

@@ -1,8 +1,9 @@
 """The kind registry: every module in this package that defines ``KIND`` is a managed kind.
 
 Adding a kind means adding one module here. The registry orders kinds by their references
-(a kind comes after the kinds it points at), which is the order changes are applied in;
-removals run in reverse.
+(a kind comes after the kinds it points at), which is the order they are planned in, and
+gives each its dependency depth (:func:`depths`), which orders applying: changes of kinds of
+one depth run together, removals in reverse depth.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ __all__ = [
     "Removal",
     "Replacement",
     "Rule",
+    "depths",
     "get",
 ]
 
@@ -75,6 +77,16 @@ KINDS: dict[str, Kind] = _discover()
 
 MANIFEST_KINDS: dict[str, Kind] = {name: k for name, k in KINDS.items() if k.top_level}
 """Kinds with a top-level key in manifests."""
+
+
+def depths() -> dict[str, int]:
+    """Each kind's dependency depth: 0 for a kind that needs no other (:attr:`Kind.needs`),
+    else one more than the deepest kind it needs; kinds of one depth never need each other.
+    Read from :data:`KINDS` as it is (a kind registered later, as a test does, has one)."""
+    depth: dict[str, int] = {}
+    for name, kind in KINDS.items():  # dependency order: every kind it needs comes first
+        depth[name] = 1 + max((depth[n] for n in kind.needs), default=-1)
+    return depth
 
 
 CONTROL_KIND = "products"

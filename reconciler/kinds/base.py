@@ -214,6 +214,15 @@ class Kind:
         return hooks
 
     @property
+    def needs(self) -> frozenset[str]:
+        """The kinds whose changes must finish before this kind's start: those its
+        references name, and its parent. Not a deferred reference (an update sets it once
+        both objects exist), nor a tool field's (a product's ``features`` are attached by
+        another kind, product features, which needs both sides itself)."""
+        named = {ref.kind for ref in self.references if not (ref.deferred or ref.tool_field)}
+        return frozenset(named | ({self.parent} if self.parent else set()))
+
+    @property
     def top_level(self) -> bool:
         """Whether the kind has its own top-level key in manifests."""
         return self.parent is None

@@ -22,11 +22,17 @@ from reconciler.digests import canonical, digest
 
 from .problems import Problem
 
-__all__ = ["FORMAT_VERSION", "SELF", "Action", "Change", "FieldDiff", "Plan", "Step",
-           "canonical", "digest"]
+__all__ = ["FORMAT_VERSION", "SELF", "Action", "Change", "FieldDiff", "OutdatedPlanError", "Plan",
+           "Step", "canonical", "digest"]
 
-FORMAT_VERSION = "3"  # 2: the manifests and the reviewed digest are embedded; 3: parents
+FORMAT_VERSION = "4"  # 2: the manifests and the reviewed digest are embedded; 3: parents;
+# 4: phases by dependency depth (reconciler/plan/phases.py), no longer one per kind
 SELF = "{self}"  # in a step path: the id this change's create step produced
+
+
+class OutdatedPlanError(ValueError):
+    """A saved plan of an earlier format: its phases (and maybe more) mean something else
+    to this version, so it is refused as such, not as an edited plan."""
 
 
 class Action(str, enum.Enum):
@@ -166,7 +172,13 @@ class Plan:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Plan:
-        if data.get("format_version") != FORMAT_VERSION:
+        version = data.get("format_version")
+        if isinstance(version, str) and version.isdigit() and int(version) < int(FORMAT_VERSION):
+            raise OutdatedPlanError(
+                f"it was saved by an earlier version of reconciler (plan format_version "
+                f"{version!r}; this one writes {FORMAT_VERSION!r} and runs changes in other "
+                "phases), so its changes cannot be verified: make a new plan with this one")
+        if version != FORMAT_VERSION:
             raise ValueError(f"unsupported plan format_version {data.get('format_version')!r}"
                              f" (this reconciler writes {FORMAT_VERSION!r})")
         livemode = data["account"]["livemode"]

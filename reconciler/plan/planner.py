@@ -2,8 +2,9 @@
 
 Kinds are planned in dependency order, so by the time an entry is planned every entry it
 references is known to be unchanged (its live id is used), or to be created or replaced (a
-placeholder the applier resolves). Safety rules (conflicts, refused replacements,
-``prevent_destroy``, the bulk guard) raise :class:`PlanError` listing every problem at once.
+placeholder the applier resolves); each change's phase (:mod:`.phases`) says when it runs.
+Safety rules (conflicts, refused replacements, ``prevent_destroy``, the bulk guard) raise
+:class:`PlanError` listing every problem at once.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from .diff import diff
 from .guards import check_guards
 from .match import Matches, match_kind
 from .model import Action, Change, FieldDiff, Plan, Step, digest
+from .phases import change_phase, removal_phase, waiting_phase
 from .problems import Problem
 
 if TYPE_CHECKING:
@@ -132,7 +134,8 @@ class _Planner:
         return self.ids.get((kind, key), ref(kind, key))
 
     def run(self) -> list[Change]:
-        for phase, (name, kind) in enumerate(KINDS.items()):
+        for name, kind in KINDS.items():
+            phase = change_phase(name)
             hooks = self.hooks[name]
             if kind.parent:
                 self.changes += hooks.changes(phase)
@@ -194,7 +197,7 @@ class _Planner:
                                            hooks)
             then = hooks.then(entry.key, replaced=live)
             if hooks.waits(entry.key, live):
-                common["phase"] = phase + 1
+                common["phase"] = waiting_phase(kind.name)
             return self.plan_replace(kind, entry, params, diffs, replacing, then, live, common)
         common["warnings"] = _unverified(kind, entry, live, ignore) + _unsaved(live)
         if entry.key in found.adopted:
@@ -318,11 +321,11 @@ class _Planner:
     def plan_removals(self) -> list[Change]:
         removals: list[Change] = []
         leftovers = 0
-        for index, (name, kind) in enumerate(reversed(MANIFEST_KINDS.items())):
+        for name, kind in reversed(MANIFEST_KINDS.items()):
             found = self.matches.get(name)
             if found is None:
                 continue
-            phase = len(KINDS) + index
+            phase = removal_phase(name)
             for obj in found.superseded:
                 if not self.retired(kind, obj):
                     removals += self.duplicate(kind, obj, found, phase)

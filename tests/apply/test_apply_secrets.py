@@ -103,7 +103,9 @@ products:
 
 def test_a_secret_that_cannot_be_saved_fails_the_create_and_the_rerun_saves_it(tmp_path):
     emu = Emulator()
-    plan = plan_of(emu, load(write_manifest(tmp_path / "catalog", CATALOG)))
+    # the price comes a phase after the endpoint and the product (which need nothing)
+    priced = CATALOG + "prices:\n  pro-monthly: {product: pro, currency: usd, unit_amount: 900}\n"
+    plan = plan_of(emu, load(write_manifest(tmp_path / "catalog", priced)))
     path = tmp_path / "plan.json.journal"
     out = tmp_path / "webhooks.env"
     hook = next(c for c in plan.changes if c.kind == "webhook_endpoints")
@@ -116,7 +118,8 @@ def test_a_secret_that_cannot_be_saved_fails_the_create_and_the_rerun_saves_it(t
     ((failed, error),) = first.failed
     assert failed is hook and isinstance(error, OSError)
     assert not first.secrets  # so the report does not claim it was written
-    assert [c.address for c in first.not_attempted] == ["products.pro"]
+    assert [c.address for c in first.applied] == ["products.pro"]  # running beside it
+    assert [c.address for c in first.not_attempted] == ["prices.pro-monthly"]
     assert create not in Journal(path, plan.fingerprint).finished_steps
     (endpoint,) = objects(emu)["webhook_endpoint"]
     assert endpoint["metadata"]["reconciler_secret_unsaved"] == "true"

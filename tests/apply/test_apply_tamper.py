@@ -37,6 +37,7 @@ from click.testing import CliRunner, Result
 
 from reconciler.cli import main
 from reconciler.emulator import Emulator, Faults, serve_in_thread
+from reconciler.kinds import KINDS
 from reconciler.plan import Plan
 from reconciler.plan.model import digest
 
@@ -214,6 +215,25 @@ def test_plan_of_another_version_is_refused(account, tmp_path):
     result = cli(account.base, "apply", str(account.saved(tmp_path, edit)))
     assert result.exit_code == 1, out(result)
     assert "the plan was made by reconciler 0.0.9; this is reconciler" in result.stderr
+
+
+def test_plan_saved_by_the_previous_format_is_refused_as_such(account, tmp_path):
+    """Format 3 gave each kind its own phase; checked against this version's phases (by
+    dependency depth), its changes would read as edited. It is refused for what it is."""
+    def previous(data: dict[str, Any]) -> None:
+        data["format_version"] = "3"
+        for change in data["changes"]:
+            change["phase"] = list(KINDS).index(change["kind"])  # as that version numbered
+    plan_file = account.saved(tmp_path, previous, careful=False)
+    before = len(account.requests())
+    result = cli(account.base, "apply", str(plan_file))
+    assert result.exit_code == 1, out(result)
+    assert (f"{plan_file} cannot be applied: it was saved by an earlier version of "
+            "reconciler (plan format_version '3'; this one writes '4' and runs changes in "
+            "other phases), so its changes cannot be verified: make a new plan with this one; "
+            "nothing was sent") in result.stderr, out(result)
+    assert "edited" not in result.stderr
+    assert account.requests()[before:] == []
 
 
 def test_plan_for_another_account_says_which(account, tmp_path):

@@ -74,3 +74,30 @@ def test_the_limits_harness_runs(tmp_path):
     assert [p["mode"] for p in results["plan"]] == ["live", "sandbox"]
     assert all(p["pending"] == 0 and p["requests"] >= p["minimum_pages"] for p in results["plan"])
     assert results["rss"]["plan_rss_mb"] > 0
+
+
+def test_the_limits_harness_runs_only_the_apply(tmp_path):
+    from benchmarks import limits_bench
+
+    results = limits_bench.main(["--only", "apply", "--latency-ms", "0", "--apply-n", "12"])
+    assert "plan" not in results and "rss" not in results
+    assert [run["ok"] for run in results["apply"]] == [True, True]
+    assert all(run["phase_bound_s"] > 0 for run in results["apply"])
+
+
+def test_the_apply_bound_adds_up_each_phases_longest_budget():
+    """Per phase: its requests at 100/s or its busiest endpoint's at 25/s, whichever is
+    longer, plus a latency; requests outside the plan's steps are one more phase."""
+    from benchmarks.limits_bench import phase_bound
+    from reconciler.plan import Action, Change, Plan, Step
+
+    def creates(kind: str, path: str, n: int, phase: int) -> list[Change]:
+        return [Change(kind, f"{kind}-{i}", Action.CREATE, ("create",),
+                       steps=(Step("POST", path),), phase=phase) for i in range(n)]
+    plan = Plan(account_id="acct_1", livemode=True, api_version="v", stack="default",
+                manifest_digest="d", live_fingerprint="f", changes=(
+                    *creates("products", "/v1/products", 50, 0),
+                    *creates("tax_rates", "/v1/tax_rates", 50, 0),
+                    *creates("coupons", "/v1/coupons", 10, 2)))
+    # phase 0: max(100/100, 50/25) = 2 s; phase 2: max(10/100, 10/25) = 0.4 s; records: 5/25
+    assert phase_bound(plan, 0.3, extra=5) == pytest.approx(2.3 + 0.7 + 0.5)

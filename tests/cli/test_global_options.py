@@ -43,7 +43,8 @@ def test_rate_limit_reaches_the_client(built: list[dict[str, Any]], args: list[s
                                 env={"RECONCILER_RATE_LIMIT": None, **env})
     assert result.exit_code == 1, result.output
     assert built == [{"stripe_account": None, "rate_limit": expected, "endpoint_rate_limit": None,
-                      "request_timeout": 30.0, "max_response_bytes": 16 * 1024 * 1024}]
+                      "request_timeout": 30.0, "max_response_bytes": 16 * 1024 * 1024,
+                      "max_concurrency": 10}]  # apply raises it to its --parallelism
 
 
 def test_rate_limit_after_the_subcommand(built: list[dict[str, Any]]) -> None:

@@ -379,7 +379,7 @@ def test_golden_reads_like_terraform(scenario):
 def test_json_golden_is_the_plan_data(scenario):
     _, _, plan = scenario
     data = json.loads(jsonout.render(plan, verbose=True))
-    assert data["format_version"] == "3"
+    assert data["format_version"] == "4"
     assert data["account"] == {"id": plan.account_id, "livemode": False}
     assert Plan.from_dict(data).to_dict(include_noops=True) == plan.to_dict(include_noops=True)
     actions = {c["address"]: c["actions"] for c in data["changes"]}

@@ -37,7 +37,8 @@ class Planning:
         return []
 
     def waits(self, key: str, replaced: dict[str, Any]) -> bool:
-        """Whether the replacement of ``replaced`` must run one phase later."""
+        """Whether the replacement of ``replaced`` must wait until the other changes of
+        its kind's depth have finished (it runs before the next depth's)."""
         return False
 
     def conflict(self, key: str, params: dict[str, Any], live: dict[str, Any],

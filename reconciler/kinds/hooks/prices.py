@@ -67,10 +67,9 @@ class DefaultPrices(Planning):
         return steps_
 
     def waits(self, key: str, replaced: dict[str, Any]) -> bool:
-        """Whether the replacement of ``replaced`` must run one phase later: the old price
-        can only be archived once its product points at the price its manifest names, which
-        another change of the same phase may create (no later-phase change depends on
-        prices)."""
+        """Whether the replacement of ``replaced`` must wait for the other changes of
+        prices' depth: the old price can only be archived once its product points at the
+        price its manifest names, which another price change may create."""
         moving = self._stating_default(other_than=key)
         return any(p["id"] in moving for p in self._default_of(replaced))
 

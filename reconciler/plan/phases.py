@@ -1,0 +1,58 @@
+"""The phase of each change: when, in an apply, it may start.
+
+The applier runs a plan phase after phase, and the changes of one phase at once (round robin
+by endpoint, :mod:`reconciler.apply.schedule`), so a phase must hold only changes that do not
+need each other. A kind's changes get the phase of its dependency depth
+(:func:`reconciler.kinds.depths`), not one phase per kind: every kind that needs no other
+(products, features, meters, tax rates...) creates in the first phase, on as many endpoints,
+so an apply of a mixed catalog spends the account's global budget instead of one endpoint's
+at a time. A change starts only once every change of an earlier phase has finished; after
+the first failure nothing new starts.
+
+Why kinds of one depth are independent: none needs another (:attr:`reconciler.kinds.Kind.needs`
+is their references and parent), and what the kinds' rules add crosses only to a kind of
+another depth:
+
+- a product's ``features`` are attached by product features, one depth deeper than both
+  products and features (a product's own requests never name a feature);
+- prices' default-price steps write products, which are shallower: the step ``settle`` adds
+  is part of the product's own change, and the steps of a price's change (``then``,
+  ``release``) run once every product change has finished;
+- a price replacement that ``waits`` for its product's new default price runs in the phase
+  between its depth and the next one, so no kind that needs prices starts beside it;
+- the lookup key a new price takes over (``transfer_lookup_key``) is another price's: one
+  kind, one phase, as before;
+- promotion codes re-created because their coupon was (``recreated``) are one depth deeper
+  than coupons;
+- the stack's records of meters and payment method configurations are written once every
+  change has finished (:mod:`reconciler.apply.executor`).
+
+Removals come after every other change, in reverse depth: an object goes before the objects
+it references (a price before its product, which Stripe deletes only without prices).
+"""
+
+from __future__ import annotations
+
+from reconciler.kinds import depths
+
+_PER_DEPTH = 2  # a depth's own phase, and the one after it for changes that wait
+
+
+def change_phase(kind: str) -> int:
+    """The phase of a change (create, update, replace) of ``kind``."""
+    return _PER_DEPTH * depths()[kind]
+
+
+def waiting_phase(kind: str) -> int:
+    """The phase of a change of ``kind`` that must wait for the others of its depth
+    (:meth:`reconciler.kinds.hooks.base.Planning.waits`): after them, before the next
+    depth's."""
+    return change_phase(kind) + 1
+
+
+def removal_phase(kind: str) -> int:
+    """The phase of a removal of an object of ``kind``: after every other change, the
+    deepest kinds' first."""
+    depth = depths()
+    deepest = max(depth.values())
+    return _PER_DEPTH * (deepest + 1) + deepest - depth[kind]
