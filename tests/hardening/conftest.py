@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import pytest
-from hardening_helpers import STATS, long_mode, set_long
+from hardening_helpers import STATS
+from support import long_mode, set_long
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -43,9 +43,10 @@ from apply_helpers import (
     pending,
     plan_of,
 )
-from hardening_helpers import record, runs
+from hardening_helpers import record
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from support import runs
 from test_apply_faults import NO_RETRY, ONE_RETRY, check_totals, converge_under_faults
 from test_apply_property import catalogs as pool_catalogs
 from test_plan_properties import catalogs as every_kind_catalogs
