@@ -1,13 +1,13 @@
-"""The hardening suites' switch between short (CI) and long runs, and their figures.
+"""The hardening suites' switch between short (CI) and long runs.
 
-``--long`` is added here; ``RECONCILER_LONG=1`` does the same from the environment.
+``--long`` is added here; ``RECONCILER_LONG=1`` does the same from the environment. The
+suites' figures are printed by tests/figures_plugin.py.
 """
 
 from __future__ import annotations
 
 import pytest
-from hardening_helpers import STATS
-from support import long_mode, set_long
+from support import set_long
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -19,12 +19,3 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     set_long(bool(config.getoption("--long", default=False)))
 
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    if not STATS:
-        return
-    mode = "long" if long_mode() else "short"
-    terminalreporter.section(f"hardening figures ({mode} mode)")
-    for suite in sorted(STATS):
-        figures = ", ".join(f"{k}={v}" for k, v in sorted(STATS[suite].items()))
-        terminalreporter.write_line(f"{suite}: {figures}")

@@ -1,5 +1,5 @@
-"""Shared by the hardening suites: a per-input time bound, and the figures each suite
-records (printed in pytest's terminal summary).
+"""Shared by the hardening suites: a per-input time bound and measured subprocess runs.
+The figures each suite records are tests/figures_plugin.py's.
 
 The short/long switch is support.runs, which the property tests share: ``pytest
 tests/hardening --long`` or ``RECONCILER_LONG=1`` in the environment (the variable works
@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,15 +28,6 @@ TESTS = Path(__file__).parents[1]
 for _sub in ("apply", "plan"):
     if str(TESTS / _sub) not in sys.path:
         sys.path.append(str(TESTS / _sub))
-
-# figures per suite: {"chaos": {"runs": 5, "duplicates": 0, ...}}
-STATS: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
-
-
-def record(suite: str, **figures: int) -> None:
-    for name, n in figures.items():
-        STATS[suite][name] += n
-
 
 class InputTimeout(Exception):
     """One fuzz input took longer than its bound: treated as a hang."""

@@ -43,7 +43,7 @@ from apply_helpers import (
     pending,
     plan_of,
 )
-from hardening_helpers import record
+from figures_plugin import record
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from support import runs

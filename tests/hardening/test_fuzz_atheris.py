@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from hardening_helpers import TESTS, record
+from figures_plugin import record
+from hardening_helpers import TESTS
 from optional_tools import module, needs
 from support import runs
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import random
 
 import pytest
-from hardening_helpers import TESTS, record
+from figures_plugin import record
+from hardening_helpers import TESTS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import runs

@@ -25,7 +25,8 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from hardening_helpers import record, time_bound
+from figures_plugin import record
+from hardening_helpers import time_bound
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import runs

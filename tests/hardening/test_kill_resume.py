@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from apply_helpers import KEY, reconciler, show
-from hardening_helpers import record
+from figures_plugin import record
 from support import runs
 from test_apply_crash import (
     LATENCY_MS,
