@@ -22,13 +22,6 @@ from pathlib import Path
 from typing import Any
 
 TESTS = Path(__file__).parents[1]
-# the suites reuse the apply and planner tests' machinery (apply_helpers, the crash test's
-# kill helpers, the catalog strategies): make their modules importable by name, as pytest
-# does once it has collected a module from those directories
-for _sub in ("apply", "plan"):
-    if str(TESTS / _sub) not in sys.path:
-        sys.path.append(str(TESTS / _sub))
-
 class InputTimeout(Exception):
     """One fuzz input took longer than its bound: treated as a hang."""
 
