@@ -159,6 +159,7 @@ def test_chaos_every_kind_catalog_then_one_change(doc: dict, data: st.DataObject
     _finish(emu, [first, second], replaced, failed_a + failed_b)
 
 
+@pytest.mark.slow  # 1-2 s, as the other chaos test
 @_chaos_settings(5, 50)
 @given(a=pool_catalogs(), b=pool_catalogs(), seed=st.integers(0, 2**31),
        one_retry=st.booleans())
