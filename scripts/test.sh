@@ -18,5 +18,7 @@ if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null 
   (apt-get update -qq && apt-get install -y -qq chromium) \
     || echo "chromium is not installable here; its tests are skipped"
 fi
-# pytest exits non-zero (5) when it collects no test, so "no tests" fails too
-exec .venv/bin/python -m pytest -q "$@"
+# pytest exits non-zero (5) when it collects no test, so "no tests" fails too. Two workers
+# (pytest-xdist; CI has 2 cores), each taking the next test as it frees up; arguments given
+# come after, so "-n 0" runs in one process (for --pdb or -s) and "-n auto" uses every core
+exec .venv/bin/python -m pytest -q -n 2 --dist worksteal "$@"

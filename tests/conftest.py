@@ -12,8 +12,9 @@ from support import emulator_client
 from reconciler.emulator import Emulator
 from reconciler.stripe import StripeClient
 
-# the secrets canary over every test's captured output; the missing optional tools, named
-pytest_plugins = ["canary_plugin", "optional_tools"]
+# the secrets canary over every test's captured output; the missing optional tools, named;
+# the hardening suites' figures, summed over xdist workers
+pytest_plugins = ["canary_plugin", "optional_tools", "figures_plugin"]
 
 T = TypeVar("T")
 

@@ -31,6 +31,7 @@ from apply_helpers import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import runs
 
 from reconciler.emulator import Emulator
 from reconciler.plan import Action, PlanError
@@ -162,18 +163,11 @@ def _check_refusal(emu: Emulator, first, second, exc: PlanError) -> None:
         assert "default_price" not in second.entries["products"][product].spec
 
 
-@settings(max_examples=15, deadline=None,
+# 15 examples in CI, 150 in long mode (RECONCILER_LONG=1)
+@settings(max_examples=runs(15, 150), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(catalogs(), catalogs())
 def test_applying_b_over_a_matches_b_without_duplicates(a, b):
-    check_a_then_b(a, b)
-
-
-@pytest.mark.slow
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(catalogs(), catalogs())
-def test_applying_b_over_a_matches_b_without_duplicates_long(a, b):
     check_a_then_b(a, b)
 
 

@@ -64,6 +64,7 @@ def test_fleet_bench_plans_every_account_both_ways(tmp_path, capsys):
     assert json.loads(out.read_text())["config"]["accounts"] == 3
 
 
+@pytest.mark.slow  # ~3 s: seeds 250 prices, applies twice, plans in both modes
 def test_the_limits_harness_runs(tmp_path):
     """Issue 17's harness end to end: tiny sizes, no latency, no timing asserted."""
     from benchmarks import limits_bench

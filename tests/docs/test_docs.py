@@ -140,7 +140,8 @@ def test_the_readme_test_command_is_what_ci_runs():
     assert ci[-1] == 'exec "$(dirname "$0")/../scripts/test.sh" "$@"'
     script = _text("scripts/test.sh")
     assert "python3 -m venv .venv\n.venv/bin/pip install -q -e '.[test]'\n" in script
-    assert script.rstrip().endswith('exec .venv/bin/python -m pytest -q "$@"')
+    # two workers; the arguments given come last, so they can change that too (-n 0)
+    assert script.rstrip().endswith('exec .venv/bin/python -m pytest -q -n 2 --dist worksteal "$@"')
     assert os.access(ROOT / "scripts" / "test.sh", os.X_OK)
 
 

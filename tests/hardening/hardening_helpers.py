@@ -1,9 +1,10 @@
-"""Shared by the hardening suites: the short/long switch, a per-input time bound, and the
-figures each suite records (printed in pytest's terminal summary).
+"""Shared by the hardening suites: a per-input time bound and measured subprocess runs.
+The figures each suite records are tests/figures_plugin.py's.
 
-Long mode: ``pytest tests/hardening --long`` or ``RECONCILER_LONG=1`` in the environment (the
-variable works whatever paths pytest is given; the option only when ``tests/hardening`` is
-among them, because pytest reads options of initial conftest files only).
+The short/long switch is support.runs, which the property tests share: ``pytest
+tests/hardening --long`` or ``RECONCILER_LONG=1`` in the environment (the variable works
+whatever paths pytest is given; the option only when ``tests/hardening`` is among them,
+because pytest reads options of initial conftest files only).
 """
 
 from __future__ import annotations
@@ -16,44 +17,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 TESTS = Path(__file__).parents[1]
-# the suites reuse the apply and planner tests' machinery (apply_helpers, the crash test's
-# kill helpers, the catalog strategies): make their modules importable by name, as pytest
-# does once it has collected a module from those directories
-for _sub in ("apply", "plan"):
-    if str(TESTS / _sub) not in sys.path:
-        sys.path.append(str(TESTS / _sub))
-
-_LONG_FLAG = {"on": os.environ.get("RECONCILER_LONG", "") not in ("", "0")}
-
-
-def set_long(on: bool) -> None:
-    _LONG_FLAG["on"] = _LONG_FLAG["on"] or on
-
-
-def long_mode() -> bool:
-    return _LONG_FLAG["on"]
-
-
-def runs(short: int, long: int) -> int:
-    """How many runs (examples, seeds, kills) a suite makes in the current mode."""
-    return long if long_mode() else short
-
-
-# figures per suite: {"chaos": {"runs": 5, "duplicates": 0, ...}}
-STATS: dict[str, dict[str, Any]] = defaultdict(lambda: defaultdict(int))
-
-
-def record(suite: str, **figures: int) -> None:
-    for name, n in figures.items():
-        STATS[suite][name] += n
-
-
 class InputTimeout(Exception):
     """One fuzz input took longer than its bound: treated as a hang."""
 

@@ -43,9 +43,10 @@ from apply_helpers import (
     pending,
     plan_of,
 )
-from hardening_helpers import record, runs
+from figures_plugin import record
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from support import runs
 from test_apply_faults import NO_RETRY, ONE_RETRY, check_totals, converge_under_faults
 from test_apply_property import catalogs as pool_catalogs
 from test_plan_properties import catalogs as every_kind_catalogs
@@ -158,6 +159,7 @@ def test_chaos_every_kind_catalog_then_one_change(doc: dict, data: st.DataObject
     _finish(emu, [first, second], replaced, failed_a + failed_b)
 
 
+@pytest.mark.slow  # 1-2 s, as the other chaos test
 @_chaos_settings(5, 50)
 @given(a=pool_catalogs(), b=pool_catalogs(), seed=st.integers(0, 2**31),
        one_retry=st.booleans())

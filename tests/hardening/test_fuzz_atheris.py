@@ -15,8 +15,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from hardening_helpers import TESTS, record, runs
+from figures_plugin import record
+from hardening_helpers import TESTS
 from optional_tools import module, needs
+from support import runs
 
 pytestmark = needs("atheris", module("atheris"), "pip install atheris")
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 import random
 
 import pytest
-from hardening_helpers import TESTS, record, runs
+from figures_plugin import record
+from hardening_helpers import TESTS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import runs
 from test_fuzz_manifests import LINE, TOKENS, VARIABLES, manifests
 
 from reconciler.manifests import yamlcompose

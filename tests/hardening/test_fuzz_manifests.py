@@ -25,9 +25,11 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from hardening_helpers import record, runs, time_bound
+from figures_plugin import record
+from hardening_helpers import time_bound
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import runs
 
 from reconciler.cli import main
 from reconciler.manifests import Issue, Variables, load, validate

@@ -32,7 +32,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from apply_helpers import KEY, reconciler, show
-from hardening_helpers import record, runs
+from figures_plugin import record
+from support import runs
 from test_apply_crash import (
     LATENCY_MS,
     _check_converged,

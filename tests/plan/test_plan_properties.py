@@ -30,7 +30,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import emulator_client
+from support import emulator_client, runs
 
 from reconciler.apply import apply
 from reconciler.emulator import Emulator
@@ -56,10 +56,9 @@ METHODS = ["card", "klarna", "link", "sepa_debit"]
 PREFERENCE = st.sampled_from(["on", "off", "none"])
 DELETE = object()  # a mutation that removes a metadata key
 
-FAST = settings(max_examples=40, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-LONG = settings(max_examples=300, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# 40 examples in CI (~6 s), 300 in long mode (RECONCILER_LONG=1)
+MUTATIONS = settings(max_examples=runs(40, 300), deadline=None,
+                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 # -- catalogs ------------------------------------------------------------------------------------
@@ -560,16 +559,9 @@ def check_mutation(doc: dict[str, dict[str, Any]], m: Mutation) -> None:
 
 
 @pytest.mark.slow
-@FAST
+@MUTATIONS
 @given(doc=catalogs(), data=st.data())
 def test_one_changed_field_is_planned_as_exactly_that_field(doc, data):
-    check_mutation(doc, data.draw(mutations(doc), label="mutation"))
-
-
-@pytest.mark.slow
-@LONG
-@given(doc=catalogs(), data=st.data())
-def test_one_changed_field_is_planned_as_exactly_that_field_long(doc, data):
     check_mutation(doc, data.draw(mutations(doc), label="mutation"))
 
 

@@ -85,10 +85,11 @@ def test_list_all_passes_filters_and_expansion(emu: Emulator) -> None:
 
 def test_pagination_over_loopback(emu: Emulator) -> None:
     async def go(url: str) -> list[str]:
-        async with StripeClient(KEY, api_base=url, rate_limit=math.inf) as client:
-            await asyncio.gather(*(client.create("/v1/products", {"name": f"p{i}"})
+        async with client_for(emu) as seeder:  # in-process: the listing is what goes over HTTP
+            await asyncio.gather(*(seeder.create("/v1/products", {"name": f"p{i}"})
                                    for i in range(250)))
-            emu.reset_request_counts()
+        emu.reset_request_counts()
+        async with StripeClient(KEY, api_base=url, rate_limit=math.inf) as client:
             return [p["id"] async for p in client.list_all("/v1/products")]
 
     with serve_in_thread(emu) as url:
