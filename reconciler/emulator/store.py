@@ -8,6 +8,12 @@ changed it and written by atomic replace, so a reader never sees half a file.
 Objects are kept per (account, mode) bucket, in creation order, each with a sequence number
 from one counter: lists sort newest first by it, which stays stable when several objects share
 a ``created`` second.
+
+A rule that looks an object up by a field's value (a price's unique ``lookup_key``) asks
+:meth:`Bucket.holding`, which keeps an index per kind and field from its first use: with
+100,000 prices, a scan per price created made seeding such an account take minutes. The
+indexes live beside the state, not in it (the file holds data only), and are dropped
+whenever the state is replaced.
 """
 
 from __future__ import annotations
@@ -44,14 +50,46 @@ def _fresh(platform: str | None = None, created: int | None = None) -> dict[str,
     }
 
 
+class _Index:
+    """The ids of one kind's objects by the value of one field, kept by :meth:`Bucket.put`
+    and :meth:`Bucket.remove` (the only ways objects change: updates store a new copy)."""
+
+    def __init__(self, field: str, table: dict[str, dict[str, Any]]) -> None:
+        self.field = field
+        self.ids: dict[Any, set[str]] = {}
+        self.value_of: dict[str, Any] = {}
+        for object_id, record in table.items():
+            self.add(object_id, record["object"])
+
+    def add(self, object_id: str, obj: dict[str, Any]) -> None:
+        self.drop(object_id)
+        value = obj.get(self.field)
+        if value is not None:
+            self.ids.setdefault(value, set()).add(object_id)
+            self.value_of[object_id] = value
+
+    def drop(self, object_id: str) -> None:
+        if object_id in self.value_of:
+            value = self.value_of.pop(object_id)
+            self.ids[value].discard(object_id)
+            if not self.ids[value]:
+                del self.ids[value]
+
+
+Indexes = dict[tuple[str, str], _Index]
+"""One bucket's indexes, by kind and field."""
+
+
 class Bucket:
     """The objects and idempotency records of one account in one mode."""
 
-    def __init__(self, state: State, data: dict[str, Any], account: str, livemode: bool) -> None:
+    def __init__(self, state: State, data: dict[str, Any], account: str, livemode: bool,
+                 indexes: Indexes) -> None:
         self._state = state
         self._data = data
         self.account = account
         self.livemode = livemode
+        self._indexes = indexes
 
     @property
     def fresh(self) -> bool:
@@ -74,6 +112,17 @@ class Bucket:
             if parent is None or record.get("parent") == parent:
                 yield record
 
+    def holding(self, kind: str, field: str, value: Any) -> list[dict[str, Any]]:
+        """The records of ``kind`` whose object's ``field`` is ``value`` (not None), newest
+        first: :meth:`records` filtered, without reading every record each time."""
+        index = self._indexes.get((kind, field))
+        if index is None:
+            table = self._data["objects"].get(kind, {})
+            index = self._indexes[kind, field] = _Index(field, table)
+        table = self._data["objects"].get(kind, {})
+        return sorted((table[i] for i in index.ids.get(value, ())), key=lambda r: r["seq"],
+                      reverse=True)
+
     def put(self, kind: str, obj: dict[str, Any], parent: str | None = None) -> dict[str, Any]:
         """Store a new object, or replace an existing one keeping its place in the order."""
         table = self._data["objects"].setdefault(kind, {})
@@ -83,11 +132,17 @@ class Bucket:
         if parent is not None or (old and "parent" in old):
             record["parent"] = parent if parent is not None else old["parent"]  # type: ignore[index]
         table[obj["id"]] = record
+        for (indexed, _), index in self._indexes.items():
+            if indexed == kind:
+                index.add(obj["id"], obj)
         self._state.dirty = True
         return record
 
     def remove(self, kind: str, object_id: str) -> None:
         self._data["objects"].get(kind, {}).pop(object_id, None)
+        for (indexed, _), index in self._indexes.items():
+            if indexed == kind:
+                index.drop(object_id)
         self._state.dirty = True
 
     def idempotent(self, key: str) -> dict[str, Any] | None:
@@ -101,9 +156,10 @@ class Bucket:
 class State:
     """The whole emulator state as JSON-ready data, with a dirty flag for saving."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
+    def __init__(self, data: dict[str, Any], indexes: dict[str, Indexes]) -> None:
         self.data = data
         self.dirty = False
+        self._indexes = indexes  # by bucket (see Bucket.holding), kept by the Store
 
     @property
     def platform(self) -> str:
@@ -124,7 +180,7 @@ class State:
         if data is None:
             data = self.data["accounts"][key] = {"objects": {}, "idempotency": {}}
             self.dirty = True
-        return Bucket(self, data, account, livemode)
+        return Bucket(self, data, account, livemode, self._indexes.setdefault(key, {}))
 
 
 class Store:
@@ -134,13 +190,14 @@ class Store:
         self.path = Path(path) if path is not None else None
         self._lock = threading.RLock()
         self._data = _fresh()
+        self._indexes: dict[str, Indexes] = {}  # of self._data, dropped when it is replaced
         self._seen: tuple[str, tuple[int, int, int] | None] | None = None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[State]:
         with self._lock, self._file_lock() as revision:
             self._reload(revision)
-            state = State(self._data)
+            state = State(self._data, self._indexes)
             try:
                 yield state
             finally:
@@ -158,6 +215,7 @@ class Store:
             fresh = _fresh(state.platform, state.created)
             state.data.clear()
             state.data.update(fresh)
+            self._indexes.clear()
             state.dirty = True
 
     @contextlib.contextmanager
@@ -197,6 +255,7 @@ class Store:
             if data.get("version") != FORMAT_VERSION:
                 raise RuntimeError(f"{self.path}: not an emulator state file (version {FORMAT_VERSION})")
             self._data = data
+        self._indexes.clear()
         self._seen = seen
 
     def _save(self, revision: IO[str] | None) -> None:
