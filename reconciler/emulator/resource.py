@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -173,8 +173,7 @@ class Resource:
             return (_created_in(record["object"].get("created"), created)
                     and all(self._matches(record["object"], n, v) for n, v in filters.items()))
 
-        page, has_more = self._page(ctx, ctx.bucket.newest_first(self.object, parent), wanted,
-                                    limit, after, before)
+        page, has_more = self._page(ctx, parent, wanted, limit, after, before)
         return {
             "object": "list",
             "data": [self.render(ctx, r["object"], expand) for r in page],
@@ -189,21 +188,24 @@ class Resource:
     def search(self, ctx: Context, raw: Mapping[str, Any], parent: str | None = None) -> Obj:
         return search.search(self, ctx, raw)
 
-    def _page(self, ctx: Context, records: Iterator[Obj], wanted: Callable[[Obj], bool],
+    def _page(self, ctx: Context, parent: str | None, wanted: Callable[[Obj], bool],
               limit: int, after: str | None, before: str | None) -> tuple[Records, bool]:
-        """The page of ``records`` (newest first) that ``wanted`` keeps, and whether more
+        """The page of the records (newest first) that ``wanted`` keeps, and whether more
         follow; reads no further than the page needs (one more record, for ``has_more``)."""
         cursor_id = after or before
+        below = None
         if cursor_id is not None:
             cursor = ctx.bucket.get(self.object, cursor_id)
             if cursor is None:
                 raise no_such(self.object, cursor_id,
                               "starting_after" if after else "ending_before", status=400)
             if before:
+                records = ctx.bucket.newest_first(self.object, parent)
                 newer = [r for r in itertools.takewhile(lambda r: r["seq"] > cursor["seq"],
                                                         records) if wanted(r)]
                 return newer[-limit:], len(newer) > limit
-            records = itertools.dropwhile(lambda r: r["seq"] >= cursor["seq"], records)
+            below = cursor["seq"]
+        records = ctx.bucket.newest_first(self.object, parent, below)
         found = list(itertools.islice(filter(wanted, records), limit + 1))
         return found[:limit], len(found) > limit
 

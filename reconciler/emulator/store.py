@@ -18,6 +18,7 @@ whenever the state is replaced.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import copy
 import fcntl
@@ -26,7 +27,7 @@ import secrets
 import string
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -103,12 +104,22 @@ class Bucket:
         """Records of one kind (under one parent, for sub-resources), newest first."""
         return list(self.newest_first(kind, parent))
 
-    def newest_first(self, kind: str, parent: str | None = None) -> Iterator[dict[str, Any]]:
+    def newest_first(self, kind: str, parent: str | None = None, below: int | None = None
+                     ) -> Iterator[dict[str, Any]]:
         """:meth:`records`, lazily: a list page of an account with 100,000 prices stops
-        after its page instead of copying them all. A table keeps its records in ``seq``
-        order: :meth:`put` adds a new id at the end (the highest seq) and replaces an
-        existing one in place, and the state file keeps the order."""
-        for record in reversed(self._data["objects"].get(kind, {}).values()):
+        after its page instead of copying them all; with ``below``, only those older than
+        that ``seq`` (a ``starting_after`` cursor's), found by bisection instead of reading
+        past every newer record. A table keeps its records in ``seq`` order: :meth:`put`
+        adds a new id at the end (the highest seq) and replaces an existing one in place,
+        and the state file keeps the order."""
+        table = self._data["objects"].get(kind, {})
+        if below is None:
+            records: Iterable[dict[str, Any]] = reversed(table.values())
+        else:
+            ordered = list(table.values())
+            end = bisect.bisect_left(ordered, below, key=lambda r: r["seq"])
+            records = (ordered[i] for i in range(end - 1, -1, -1))
+        for record in records:
             if parent is None or record.get("parent") == parent:
                 yield record
 

@@ -57,6 +57,28 @@ def test_walking_all_pages_sees_every_object_once(api: Api) -> None:
     assert len(seen) == len(ids) and set(seen) == ids
 
 
+class _Counted(dict):
+    """A stored record that counts the reads of its fields."""
+
+    reads = 0
+
+    def __getitem__(self, key: str) -> object:
+        _Counted.reads += 1
+        return super().__getitem__(key)
+
+
+def test_a_page_after_a_cursor_skips_the_newer_records_by_bisection(frozen: Api) -> None:
+    """The 900th page of 100,000 prices read past 90,000 records before its own."""
+    ids = make_products(frozen, 300)
+    bucket = next(iter(frozen.emu.store._data["accounts"].values()))["objects"]["product"]
+    newer = ids[101:]
+    for object_id in newer:
+        bucket[object_id] = _Counted(bucket[object_id])
+    page = frozen.ok(frozen.get("/v1/products", {"limit": 5, "starting_after": ids[100]}))
+    assert [p["id"] for p in page["data"]] == ids[99:94:-1]
+    assert _Counted.reads <= 2 * len(newer).bit_length()  # the bisection's probes, not 199
+
+
 @pytest.mark.parametrize("limit", [0, 101, -1])
 def test_limit_out_of_range(api: Api, limit: int) -> None:
     error_of(api.get("/v1/products", {"limit": limit}), 400, "parameter_invalid_integer", "limit")
