@@ -22,6 +22,7 @@ import bisect
 import contextlib
 import copy
 import fcntl
+import itertools
 import json
 import secrets
 import string
@@ -77,8 +78,20 @@ class _Index:
                 del self.ids[value]
 
 
-Indexes = dict[tuple[str, str], _Index]
-"""One bucket's indexes, by kind and field."""
+def _created(obj: dict[str, Any]) -> int:
+    """An object's ``created``; one without (none is listed by it) sorts first."""
+    stamp = obj.get("created")
+    return stamp if type(stamp) is int else -1
+
+
+class Indexes:
+    """What the store derives from one bucket's objects to answer without reading them all:
+    ids by a field's value (:meth:`Bucket.holding`), and whether a kind's records were
+    created in ``seq`` order (:meth:`Bucket.newest_first`)."""
+
+    def __init__(self) -> None:
+        self.fields: dict[tuple[str, str], _Index] = {}
+        self.in_order: dict[str, bool] = {}
 
 
 class Bucket:
@@ -104,32 +117,58 @@ class Bucket:
         """Records of one kind (under one parent, for sub-resources), newest first."""
         return list(self.newest_first(kind, parent))
 
-    def newest_first(self, kind: str, parent: str | None = None, below: int | None = None
+    def newest_first(self, kind: str, parent: str | None = None, below: int | None = None,
+                     created: tuple[int | None, int | None] = (None, None)
                      ) -> Iterator[dict[str, Any]]:
         """:meth:`records`, lazily: a list page of an account with 100,000 prices stops
-        after its page instead of copying them all; with ``below``, only those older than
-        that ``seq`` (a ``starting_after`` cursor's), found by bisection instead of reading
-        past every newer record. A table keeps its records in ``seq`` order: :meth:`put`
-        adds a new id at the end (the highest seq) and replaces an existing one in place,
-        and the state file keeps the order."""
+        after its page instead of copying them all. It may start below the ``seq`` of a
+        ``starting_after`` cursor, and, when the kind's records were created in ``seq``
+        order (as they are unless the clock went back), within the seconds ``created``
+        ``[from, before)`` names, both found by bisection instead of reading every newer
+        (or older) record; the caller still filters on ``created``. A table keeps its
+        records in ``seq`` order: :meth:`put` adds a new id at the end (the highest seq) and
+        replaces an existing one in place, and the state file keeps the order."""
         table = self._data["objects"].get(kind, {})
-        if below is None:
+        seek = created != (None, None) and self._in_order(kind, table)
+        if below is None and not seek:
             records: Iterable[dict[str, Any]] = reversed(table.values())
         else:
             ordered = list(table.values())
-            end = bisect.bisect_left(ordered, below, key=lambda r: r["seq"])
-            records = (ordered[i] for i in range(end - 1, -1, -1))
+            start, end = 0, len(ordered)
+            if below is not None:
+                end = bisect.bisect_left(ordered, below, key=lambda r: r["seq"])
+            if seek:
+                first, before = created
+
+                def stamp(record: dict[str, Any]) -> int:
+                    return _created(record["object"])
+
+                if first is not None:
+                    start = bisect.bisect_left(ordered, first, hi=end, key=stamp)
+                if before is not None:
+                    end = bisect.bisect_left(ordered, before, lo=start, hi=end, key=stamp)
+            records = (ordered[i] for i in range(end - 1, start - 1, -1))
         for record in records:
             if parent is None or record.get("parent") == parent:
                 yield record
 
+    def _in_order(self, kind: str, table: dict[str, dict[str, Any]]) -> bool:
+        """Whether ``created`` never decreases along ``seq`` (known once read, then kept
+        by :meth:`put`)."""
+        known = self._indexes.in_order.get(kind)
+        if known is None:
+            stamps = [_created(record["object"]) for record in table.values()]
+            known = self._indexes.in_order[kind] = all(
+                a <= b for a, b in itertools.pairwise(stamps))
+        return known
+
     def holding(self, kind: str, field: str, value: Any) -> list[dict[str, Any]]:
         """The records of ``kind`` whose object's ``field`` is ``value`` (not None), newest
         first: :meth:`records` filtered, without reading every record each time."""
-        index = self._indexes.get((kind, field))
+        index = self._indexes.fields.get((kind, field))
         if index is None:
             table = self._data["objects"].get(kind, {})
-            index = self._indexes[kind, field] = _Index(field, table)
+            index = self._indexes.fields[kind, field] = _Index(field, table)
         table = self._data["objects"].get(kind, {})
         return sorted((table[i] for i in index.ids.get(value, ())), key=lambda r: r["seq"],
                       reverse=True)
@@ -138,12 +177,19 @@ class Bucket:
         """Store a new object, or replace an existing one keeping its place in the order."""
         table = self._data["objects"].setdefault(kind, {})
         old = table.get(obj["id"])
+        if self._indexes.in_order.get(kind):
+            if old is not None:  # replaced in place: in order if its created stayed
+                ordered = _created(old["object"]) == _created(obj)
+            else:  # added at the end: in order if not older than the newest
+                ordered = not table or _created(table[next(reversed(table))]["object"]) \
+                    <= _created(obj)
+            self._indexes.in_order[kind] = ordered
         seq = old["seq"] if old else self._state.next_seq()
         record = {"seq": seq, "object": obj}
         if parent is not None or (old and "parent" in old):
             record["parent"] = parent if parent is not None else old["parent"]  # type: ignore[index]
         table[obj["id"]] = record
-        for (indexed, _), index in self._indexes.items():
+        for (indexed, _), index in self._indexes.fields.items():
             if indexed == kind:
                 index.add(obj["id"], obj)
         self._state.dirty = True
@@ -151,7 +197,7 @@ class Bucket:
 
     def remove(self, kind: str, object_id: str) -> None:
         self._data["objects"].get(kind, {}).pop(object_id, None)
-        for (indexed, _), index in self._indexes.items():
+        for (indexed, _), index in self._indexes.fields.items():
             if indexed == kind:
                 index.drop(object_id)
         self._state.dirty = True
@@ -170,7 +216,7 @@ class State:
     def __init__(self, data: dict[str, Any], indexes: dict[str, Indexes]) -> None:
         self.data = data
         self.dirty = False
-        self._indexes = indexes  # by bucket (see Bucket.holding), kept by the Store
+        self._indexes = indexes  # by bucket (see Indexes), kept by the Store
 
     @property
     def platform(self) -> str:
@@ -191,7 +237,7 @@ class State:
         if data is None:
             data = self.data["accounts"][key] = {"objects": {}, "idempotency": {}}
             self.dirty = True
-        return Bucket(self, data, account, livemode, self._indexes.setdefault(key, {}))
+        return Bucket(self, data, account, livemode, self._indexes.setdefault(key, Indexes()))
 
 
 class Store:
