@@ -14,17 +14,20 @@ ranges, each its own chain:
   budget, less the client's margin), 300 ms pages take about 10 chains, 600 ms about 20.
   Without a rate (no budget), ``partitions`` chains.
 * Every chain reads its range newest first. After a full page, while fewer chains run than
-  wanted, it cuts the seconds below its page's oldest object into consecutive ranges, all at
-  once (not one per page: the endpoint would wait several round trips for its chains): a
-  range it still reaches far into (the first, open one) goes out in pieces of
-  :data:`KEEP_PAGES` pages' worth at the density that page showed, and the rest as one more
-  open range; a bounded range near its end is shared out evenly, no piece under four pages.
-  The chain keeps the first piece, including its page's oldest second, which it goes on
-  reading with its cursor, so objects sharing a second with a cut are read once.
-* Each chain ends with one page that is not full, so the requests beyond ``ceil(N / 100)``
-  are about one per range: ``N / (100 * KEEP_PAGES)``, the ranges cut near the end, and, once
-  per list, the pieces cut past its oldest object (one empty page each, at most one per
-  chain).
+  wanted, it cuts the seconds below its page's oldest object into consecutive ranges, several
+  at once (one per page made the endpoint wait round trips for its chains). An open range
+  (the first chain's, reaching back to 1970) goes out in pieces of :data:`KEEP_PAGES` pages'
+  worth, at the density the chain's last pages showed, as many as the list has shown four
+  pages for (a list may end at any second: a piece past its end is one empty page), and the
+  rest as one more open range. A bounded range is shared out evenly, no piece under four
+  pages: near the end of the list, the chains left split the longest reads. The chain keeps
+  the first piece, including its page's oldest second, which it goes on reading with its
+  cursor, so objects sharing a second with a cut are read once. A second is never cut: an
+  import of a thousand objects in one second is ten pages in a row.
+* Each range ends with one page that is not full, so the requests beyond ``ceil(N / 100)``
+  are about one per range: ``N / (100 * KEEP_PAGES)`` for sparse lists, one per second for
+  dense ones (100,000 prices made at 800 a second: 1,006 pages, ~50 more), the ranges cut
+  near the end, and the pieces cut past the list's oldest object.
 * Ranges never overlap and each chain pages with a cursor, so no object is read twice. An
   object created while the list is read is newer than the first page and is not read, as
   with one chain; one archived meanwhile is read or not, depending on whether its page had
@@ -57,12 +60,14 @@ SPLIT_AFTER = 10
 """Pages read before the first split: a list of up to 1,000 objects costs exactly its pages
 (a split costs up to one request, the new chain's last page), a longer one spreads out after
 ten round trips."""
-KEEP_PAGES = 16
+KEEP_PAGES = 32
 """Pages' worth of seconds per range cut from an open range: the more, the fewer ranges (and
-their last, partial pages); the fewer, the less a range read last holds the end."""
+their last, partial pages); a range read last is shared out among the chains left."""
 _MIN_PAGES = 4
 """A bounded range is cut into pieces of at least this many pages: a piece costs a partial
 page more, worth it only if it saves round trips."""
+_DENSITY_PAGES = 3
+"""Pages whose seconds tell how many seconds the next pages cover."""
 _SMOOTHING = 0.2
 """Weight of the newest page in the moving average of round trips."""
 
@@ -143,8 +148,11 @@ async def list_partitioned(
             free = wanted() - len(running)
             if pages[0] >= split_after and free > 0:
                 oldest = data[-1]["created"]
-                cuts = _cuts(chain.low, oldest, data[0]["created"] - oldest, 1 + free,
-                             pages[0], keep_pages)
+                # seconds a page covers here, by the chain's last pages (a list's density
+                # changes: an import of thousands in a minute below years of a catalog)
+                recent = chain.objects[-_DENSITY_PAGES * PAGE_SIZE:]
+                per_page = (recent[0]["created"] - oldest) * PAGE_SIZE / len(recent)
+                cuts = _cuts(chain.low, oldest, per_page, 1 + free, pages[0], keep_pages)
                 for low, high in zip(cuts[1:] + [chain.low], cuts):
                     start(_Chain(low, high))
                 if cuts:
@@ -171,21 +179,21 @@ async def list_partitioned(
     return [obj for chain in chains for obj in chain.objects]
 
 
-def _cuts(low: int, oldest: int, span: int, pieces: int, shown: int, keep_pages: int
+def _cuts(low: int, oldest: int, per_page: float, pieces: int, shown: int, keep_pages: int
           ) -> list[int]:
-    """Where to cut the seconds ``[low, oldest]`` that a chain has yet to read, its last page
-    having covered ``span`` seconds, into at most ``pieces`` ranges, the list having shown
-    ``shown`` pages so far: the lower bounds, newest first, of every piece but the last,
-    which reaches down to ``low``; the chain keeps the first piece (from the first cut up).
-    Empty: not worth cutting."""
+    """Where to cut the seconds ``[low, oldest]`` that a chain has yet to read, its pages
+    having covered ``per_page`` seconds each, into at most ``pieces`` ranges, the list having
+    shown ``shown`` pages so far: the lower bounds, newest first, of every piece but the
+    last, which reaches down to ``low``; the chain keeps the first piece (from the first cut
+    up). Empty: not worth cutting."""
     seconds = oldest + 1 - low
-    if span <= 0 or span * keep_pages * pieces < seconds:
+    if per_page * keep_pages * pieces < seconds:
         # an open range: pieces of keep_pages pages, as many as the list has shown pages
         # for (the list may end at any second: pieces past its end are an empty page each)
-        width = max(1, span * keep_pages)
+        width = max(1, int(per_page * keep_pages))
         count = min(pieces - 1, max(1, shown // _MIN_PAGES))
     else:  # a range near its end: shared out evenly, no piece under _MIN_PAGES pages
-        count = min(pieces, seconds // (span * _MIN_PAGES)) - 1
+        count = min(pieces, int(seconds // max(1.0, per_page * _MIN_PAGES))) - 1
         width = math.ceil(seconds / (count + 1)) if count > 0 else seconds
     cuts = [oldest + 1 - width * (i + 1) for i in range(count)]
     return [c for c in cuts if c > low]

@@ -211,3 +211,37 @@ def test_the_default_client_keeps_an_endpoint_busy(monkeypatch: pytest.MonkeyPat
     run(stripe.aclose())
     assert seen["rate"] == pytest.approx(23.0)
     assert seen["partitions"] >= 0.69 * seen["rate"]  # pages in flight at 0.69 s a page
+
+
+def test_a_dense_import_below_a_sparse_catalog_is_shared_out() -> None:
+    """3,000 objects made in three seconds, then 1,000 over three hours: cut by the density
+    of all the first chain had read (the catalog's), the import stayed in the first chain,
+    the whole list in a row."""
+    times = [1_700_000_000 + i // 1_000 for i in range(3_000)]
+    times += [1_700_000_100 + 10 * i for i in range(1_000)]
+    now = [0]
+    emu = Emulator(wall_clock=lambda: now[0])
+
+    async def seed() -> None:
+        async with client(emu) as stripe:
+            for i, second in enumerate(times):
+                now[0] = second
+                await stripe.request("POST", "/v1/products", {"name": f"P{i}"})
+
+    run(seed())
+    chain_of: dict[str, int] = {}  # a page's last id -> pages in its chain so far
+
+    async def request(method, path, params, **kwargs):
+        answer = await stripe.request(method, path, params, **kwargs)
+        if answer["data"]:
+            chain_of[answer["data"][-1]["id"]] = chain_of.get(params.get("starting_after"), 0) + 1
+        return answer
+
+    async def go() -> list[dict]:
+        global stripe
+        async with client(emu) as stripe:
+            return await list_partitioned(request, "/v1/products", partitions=8)
+
+    assert len({obj["id"] for obj in run(go())}) == 4_000
+    # the first ten pages, then a second of the import (ten pages, never cut), not all 40
+    assert max(chain_of.values()) <= 10 + 10 + 2
