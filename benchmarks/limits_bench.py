@@ -14,8 +14,9 @@ Against the served emulator with ``Faults(limits=...)`` (Stripe's global budget 
   pace, the emulator served by a forked process (:func:`served_apart`). Yardsticks: the minimum of pages (``sum(ceil(N_kind / 100))`` over the kinds read),
   the rate bound (the most pages of one endpoint / 25, or all pages / the global budget,
   whichever is longer, plus one latency), the partitioned critical path (the prices' pages /
-  8 chains × latency), and the old chain of pages (the prices' pages × latency), computed, not
-  run (it takes minutes by construction);
+  the most chains the client reads a list in × latency: 16 at the CLI's 24 requests in
+  flight, 8 before the chains followed the budget), and the old chain of pages (the prices'
+  pages × latency), computed, not run (it takes minutes by construction);
 * **peak RSS** of that plan in a subprocess (``rss_child``, no latency, no limits).
 
 One run each (the figures are seconds to minutes long); the load average is recorded beside.
@@ -45,7 +46,6 @@ from reconciler.kinds import KINDS
 from reconciler.manifests import load_valid
 from reconciler.plan import PlanOptions, make_plan
 from reconciler.stripe.limits import ENDPOINT_RATE, GLOBAL_RATES
-from reconciler.stripe.partition import PARTITIONS
 
 from . import catalog as gen
 from .common import client, load, requests
@@ -148,8 +148,11 @@ def served_apart(emulator: Emulator) -> Iterator[str]:
 
 
 def bench_plan(emulator: Emulator, manifest, mode: str, latency_ms: float) -> dict[str, Any]:
+    chains = [0]
+
     async def run(url: str):
-        async with client(url, rate=CLIENT_RATE[mode], max_concurrency=PARTITIONS + 4) as stripe:
+        async with client(url, rate=CLIENT_RATE[mode]) as stripe:  # the CLI's requests in flight
+            chains[0] = stripe.list_chains
             started = time.perf_counter()
             plan = await make_plan(manifest, stripe, PlanOptions())
             return plan, time.perf_counter() - started
@@ -170,11 +173,12 @@ def bench_plan(emulator: Emulator, manifest, mode: str, latency_ms: float) -> di
     latency = latency_ms / 1000
     busiest = max(lists.values())
     rate_bound = max(busiest / ENDPOINT_RATE, issued / GLOBAL_RATES[mode]) + latency
-    critical = math.ceil(pages["prices"] / PARTITIONS) * latency
+    critical = math.ceil(pages["prices"] / chains[0]) * latency
     return {"mode": mode, "pending": len(plan.pending), "requests": issued,
             "requests_429": refused, "minimum_pages": minimum,
             "requests_vs_minimum": issued / minimum, "per_route": per_route,
             "wall_s": wall, "rate_bound_s": rate_bound, "partitioned_critical_path_s": critical,
+            "chains": chains[0],
             "wall_vs_bound": wall / max(rate_bound, critical),
             "old_chain_s": pages["prices"] * latency,
             "load_before": load_before, "load_after": load()}
@@ -197,6 +201,24 @@ def _read_kinds(manifest) -> set[str]:
     return set(needed_kinds(manifest))
 
 
+def bench_plans(args: argparse.Namespace, results: dict[str, Any], tmp: Path) -> None:
+    """The plan of a seeded account in each mode, then its peak RSS, into ``results``."""
+    print(f"[plan] seeding {args.account_prices} prices ...", file=sys.stderr, flush=True)
+    emulator = Emulator()
+    started = time.perf_counter()
+    seed_account(emulator, args.account_prices)
+    directory = gen.write(gen.catalog(args.catalog_n), tmp / "catalog")
+    manifest = load_valid([directory])
+    _apply_in_memory(emulator, manifest)
+    results["seed_s"] = time.perf_counter() - started
+    results["plan"] = []
+    for mode in args.modes.split(","):
+        print(f"[plan] {mode} ...", file=sys.stderr, flush=True)
+        results["plan"].append(bench_plan(emulator, manifest, mode, args.latency_ms))
+    print("[plan] peak RSS ...", file=sys.stderr, flush=True)
+    results["rss"] = bench_rss(emulator, directory)
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.limits_bench",
                                      description=__doc__.split("\n\n")[0])
@@ -206,6 +228,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--account-prices", type=int, default=100_000)
     parser.add_argument("--catalog-n", type=int, default=1000)
     parser.add_argument("--modes", default="live,sandbox")
+    parser.add_argument("--only", choices=("apply", "plan"),
+                        help="run only the apply or only the plan benchmarks (default: both)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     results: dict[str, Any] = {
@@ -214,28 +238,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "config": vars(args) | {"json": str(args.json)}, "machine": machine()}
     with tempfile.TemporaryDirectory(prefix="reconciler-limits-") as tmp_name:
         tmp = Path(tmp_name)
-        print("[apply] mixed creates ...", file=sys.stderr, flush=True)
-        mixed = bench_apply("mixed", gen.catalog(args.apply_n), None, args.latency_ms,
-                            args.parallelism, tmp)
-        print("[apply] price creates ...", file=sys.stderr, flush=True)
-        seed = {"products": prices_doc(0)["products"]}
-        priced = bench_apply("prices", prices_doc(args.apply_n), seed, args.latency_ms,
-                             args.parallelism, tmp)
-        results["apply"] = [mixed, priced]
-        print(f"[plan] seeding {args.account_prices} prices ...", file=sys.stderr, flush=True)
-        emulator = Emulator()
-        started = time.perf_counter()
-        seed_account(emulator, args.account_prices)
-        directory = gen.write(gen.catalog(args.catalog_n), tmp / "catalog")
-        manifest = load_valid([directory])
-        _apply_in_memory(emulator, manifest)
-        results["seed_s"] = time.perf_counter() - started
-        results["plan"] = []
-        for mode in args.modes.split(","):
-            print(f"[plan] {mode} ...", file=sys.stderr, flush=True)
-            results["plan"].append(bench_plan(emulator, manifest, mode, args.latency_ms))
-        print("[plan] peak RSS ...", file=sys.stderr, flush=True)
-        results["rss"] = bench_rss(emulator, directory)
+        if args.only != "plan":
+            print("[apply] mixed creates ...", file=sys.stderr, flush=True)
+            mixed = bench_apply("mixed", gen.catalog(args.apply_n), None, args.latency_ms,
+                                args.parallelism, tmp)
+            print("[apply] price creates ...", file=sys.stderr, flush=True)
+            seed = {"products": prices_doc(0)["products"]}
+            priced = bench_apply("prices", prices_doc(args.apply_n), seed, args.latency_ms,
+                                 args.parallelism, tmp)
+            results["apply"] = [mixed, priced]
+        if args.only != "apply":
+            bench_plans(args, results, tmp)
     results["machine"]["load_end"] = machine()["load"]
     print(json.dumps({k: v for k, v in results.items() if k != "machine"}, indent=1,
                      default=str))

@@ -271,8 +271,12 @@ class StripeClient(Session):
         requests in flight: the other kinds' lists go on beside it."""
         rate = min(self.budgets.endpoint("GET", path).rate, self.rate_limiter.rate)
         return list_partitioned(self.request, path, params, expand=expand, rate=rate,
-                                partitions=min(PARTITIONS, max(1, 2 * self.max_concurrency // 3)),
-                                progress=self._on_page(path))
+                                partitions=self.list_chains, progress=self._on_page(path))
+
+    @property
+    def list_chains(self) -> int:
+        """The most chains of pages one long list reads at once (:meth:`list_partitioned`)."""
+        return min(PARTITIONS, max(1, 2 * self.max_concurrency // 3))
 
     def _on_page(self, path: str) -> Callable[[int], None] | None:
         """What tells :attr:`read_progress` of a page of ``path``, if anything listens."""

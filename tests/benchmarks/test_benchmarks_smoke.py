@@ -74,3 +74,16 @@ def test_the_limits_harness_runs(tmp_path):
     assert [p["mode"] for p in results["plan"]] == ["live", "sandbox"]
     assert all(p["pending"] == 0 and p["requests"] >= p["minimum_pages"] for p in results["plan"])
     assert results["rss"]["plan_rss_mb"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("only", ["apply", "plan"])
+def test_the_limits_harness_runs_one_part(only: str) -> None:
+    from benchmarks import limits_bench
+
+    results = limits_bench.main(["--only", only, "--latency-ms", "0", "--apply-n", "12",
+                                 "--account-prices", "150", "--catalog-n", "12",
+                                 "--modes", "sandbox"])
+    assert ("apply" in results, "plan" in results) == (only == "apply", only == "plan")
+    if only == "plan":
+        assert results["plan"][0]["chains"] == 16  # the CLI's client, 24 requests in flight
