@@ -213,6 +213,7 @@ def test_the_default_client_keeps_an_endpoint_busy(monkeypatch: pytest.MonkeyPat
     assert seen["partitions"] >= 0.69 * seen["rate"]  # pages in flight at 0.69 s a page
 
 
+@pytest.mark.slow
 def test_a_dense_import_below_a_sparse_catalog_is_shared_out() -> None:
     """3,000 objects made in three seconds, then 1,000 over three hours: cut by the density
     of all the first chain had read (the catalog's), the import stayed in the first chain,
