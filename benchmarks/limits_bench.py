@@ -16,8 +16,9 @@ Against the served emulator with ``Faults(limits=...)`` (Stripe's global budget 
   pace, the emulator served by a forked process (:func:`served_apart`). Yardsticks: the minimum of pages (``sum(ceil(N_kind / 100))`` over the kinds read),
   the rate bound (the most pages of one endpoint / 25, or all pages / the global budget,
   whichever is longer, plus one latency), the partitioned critical path (the prices' pages /
-  8 chains × latency), and the old chain of pages (the prices' pages × latency), computed, not
-  run (it takes minutes by construction);
+  the most chains the client reads a list in × latency: 16 at the CLI's 24 requests in
+  flight, 8 before the chains followed the budget), and the old chain of pages (the prices'
+  pages × latency), computed, not run (it takes minutes by construction);
 * **peak RSS** of that plan in a subprocess (``rss_child``, no latency, no limits).
 
 One run each (the figures are seconds to minutes long); the load average is recorded beside.
@@ -48,7 +49,6 @@ from reconciler.kinds import KINDS
 from reconciler.manifests import load_valid
 from reconciler.plan import Plan, PlanOptions, make_plan
 from reconciler.stripe.limits import ENDPOINT_RATE, GLOBAL_RATES
-from reconciler.stripe.partition import PARTITIONS
 from reconciler.stripe.ratelimit import endpoint_of
 
 from . import catalog as gen
@@ -172,8 +172,11 @@ def served_apart(emulator: Emulator) -> Iterator[str]:
 
 
 def bench_plan(emulator: Emulator, manifest, mode: str, latency_ms: float) -> dict[str, Any]:
+    chains = [0]
+
     async def run(url: str):
-        async with client(url, rate=CLIENT_RATE[mode], max_concurrency=PARTITIONS + 4) as stripe:
+        async with client(url, rate=CLIENT_RATE[mode]) as stripe:  # the CLI's requests in flight
+            chains[0] = stripe.list_chains
             started = time.perf_counter()
             plan = await make_plan(manifest, stripe, PlanOptions())
             return plan, time.perf_counter() - started
@@ -194,11 +197,12 @@ def bench_plan(emulator: Emulator, manifest, mode: str, latency_ms: float) -> di
     latency = latency_ms / 1000
     busiest = max(lists.values())
     rate_bound = max(busiest / ENDPOINT_RATE, issued / GLOBAL_RATES[mode]) + latency
-    critical = math.ceil(pages["prices"] / PARTITIONS) * latency
+    critical = math.ceil(pages["prices"] / chains[0]) * latency
     return {"mode": mode, "pending": len(plan.pending), "requests": issued,
             "requests_429": refused, "minimum_pages": minimum,
             "requests_vs_minimum": issued / minimum, "per_route": per_route,
             "wall_s": wall, "rate_bound_s": rate_bound, "partitioned_critical_path_s": critical,
+            "chains": chains[0],
             "wall_vs_bound": wall / max(rate_bound, critical),
             "old_chain_s": pages["prices"] * latency,
             "load_before": load_before, "load_after": load()}

@@ -15,7 +15,7 @@ that created or matched such objects; the planner reads every stack's record.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from reconciler.kinds import CONTROL_KIND, KINDS, MANIFEST_KINDS, Kind
@@ -67,16 +67,34 @@ def chunked(ids: Mapping[str, Iterable[str]]) -> dict[str, str]:
     return metadata
 
 
+class Referrers:
+    """The live ``objects`` (by kind name) by the objects their references name: a meter's
+    prices, found by one pass over the account instead of one per meter an entry matches
+    (an account of 100,000 prices and 80 meters read 16 million references)."""
+
+    def __init__(self, objects: Mapping[str, Iterable[Mapping[str, Any]]]) -> None:
+        self._users: dict[tuple[str, str], list[tuple[str, Mapping[str, Any]]]] = {}
+        for name, found in objects.items():
+            refs = KINDS[name].references
+            for user in found if refs else ():
+                named = {(ref.kind, value) for ref in refs for _, value in ref.values(user)}
+                for target in named:
+                    self._users.setdefault(target, []).append((name, user))
+
+    def of(self, kind: Kind, obj: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+        """(kind name, object) of the live objects whose references name ``obj``."""
+        return self._users.get((kind.name, obj["id"]), [])
+
+
 def foreign_use(kind: Kind, obj: Mapping[str, Any], stack: str,
-                records: Mapping[str, Mapping[str, set[str]]],
-                objects: Mapping[str, Iterable[Mapping[str, Any]]]) -> str | None:
+                records: Mapping[str, Mapping[str, set[str]]], users: Referrers) -> str | None:
     """Why ``obj`` (a meter or a payment method configuration) is another stack's, or None:
     another stack recorded it, or an object another stack owns refers to it (a price reads
     a meter)."""
     for other, ids in sorted(records.items()):
         if other != stack and obj["id"] in ids.get(kind.name, ()):
             return f"stack '{other}' records it as its own"
-    for referrer, user in _referrers(kind, obj, objects):
+    for referrer, user in users.of(kind, obj):
         user_stack = owner(dict(user))[0]
         if user_stack not in (None, stack):
             what = KINDS[referrer].stripe_object.rsplit(".", 1)[-1]
@@ -85,8 +103,7 @@ def foreign_use(kind: Kind, obj: Mapping[str, Any], stack: str,
 
 
 def ours(kind: Kind, obj: Mapping[str, Any], stack: str,
-         records: Mapping[str, Mapping[str, set[str]]],
-         objects: Mapping[str, Iterable[Mapping[str, Any]]]) -> bool:
+         records: Mapping[str, Mapping[str, set[str]]], users: Referrers) -> bool:
     """Whether ``stack`` may take ``obj`` as its own: recorded by it, or referred to by one
     of its objects (a meter its price reads), or built into the account (the default
     configuration), which no stack created."""
@@ -94,15 +111,4 @@ def ours(kind: Kind, obj: Mapping[str, Any], stack: str,
             kind.built_in and kind.built_in(dict(obj))):
         return True
     return any((user.get("metadata") or {}).get(OWNER_STACK) == stack
-               for _, user in _referrers(kind, obj, objects))
-
-
-def _referrers(kind: Kind, obj: Mapping[str, Any],
-               objects: Mapping[str, Iterable[Mapping[str, Any]]]
-               ) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """(kind name, object) of the live objects whose references name ``obj``."""
-    for name, found in objects.items():
-        refs = [ref for ref in KINDS[name].references if ref.kind == kind.name]
-        for user in found:
-            if any(value == obj["id"] for ref in refs for _, value in ref.values(user)):
-                yield name, user
+               for _, user in users.of(kind, obj))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -173,8 +173,8 @@ class Resource:
             return (_created_in(record["object"].get("created"), created)
                     and all(self._matches(record["object"], n, v) for n, v in filters.items()))
 
-        page, has_more = self._page(ctx, ctx.bucket.newest_first(self.object, parent), wanted,
-                                    limit, after, before)
+        page, has_more = self._page(ctx, parent, wanted, limit, after, before,
+                                    _created_bounds(created))
         return {
             "object": "list",
             "data": [self.render(ctx, r["object"], expand) for r in page],
@@ -189,21 +189,27 @@ class Resource:
     def search(self, ctx: Context, raw: Mapping[str, Any], parent: str | None = None) -> Obj:
         return search.search(self, ctx, raw)
 
-    def _page(self, ctx: Context, records: Iterator[Obj], wanted: Callable[[Obj], bool],
-              limit: int, after: str | None, before: str | None) -> tuple[Records, bool]:
-        """The page of ``records`` (newest first) that ``wanted`` keeps, and whether more
-        follow; reads no further than the page needs (one more record, for ``has_more``)."""
+    def _page(self, ctx: Context, parent: str | None, wanted: Callable[[Obj], bool],
+              limit: int, after: str | None, before: str | None,
+              created: tuple[int | None, int | None]) -> tuple[Records, bool]:
+        """The page of the records (newest first) that ``wanted`` keeps, and whether more
+        follow; reads no further than the page needs (one more record, for ``has_more``),
+        and only the records of the ``created`` seconds ``[from, before)`` when the store
+        can find them."""
         cursor_id = after or before
+        below = None
         if cursor_id is not None:
             cursor = ctx.bucket.get(self.object, cursor_id)
             if cursor is None:
                 raise no_such(self.object, cursor_id,
                               "starting_after" if after else "ending_before", status=400)
             if before:
+                records = ctx.bucket.newest_first(self.object, parent, created=created)
                 newer = [r for r in itertools.takewhile(lambda r: r["seq"] > cursor["seq"],
                                                         records) if wanted(r)]
                 return newer[-limit:], len(newer) > limit
-            records = itertools.dropwhile(lambda r: r["seq"] >= cursor["seq"], records)
+            below = cursor["seq"]
+        records = ctx.bucket.newest_first(self.object, parent, below, created)
         found = list(itertools.islice(filter(wanted, records), limit + 1))
         return found[:limit], len(found) > limit
 
@@ -272,6 +278,17 @@ def _created_in(created: int | None, wanted: Any) -> bool:
         return created == wanted
     checks = {"gt": created.__gt__, "gte": created.__ge__, "lt": created.__lt__, "lte": created.__le__}
     return all(checks[op](bound) for op, bound in wanted.items())
+
+
+def _created_bounds(wanted: Any) -> tuple[int | None, int | None]:
+    """The seconds ``[from, before)`` a ``created`` filter admits (None: unbounded)."""
+    if type(wanted) is int:
+        return wanted, wanted + 1
+    if not isinstance(wanted, Mapping):
+        return None, None
+    lows = [v + (op == "gt") for op, v in wanted.items() if op in ("gt", "gte") and type(v) is int]
+    highs = [v + (op == "lte") for op, v in wanted.items() if op in ("lt", "lte") and type(v) is int]
+    return max(lows, default=None), min(highs, default=None)
 
 
 def _item_expansions(expand: Paths) -> Paths:

@@ -129,6 +129,7 @@ class _Planner:
             name: kind.hooks.planning(kind, context) for name, kind in KINDS.items()}
         self.used = referenced_ids(live.objects)
         self.pinned = pinned(live.objects)
+        self._referrers: records.Referrers | None = None  # made when a claim needs it
 
     def resolve(self, kind: str, key: str) -> Any:
         return self.ids.get((kind, key), ref(kind, key))
@@ -222,9 +223,11 @@ class _Planner:
         whose it is: then it may be matched as long as nothing would change it."""
         if kind.name not in records.RECORDED_KINDS:
             return True
-        objects = self.live.objects
+        if self._referrers is None:
+            self._referrers = records.Referrers(self.live.objects)
+        users = self._referrers
         stack, natural = self.options.stack, kind.identity.natural_key or "name"
-        taken = records.foreign_use(kind, live, stack, self.live.records, objects)
+        taken = records.foreign_use(kind, live, stack, self.live.records, users)
         if taken:
             self.problems.append(Problem.about(
                 "foreign-record", f"{kind.name}.{entry.key}",
@@ -235,7 +238,7 @@ class _Planner:
                 f"Give the entry another {natural}"))
             found.conflicted.add(entry.key)
             return False
-        if records.ours(kind, live, stack, self.live.records, objects):
+        if records.ours(kind, live, stack, self.live.records, users):
             return True
         if self.options.adopt:
             found.adopted.add(entry.key)

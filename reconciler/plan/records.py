@@ -10,6 +10,7 @@ from reconciler.account.records import (
     PRODUCTS,
     RECORD_NAME,
     RECORDED_KINDS,
+    Referrers,
     chunked,
     foreign_use,
     ours,
@@ -21,7 +22,7 @@ from reconciler.stripe import NotFoundError, StripeClient
 
 from .model import Action, Plan
 
-__all__ = ["RECORDED_KINDS", "RECORD_NAME", "chunked", "foreign_use", "ours",
+__all__ = ["RECORDED_KINDS", "RECORD_NAME", "Referrers", "chunked", "foreign_use", "ours",
            "owned_by_plan", "parse", "record_id", "write"]
 
 

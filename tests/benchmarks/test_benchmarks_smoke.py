@@ -102,3 +102,16 @@ def test_the_apply_bound_adds_up_each_phases_longest_budget():
                     *creates("coupons", "/v1/coupons", 10, 2)))
     # phase 0: max(100/100, 50/25) = 2 s; phase 2: max(10/100, 10/25) = 0.4 s; records: 5/25
     assert phase_bound(plan, 0.3, extra=5) == pytest.approx(2.3 + 0.7 + 0.5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("only", ["apply", "plan"])
+def test_the_limits_harness_runs_one_part(only: str) -> None:
+    from benchmarks import limits_bench
+
+    results = limits_bench.main(["--only", only, "--latency-ms", "0", "--apply-n", "12",
+                                 "--account-prices", "150", "--catalog-n", "12",
+                                 "--modes", "sandbox"])
+    assert ("apply" in results, "plan" in results) == (only == "apply", only == "plan")
+    if only == "plan":
+        assert results["plan"][0]["chains"] == 16  # the CLI's client, 24 requests in flight

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from reconciler.cli import context, main
 from reconciler.stripe import StripeError
+from reconciler.stripe.client import DEFAULT_MAX_CONCURRENCY
 
 KEY = "sk_test_" + "0" * 24
 SAAS = str(Path(__file__).parents[2] / "examples" / "saas")
@@ -44,7 +45,7 @@ def test_rate_limit_reaches_the_client(built: list[dict[str, Any]], args: list[s
     assert result.exit_code == 1, result.output
     assert built == [{"stripe_account": None, "rate_limit": expected, "endpoint_rate_limit": None,
                       "request_timeout": 30.0, "max_response_bytes": 16 * 1024 * 1024,
-                      "max_concurrency": 10}]  # apply raises it to its --parallelism
+                      "max_concurrency": DEFAULT_MAX_CONCURRENCY}]  # apply: at least its --parallelism
 
 
 def test_rate_limit_after_the_subcommand(built: list[dict[str, Any]]) -> None:

@@ -57,6 +57,28 @@ def test_walking_all_pages_sees_every_object_once(api: Api) -> None:
     assert len(seen) == len(ids) and set(seen) == ids
 
 
+class _Counted(dict):
+    """A stored record that counts the reads of its fields."""
+
+    reads = 0
+
+    def __getitem__(self, key: str) -> object:
+        _Counted.reads += 1
+        return super().__getitem__(key)
+
+
+def test_a_page_after_a_cursor_skips_the_newer_records_by_bisection(frozen: Api) -> None:
+    """The 900th page of 100,000 prices read past 90,000 records before its own."""
+    ids = make_products(frozen, 300)
+    bucket = next(iter(frozen.emu.store._data["accounts"].values()))["objects"]["product"]
+    newer = ids[101:]
+    for object_id in newer:
+        bucket[object_id] = _Counted(bucket[object_id])
+    page = frozen.ok(frozen.get("/v1/products", {"limit": 5, "starting_after": ids[100]}))
+    assert [p["id"] for p in page["data"]] == ids[99:94:-1]
+    assert _Counted.reads <= 2 * len(newer).bit_length()  # the bisection's probes, not 199
+
+
 @pytest.mark.parametrize("limit", [0, 101, -1])
 def test_limit_out_of_range(api: Api, limit: int) -> None:
     error_of(api.get("/v1/products", {"limit": limit}), 400, "parameter_invalid_integer", "limit")
@@ -82,6 +104,52 @@ def test_created_filters() -> None:
     assert ids_where({"created": {"lte": middle}}) == ids[:3][::-1]
     error_of(api.get("/v1/products", {"created": {"after": 1}}), 400, "parameter_unknown",
              "created[after]")
+
+
+def test_a_created_range_is_found_by_bisection() -> None:
+    """A partitioned read's range of a few seconds in 100,000 prices read past all the
+    newer ones to find it, and all the older ones to say it had no more."""
+    now = [1_000]
+    api = Api(Emulator(wall_clock=lambda: now[0]))
+    ids, created = [], {}
+    for i in range(300):
+        now[0] += 10
+        made = api.create("/v1/products", name=f"P{i}")
+        ids.append(made["id"])
+        created[made["id"]] = made["created"]
+    bucket = next(iter(api.emu.store._data["accounts"].values()))["objects"]["product"]
+    api.get("/v1/products", {"created": {"lt": 0}})  # the store learns the order once
+    inside = ids[250:260]
+    for object_id in ids:
+        if object_id not in inside:
+            bucket[object_id] = _Counted(bucket[object_id])
+    _Counted.reads = 0
+    first, last = created[inside[0]], created[inside[-1]]
+    page = api.ok(api.get("/v1/products", {"created": {"gte": first, "lte": last}}))
+    assert [p["id"] for p in page["data"]] == inside[::-1] and page["has_more"] is False
+    assert _Counted.reads <= 4 * len(ids).bit_length()  # the bisections' probes
+
+
+@pytest.mark.parametrize("clock", [[5, 6, 6, 8, 9, 9, 12], [5, 9, 6, 6, 12, 8, 9]])
+def test_created_filters_hold_when_the_clock_went_back(clock: list[int]) -> None:
+    """Seconds in creation order or not (a clock set back, maybe after the store learnt
+    the order): the same objects either way, after each object created."""
+    now = [1_000]
+    api = Api(Emulator(wall_clock=lambda: now[0]))
+    made: list[dict] = []
+    for i, second in enumerate(clock):
+        now[0] = 1_000 + second
+        made.append(api.create("/v1/products", name=f"P{i}"))
+        for low, width in itertools.product(range(1_004, 1_014), range(1, 5)):
+            query = {"created": {"gte": low, "lt": low + width}, "limit": 2}
+            expected = [p["id"] for p in reversed(made) if low <= p["created"] < low + width]
+            found, page = [], api.ok(api.get("/v1/products", query))
+            while True:
+                found += [p["id"] for p in page["data"]]
+                if not page["has_more"]:
+                    break
+                page = api.ok(api.get("/v1/products", {**query, "starting_after": found[-1]}))
+            assert found == expected, (second, low, width)
 
 
 def test_product_ids_filter_keeps_list_order_and_refuses_cursors(api: Api) -> None:

@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from emulator_helpers import KEY, Api
+from emulator_helpers import KEY, Api, error_of
 
 from reconciler.emulator import Emulator
 
@@ -133,3 +133,41 @@ def test_the_cli_makes_the_state_folder_private(tmp_path: Path) -> None:
     assert ran.returncode == 0, ran.stderr
     assert stat.S_IMODE(state.parent.stat().st_mode) == 0o700
     assert stat.S_IMODE(state.stat().st_mode) == 0o600
+
+
+def _price_of_a_new_product(api: Api) -> dict[str, object]:
+    product = api.create("/v1/products", name="P")["id"]
+    return {"product": product, "currency": "usd", "unit_amount": 1}
+
+
+def test_a_lookup_key_is_found_without_reading_every_price(
+        emu: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A price's unique lookup key is checked through an index: seeding an account of
+    100,000 prices read them all for each price created with a key."""
+    from reconciler.emulator.store import Bucket
+    api = Api(emu)
+    body = _price_of_a_new_product(api)
+    api.create("/v1/prices", **body, lookup_key="a")
+    monkeypatch.setattr(Bucket, "newest_first", lambda *a, **k: pytest.fail("a full scan"))
+    error_of(api.post("/v1/prices", {**body, "lookup_key": "a"}), 400,
+             "resource_already_exists", "lookup_key")
+    moved = api.create("/v1/prices", **body, lookup_key="a", transfer_lookup_key="true")
+    renamed = api.ok(api.post(f"/v1/prices/{moved['id']}", {"lookup_key": "b"}))
+    assert renamed["lookup_key"] == "b"
+    api.create("/v1/prices", **body, lookup_key="a")  # free again
+
+
+def test_the_lookup_key_index_follows_reset_and_other_processes(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    first, second = Api(Emulator(state_file=state)), Api(Emulator(state_file=state))
+    body = _price_of_a_new_product(first)
+    first.create("/v1/prices", **body, lookup_key="k")
+    error_of(second.post("/v1/prices", {**body, "lookup_key": "k"}), 400,
+             "resource_already_exists", "lookup_key")
+    held = second.create("/v1/prices", **body, lookup_key="k", transfer_lookup_key="true")
+    error_of(first.post("/v1/prices", {**body, "lookup_key": "k"}), 400,
+             "resource_already_exists", "lookup_key")
+    assert first.ok(first.get(f"/v1/prices/{held['id']}"))["lookup_key"] == "k"
+    first.http.post("/_emulator/reset")
+    body = _price_of_a_new_product(second)
+    second.create("/v1/prices", **body, lookup_key="k")  # the old holder is gone

@@ -11,7 +11,7 @@ from reconciler.account import needed_kinds
 from reconciler.kinds import KINDS, MANIFEST_KINDS
 from reconciler.kinds.hooks.base import Hooks
 from reconciler.manifests.loader import load
-from reconciler.plan.records import RECORDED_KINDS, foreign_use, ours
+from reconciler.plan.records import RECORDED_KINDS, Referrers, foreign_use, ours
 
 PACKAGE = Path(__file__).parents[2] / "reconciler"
 OWN_KINDS = ("kinds", "emulator")  # the kinds describe themselves; the emulator is Stripe
@@ -62,11 +62,11 @@ def test_a_meter_is_whose_prices_read_it() -> None:
     meter = {"id": "mtr_1"}
     price = {"id": "price_1", "recurring": {"meter": "mtr_1"},
              "metadata": {"reconciler_stack": "a"}}
-    objects = {"prices": [price]}
-    assert foreign_use(KINDS["meters"], meter, "b", {}, objects) == \
+    users = Referrers({"prices": [price]})
+    assert foreign_use(KINDS["meters"], meter, "b", {}, users) == \
         "price price_1 of stack 'a' uses it"
-    assert foreign_use(KINDS["meters"], meter, "a", {}, objects) is None
-    assert ours(KINDS["meters"], meter, "a", {}, objects)
-    assert not ours(KINDS["meters"], meter, "b", {}, objects)
+    assert foreign_use(KINDS["meters"], meter, "a", {}, users) is None
+    assert ours(KINDS["meters"], meter, "a", {}, users)
+    assert not ours(KINDS["meters"], meter, "b", {}, users)
     default = {"id": "pmc_1", "is_default": True}
-    assert ours(KINDS["payment_method_configurations"], default, "b", {}, {})
+    assert ours(KINDS["payment_method_configurations"], default, "b", {}, Referrers({}))

@@ -217,3 +217,28 @@ def test_a_meter_created_by_a_killed_run_is_recorded_when_its_journal_finishes_i
     assert record[1]["meters"] == {m["id"] for m in _meters(emu).values()}
     with pytest.raises(PlanError, match="stack 'a' records it as its own"):
         plan_of(emu, _b(tmp_path, "seats", "Renamed by b"), stack="b", force=True)
+
+
+def test_whose_meters_are_is_read_in_one_pass_over_the_prices() -> None:
+    """Each meter an entry matched looked through every price: 80 meters and 100,000
+    prices read 16 million references."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from planner_world import live, plan
+
+    from reconciler.kinds.base import Reference
+
+    def references_read(meters: int) -> int:
+        specs = {f"m{i}": {"display_name": f"M{i}", "event_name": f"e{i}",
+                           "default_aggregation": {"formula": "sum"}} for i in range(meters)}
+        account = live({
+            "meters": [{"id": f"mtr_{i}", "status": "active", **spec}
+                       for i, spec in enumerate(specs.values())],
+            "prices": [{"id": f"price_{j}", "product": "prod_x", "recurring": None}
+                       for j in range(200)]})
+        with mock.patch.object(Reference, "values", autospec=True,
+                               side_effect=Reference.values) as read:
+            result = plan({"meters": specs}, account, adopt=True)
+        assert {c.action.value for c in result.changes} == {"adopt"}
+        return read.call_count
+
+    assert references_read(8) == references_read(1)

@@ -14,7 +14,7 @@ from stripe_fakes import KEY, run
 from reconciler.emulator import Emulator, Faults
 from reconciler.stripe import StripeClient
 from reconciler.stripe.errors import APIError
-from reconciler.stripe.partition import list_partitioned
+from reconciler.stripe.partition import _cuts, list_partitioned
 
 
 def seeded(n: int, per_second: float) -> Emulator:
@@ -149,3 +149,100 @@ def test_objects_made_in_bursts_are_read_by_many_chains() -> None:
     ranges = {tuple(sorted(q.get("created", {}).items())) for q in seen}
     assert len(ranges) >= 5
     assert len(seen) <= 30 + 10 + 1  # pages, one last page per second-range, the oldest range
+
+
+def most_in_flight(rate: float) -> int:
+    """Requests in flight at most while 2,000 products are read at 50 ms a page."""
+    emu = seeded(2_000, 1.0)
+    emu.set_faults(Faults(latency_ms=50))
+    in_flight = {"now": 0, "most": 0}
+
+    async def request(*args, **kwargs):
+        in_flight["now"] += 1
+        in_flight["most"] = max(in_flight["most"], in_flight["now"])
+        try:
+            return await stripe.request(*args, **kwargs)
+        finally:
+            in_flight["now"] -= 1
+
+    async def go() -> list[dict]:
+        global stripe
+        async with client(emu) as stripe:
+            return await list_partitioned(request, "/v1/products", partitions=6, rate=rate,
+                                          split_after=1)
+
+    assert len({obj["id"] for obj in run(go())}) == 2_000
+    return in_flight["most"]
+
+
+@pytest.mark.slow
+def test_as_many_chains_as_keep_the_rate_in_flight() -> None:
+    """10 pages a second at 50 ms a page take one page in flight (one with the headroom):
+    more chains would only queue for the endpoint's budget; without a rate, as many as
+    allowed."""
+    assert most_in_flight(10.0) <= 3  # 2, or 3 at round trips up to 200 ms
+    assert most_in_flight(math.inf) >= 5
+
+
+def test_cuts_share_a_range_out() -> None:
+    """An open range goes out in pieces of KEEP_PAGES pages, as many as the list has shown
+    pages for; a bounded one near its end evenly, no piece under four pages."""
+    # pages of 100 seconds; 8 pages shown: two pieces of 16 pages cut, the rest open
+    assert _cuts(0, 100_000, 100, pieces=5, shown=8, keep_pages=16) == [98_401, 96_801]
+    # 10 pages left (1,000 s) in at most 5 pieces: 2 of 5 pages (no piece under 4 pages)
+    assert _cuts(99_001, 100_000, 100, pieces=5, shown=8, keep_pages=16) == [99_501]
+    assert _cuts(99_701, 100_000, 100, pieces=5, shown=8, keep_pages=16) == []  # 3 pages
+
+
+def test_the_default_client_keeps_an_endpoint_busy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's client (defaults) reads a long list at its endpoint's budget, 23 pages a
+    second, with chains enough for ~700 ms pages: ten requests in flight (the old default)
+    held eight chains to under 23 pages a second at 300 ms plus the parsing."""
+    import reconciler.stripe.client as module
+    seen: dict = {}
+
+    async def capture(request, path, params=None, **options):
+        seen.update(options)
+        return []
+
+    monkeypatch.setattr(module, "list_partitioned", capture)
+    stripe = StripeClient(KEY, transport=Emulator().async_transport())
+    run(stripe.list_partitioned("/v1/prices"))
+    run(stripe.aclose())
+    assert seen["rate"] == pytest.approx(23.0)
+    assert seen["partitions"] >= 0.69 * seen["rate"]  # pages in flight at 0.69 s a page
+
+
+@pytest.mark.slow
+def test_a_dense_import_below_a_sparse_catalog_is_shared_out() -> None:
+    """3,000 objects made in three seconds, then 1,000 over three hours: cut by the density
+    of all the first chain had read (the catalog's), the import stayed in the first chain,
+    the whole list in a row."""
+    times = [1_700_000_000 + i // 1_000 for i in range(3_000)]
+    times += [1_700_000_100 + 10 * i for i in range(1_000)]
+    now = [0]
+    emu = Emulator(wall_clock=lambda: now[0])
+
+    async def seed() -> None:
+        async with client(emu) as stripe:
+            for i, second in enumerate(times):
+                now[0] = second
+                await stripe.request("POST", "/v1/products", {"name": f"P{i}"})
+
+    run(seed())
+    chain_of: dict[str, int] = {}  # a page's last id -> pages in its chain so far
+
+    async def request(method, path, params, **kwargs):
+        answer = await stripe.request(method, path, params, **kwargs)
+        if answer["data"]:
+            chain_of[answer["data"][-1]["id"]] = chain_of.get(params.get("starting_after"), 0) + 1
+        return answer
+
+    async def go() -> list[dict]:
+        global stripe
+        async with client(emu) as stripe:
+            return await list_partitioned(request, "/v1/products", partitions=8)
+
+    assert len({obj["id"] for obj in run(go())}) == 4_000
+    # the first ten pages, then a second of the import (ten pages, never cut), not all 40
+    assert max(chain_of.values()) <= 10 + 10 + 2

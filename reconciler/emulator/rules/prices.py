@@ -108,10 +108,9 @@ class Price(Resource):
         out["currency_options"] = options
 
     def _holder(self, ctx: Context, key: str, exclude: str | None) -> Obj | None:
-        for record in ctx.bucket.records(self.object):
-            price = record["object"]
-            if price["lookup_key"] == key and price["id"] != exclude:
-                return price
+        for record in ctx.bucket.holding(self.object, "lookup_key", key):
+            if record["object"]["id"] != exclude:
+                return record["object"]
         return None
 
     def _check_lookup_key(self, ctx: Context, p: Mapping[str, Any], own_id: str | None) -> None:
