@@ -4,11 +4,13 @@ building the client, the live-mode guard, and turning library errors into exit c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
+import signal
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -229,7 +231,10 @@ def run(work: Callable[[], Coroutine[Any, Any, T]],
     """Run async library work; print what went wrong and exit 1 on a known failure.
     ``refused`` also reports a refused plan (``plan --format json`` on stdout)."""
     try:
-        return asyncio.run(work())
+        with contextlib.ExitStack() as stack:
+            with _signals_held():  # the loop is made whole, or not at all
+                runner = stack.enter_context(asyncio.Runner())
+            return runner.run(work())
     except ManifestError as exc:
         for line in summarise(exc.issues):
             click.echo(line, err=True)
@@ -248,3 +253,19 @@ def run(work: Callable[[], Coroutine[Any, Any, T]],
             PlanIntegrityError) as exc:
         click.echo(f"Error: {exc}", err=True)
     raise SystemExit(1)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back while asyncio's runner makes its event loop: one landing
+    mid-way (SIGTERM raises KeyboardInterrupt while the apply lock is held, cli/unlock.py)
+    would leave half a loop, whose finaliser prints a traceback. Held, it arrives once the
+    loop is whole and the runner is on the exit stack, which closes it."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: nothing to hold
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
