@@ -1,24 +1,41 @@
-"""The order in which one phase's changes are started.
+"""Which change an apply starts next: one that is ready, from an endpoint with room.
 
-Stripe budgets each endpoint (a method and route) on its own, 25 requests per second, below
-the account's global budget (100 in live mode; see :mod:`reconciler.stripe.limits`), and the
-client paces each endpoint apart (:mod:`reconciler.stripe.ratelimit`). A phase started in plan
-order would fill the apply's parallelism with the changes of one endpoint (every create, then
-every update) and leave the others idle while that endpoint's queue drains. Started round
-robin by the endpoint of their first request, the changes keep every endpoint of the phase
-busy at once, so the phase goes at the sum of their budgets, up to the global one.
+**Ready.** A create, update or replacement of kind K in phase p (:mod:`reconciler.plan.phases`)
+may start once every change of an earlier phase whose kind is K or one K needs, transitively
+(:func:`reconciler.kinds.needed`), has finished: a price waits for every product and meter,
+not for the tax rates of its products' phase. A removal waits for every change of an earlier
+phase, as removals come last and in reverse depth. Changes of one phase never wait for each
+other (the phases' docstring says why they are independent).
+
+**Next.** Stripe budgets each endpoint (a method and route) on its own, 25 requests per
+second, below the account's global budget (100 in live mode; :mod:`reconciler.stripe.limits`),
+and the client paces each endpoint apart (:mod:`reconciler.stripe.ratelimit`). So among the
+ready changes:
+
+- an endpoint gets at most its share of the apply's slots, the share of the global budget it
+  may use (a quarter in live mode, all of them in a sandbox), while a ready change of another
+  endpoint could use the slot: more in flight would only queue in its own bucket;
+- the kinds that more kinds need go first (products before tax rates), so the start of what
+  waits for them comes early; then earlier phases;
+- then the endpoint with the fewest changes in flight, then the fewest started (round robin),
+  and each endpoint's changes in plan order.
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter, deque
 from collections.abc import Iterable
-from itertools import chain, zip_longest
-from typing import TypeVar
+from typing import Generic, TypeVar
 
+from reconciler.kinds import needed
 from reconciler.plan import Change
+from reconciler.stripe.limits import ENDPOINT_RATE, GLOBAL_RATES
 from reconciler.stripe.ratelimit import endpoint_of
 
 T = TypeVar("T")
+
+_Group = tuple[int, str, bool]  # phase, kind, removal
 
 
 def endpoint(change: Change) -> str:
@@ -26,10 +43,60 @@ def endpoint(change: Change) -> str:
     return endpoint_of(change.steps[0].method, change.steps[0].path) if change.steps else ""
 
 
-def interleave(batch: Iterable[tuple[T, Change]]) -> list[tuple[T, Change]]:
-    """``batch`` round robin by endpoint, each endpoint's changes in their plan order."""
-    queues: dict[str, list[tuple[T, Change]]] = {}
-    for item in batch:
-        queues.setdefault(endpoint(item[1]), []).append(item)
-    rounds = zip_longest(*queues.values())
-    return [item for item in chain.from_iterable(rounds) if item is not None]
+def endpoint_share(livemode: bool, slots: int) -> int:
+    """How many of ``slots`` one endpoint can use: its budget's share of the global one."""
+    mode = "live" if livemode else "sandbox"
+    return max(1, math.ceil(slots * min(1.0, ENDPOINT_RATE / GLOBAL_RATES[mode])))
+
+
+class Schedule(Generic[T]):
+    """The changes of one apply not yet started, handed out by :meth:`next` as they become
+    ready; the caller reports each started change's end to :meth:`finished`. ``T`` is the
+    caller's handle on a change (the executor's: its position in the plan)."""
+
+    def __init__(self, changes: Iterable[tuple[T, Change]], share: int) -> None:
+        self.share = share
+        closure = needed()
+        depends = {kind: closure[kind] | {kind} for kind in closure}
+        self.rank = {kind: sum(kind in c for c in closure.values()) for kind in closure}
+        self.waits: dict[_Group, set[tuple[int, str]]] = {}  # group -> (phase, kind) it needs
+        self.queues: dict[tuple[_Group, str], deque[tuple[T, Change]]] = {}
+        self.unfinished: Counter[tuple[int, str]] = Counter()
+        for item in changes:
+            change = item[1]
+            group = (change.phase, change.kind, change.action.removes)
+            self.queues.setdefault((group, endpoint(change)), deque()).append(item)
+            self.unfinished[change.phase, change.kind] += 1
+            self.waits[group] = set()
+        for group in self.waits:
+            phase, kind, removes = group
+            self.waits[group] = {(p, k) for p, k in self.unfinished
+                                 if p < phase and (removes or k in depends[kind])}
+        self.seen = {key: n for n, key in enumerate(self.queues)}  # first seen first
+        self.in_flight: Counter[str] = Counter()
+        self.started: Counter[str] = Counter()
+
+    def ready(self, group: _Group) -> bool:
+        return all(self.unfinished[needs] == 0 for needs in self.waits[group])
+
+    def next(self) -> tuple[T, Change] | None:
+        """The change to start now, marked started; None while none is ready."""
+        candidates = [(group, name) for (group, name), queue in self.queues.items()
+                      if queue and self.ready(group)]
+        if not candidates:
+            return None
+        group, name = min(candidates, key=lambda c: (
+            self.in_flight[c[1]] >= self.share, -self.rank[c[0][1]], c[0][0],
+            self.in_flight[c[1]], self.started[c[1]], self.seen[c]))
+        self.in_flight[name] += 1
+        self.started[name] += 1
+        return self.queues[group, name].popleft()
+
+    def finished(self, change: Change) -> None:
+        """``change``, started, has ended (done, failed or skipped)."""
+        self.in_flight[endpoint(change)] -= 1
+        self.unfinished[change.phase, change.kind] -= 1
+
+    def unstarted(self) -> list[tuple[T, Change]]:
+        """The changes never handed out."""
+        return [item for queue in self.queues.values() for item in queue]
