@@ -141,7 +141,7 @@ class _Run:
     async def dispatch(self, pending: list[tuple[int, Change]], parallelism: int) -> None:
         """Run ``pending``, keeping up to ``parallelism`` changes running, each started once
         it is ready; what never started is reported not attempted, in plan order."""
-        schedule = Schedule(pending, endpoint_share(self.plan.livemode, parallelism))
+        schedule = Schedule(pending, endpoint_share(self.client.budgets, parallelism))
         running: dict[asyncio.Task[None], Change] = {}
         try:
             while True:

@@ -13,10 +13,10 @@ and the client paces each endpoint apart (:mod:`reconciler.stripe.ratelimit`). S
 ready changes:
 
 - an endpoint gets at most its share of the apply's slots, the share of the global budget it
-  may use (a quarter in live mode, all of them in a sandbox), while a ready change of another
-  endpoint could use the slot: more in flight would only queue in its own bucket;
-- the kinds that more kinds need go first (products before tax rates), so the start of what
-  waits for them comes early; then earlier phases;
+  may use (a quarter with a live key, all of them in a sandbox), while a ready change of
+  another endpoint could use the slot: more in flight would only queue in its own bucket;
+- the kinds that more kinds need go first (products before tax rates), so what waits for
+  them starts early;
 - then the endpoint with the fewest changes in flight, then the fewest started (round robin),
   and each endpoint's changes in plan order.
 """
@@ -30,8 +30,7 @@ from typing import Generic, TypeVar
 
 from reconciler.kinds import needed
 from reconciler.plan import Change
-from reconciler.stripe.limits import ENDPOINT_RATE, GLOBAL_RATES
-from reconciler.stripe.ratelimit import endpoint_of
+from reconciler.stripe.ratelimit import Budgets, endpoint_of
 
 T = TypeVar("T")
 
@@ -43,10 +42,13 @@ def endpoint(change: Change) -> str:
     return endpoint_of(change.steps[0].method, change.steps[0].path) if change.steps else ""
 
 
-def endpoint_share(livemode: bool, slots: int) -> int:
-    """How many of ``slots`` one endpoint can use: its budget's share of the global one."""
-    mode = "live" if livemode else "sandbox"
-    return max(1, math.ceil(slots * min(1.0, ENDPOINT_RATE / GLOBAL_RATES[mode])))
+def endpoint_share(budgets: Budgets, slots: int) -> int:
+    """How many of ``slots`` one endpoint can use: its budget's share of the global one, as
+    the client paces them (a quarter with a live key; all of them in a sandbox, or when the
+    global budget is off)."""
+    ceiling = budgets.global_bucket.rate
+    share = 1.0 if math.isinf(ceiling) else min(1.0, budgets.endpoint_rate / ceiling)
+    return max(1, math.ceil(slots * share))
 
 
 class Schedule(Generic[T]):
@@ -86,8 +88,8 @@ class Schedule(Generic[T]):
         if not candidates:
             return None
         group, name = min(candidates, key=lambda c: (
-            self.in_flight[c[1]] >= self.share, -self.rank[c[0][1]], c[0][0],
-            self.in_flight[c[1]], self.started[c[1]], self.seen[c]))
+            self.in_flight[c[1]] >= self.share, -self.rank[c[0][1]], self.in_flight[c[1]],
+            self.started[c[1]], self.seen[c]))
         self.in_flight[name] += 1
         self.started[name] += 1
         return self.queues[group, name].popleft()

@@ -5,11 +5,18 @@ others need first, and no endpoint beyond its share of the slots while another c
 from __future__ import annotations
 
 import asyncio
+import math
 
 from reconciler.apply import apply
 from reconciler.apply.schedule import Schedule, endpoint_share
 from reconciler.plan import Action, Change, Plan, Step
 from reconciler.plan.phases import change_phase, removal_phase
+from reconciler.stripe.ratelimit import (
+    DEFAULT_ENDPOINT_RATE,
+    Budgets,
+    TokenBucket,
+    default_rate,
+)
 
 
 def change(key: str, method: str, path: str, kind: str = "prices",
@@ -78,15 +85,20 @@ def test_the_kinds_others_need_go_first_up_to_their_share_of_the_slots() -> None
 
 
 def test_an_endpoints_share_is_its_budgets_share_of_the_global_one() -> None:
-    assert endpoint_share(livemode=True, slots=40) == 10  # 25 of 100 per second
-    assert endpoint_share(livemode=True, slots=2) == 1
-    assert endpoint_share(livemode=False, slots=8) == 8  # 25 of 25 in a sandbox
+    live = Budgets(TokenBucket(default_rate(True)), DEFAULT_ENDPOINT_RATE)
+    assert endpoint_share(live, slots=40) == 10  # 23 of 92 per second
+    assert endpoint_share(live, slots=2) == 1
+    sandbox = Budgets(TokenBucket(default_rate(False)), DEFAULT_ENDPOINT_RATE)
+    assert endpoint_share(sandbox, slots=8) == 8  # 23 of 23
+    assert endpoint_share(Budgets(TokenBucket(math.inf), math.inf), slots=8) == 8
 
 
 def test_apply_starts_round_robin() -> None:
     started: list[str] = []
 
     class Recorder:
+        budgets = Budgets(TokenBucket(math.inf), math.inf)
+
         async def request(self, method: str, path: str, *args: object) -> dict[str, str]:
             started.append(f"{method} {path}")
             await asyncio.sleep(0)
