@@ -34,7 +34,8 @@ from reconciler.stripe.ratelimit import Budgets, endpoint_of
 
 T = TypeVar("T")
 
-_Group = tuple[int, str, bool]  # phase, kind, removal
+Group = tuple[int, str, bool]
+"""Changes that wait for the same changes: their phase, kind, and whether they remove."""
 
 
 def endpoint(change: Change) -> str:
@@ -51,6 +52,24 @@ def endpoint_share(budgets: Budgets, slots: int) -> int:
     return max(1, math.ceil(slots * share))
 
 
+def group(change: Change) -> Group:
+    """The :data:`Group` of ``change``."""
+    return change.phase, change.kind, change.action.removes
+
+
+def prerequisites(changes: Iterable[Change]) -> dict[Group, set[tuple[int, str]]]:
+    """For each group of ``changes``, the (phase, kind) of the changes it waits for: those of
+    an earlier phase whose kind is its own or one it needs, transitively; for removals,
+    every earlier one."""
+    closure = needed()
+    groups = {group(c) for c in changes}
+    present = {(phase, kind) for phase, kind, _ in groups}
+    return {(phase, kind, removes): {
+        (p, k) for p, k in present
+        if p < phase and (removes or k == kind or k in closure[kind])}
+        for phase, kind, removes in groups}
+
+
 class Schedule(Generic[T]):
     """The changes of one apply not yet started, handed out by :meth:`next` as they become
     ready; the caller reports each started change's end to :meth:`finished`. ``T`` is the
@@ -59,40 +78,32 @@ class Schedule(Generic[T]):
     def __init__(self, changes: Iterable[tuple[T, Change]], share: int) -> None:
         self.share = share
         closure = needed()
-        depends = {kind: closure[kind] | {kind} for kind in closure}
         self.rank = {kind: sum(kind in c for c in closure.values()) for kind in closure}
-        self.waits: dict[_Group, set[tuple[int, str]]] = {}  # group -> (phase, kind) it needs
-        self.queues: dict[tuple[_Group, str], deque[tuple[T, Change]]] = {}
+        self.queues: dict[tuple[Group, str], deque[tuple[T, Change]]] = {}
         self.unfinished: Counter[tuple[int, str]] = Counter()
         for item in changes:
             change = item[1]
-            group = (change.phase, change.kind, change.action.removes)
-            self.queues.setdefault((group, endpoint(change)), deque()).append(item)
+            self.queues.setdefault((group(change), endpoint(change)), deque()).append(item)
             self.unfinished[change.phase, change.kind] += 1
-            self.waits[group] = set()
-        for group in self.waits:
-            phase, kind, removes = group
-            self.waits[group] = {(p, k) for p, k in self.unfinished
-                                 if p < phase and (removes or k in depends[kind])}
+        self.waits = prerequisites(c for _, c in self.unstarted())
         self.seen = {key: n for n, key in enumerate(self.queues)}  # first seen first
         self.in_flight: Counter[str] = Counter()
         self.started: Counter[str] = Counter()
 
-    def ready(self, group: _Group) -> bool:
-        return all(self.unfinished[needs] == 0 for needs in self.waits[group])
+    def ready(self, waiting: Group) -> bool:
+        return all(self.unfinished[needs] == 0 for needs in self.waits[waiting])
 
     def next(self) -> tuple[T, Change] | None:
         """The change to start now, marked started; None while none is ready."""
-        candidates = [(group, name) for (group, name), queue in self.queues.items()
-                      if queue and self.ready(group)]
+        candidates = [key for key, queue in self.queues.items() if queue and self.ready(key[0])]
         if not candidates:
             return None
-        group, name = min(candidates, key=lambda c: (
+        chosen = min(candidates, key=lambda c: (
             self.in_flight[c[1]] >= self.share, -self.rank[c[0][1]], self.in_flight[c[1]],
             self.started[c[1]], self.seen[c]))
-        self.in_flight[name] += 1
-        self.started[name] += 1
-        return self.queues[group, name].popleft()
+        self.in_flight[chosen[1]] += 1
+        self.started[chosen[1]] += 1
+        return self.queues[chosen].popleft()
 
     def finished(self, change: Change) -> None:
         """``change``, started, has ended (done, failed or skipped)."""
