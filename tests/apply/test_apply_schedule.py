@@ -63,6 +63,18 @@ def test_a_change_waits_only_for_the_earlier_changes_of_the_kinds_it_needs() -> 
     assert schedule.next()[1].key == "code"  # type: ignore[index]
 
 
+def test_what_a_kind_needs_is_needed_transitively() -> None:
+    """A promotion code needs its coupon, which needs products: with no coupon change in
+    the plan, the promotion code still waits for the product changes."""
+    product = change("prod", "POST", "/v1/products", "products")
+    code = change("code", "POST", "/v1/promotion_codes", "promotion_codes")
+    schedule = Schedule(enumerate([product, code]), share=8)
+    assert schedule.next()[1] is product  # type: ignore[index]
+    assert schedule.next() is None
+    schedule.finished(product)
+    assert schedule.next()[1] is code  # type: ignore[index]
+
+
 def test_a_removal_waits_for_every_earlier_change() -> None:
     tax = change("vat", "POST", "/v1/tax_rates", "tax_rates")
     gone = change("old", "DELETE", "/v1/webhook_endpoints/we_1", "webhook_endpoints",
