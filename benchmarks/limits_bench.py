@@ -9,8 +9,13 @@ Against the served emulator with ``Faults(limits=...)`` (Stripe's global budget 
   flight. Bound (:func:`phase_bound`, seconds): phase after phase, the longer of the phase's
   requests at the global budget and its busiest endpoint's at 25/s, plus one latency, with
   Stripe's figures (100, 25): a phase holds the kinds of one dependency depth, and the next
-  starts only once it has finished. Beside it, the old yardstick ``min(global, sum of the
-  budgets of the endpoints in play)``, which no phased apply can reach.
+  starts only once it has finished: the bound of the barrier between phases. The apply has
+  none: a change waits only for the changes it may depend on, so the dependency bound
+  (:func:`dependency_bound`) is the longest of all the requests at the global budget, the
+  busiest endpoint's at 25/s and the longest chain of groups that wait for each other
+  (each group's busiest endpoint at 25/s plus a latency), each term reported. Beside them,
+  the old yardstick ``min(global, sum of the budgets of the endpoints in play)``, which no
+  apply with dependencies can reach.
 * **plan** of an account of ``--account-prices`` prices made by an application (untagged)
   plus a catalog of ``--catalog-n`` objects, live and sandbox models, the client at the mode's
   pace, the emulator served by a forked process (:func:`served_apart`). Yardsticks: the minimum of pages (``sum(ceil(N_kind / 100))`` over the kinds read),
@@ -44,6 +49,7 @@ from typing import Any
 import httpx
 
 from reconciler.apply import apply
+from reconciler.apply.schedule import prerequisites
 from reconciler.emulator import Emulator, EmulatorServer, Faults, serve_in_thread
 from reconciler.kinds import KINDS
 from reconciler.manifests import load_valid
@@ -102,6 +108,34 @@ def phase_bound(plan: Plan, latency: float, extra: int = 0) -> float:
     return total
 
 
+def dependency_bound(plan: Plan, latency: float, extra: int = 0) -> dict[str, float]:
+    """The seconds ``plan``'s requests need at Stripe's live budgets when each change waits
+    only for the changes it may depend on (:func:`reconciler.apply.schedule.prerequisites`):
+    the longest of all requests at the global rate, the busiest endpoint's at the endpoint
+    rate (each plus one latency, the last answer) and the longest chain of groups that wait
+    for each other (a kind's changes of one phase; products, then prices), each link its
+    busiest endpoint's requests at the endpoint rate plus one latency. A link counts its
+    busiest endpoint, not all its requests: a price's default-price step goes to the
+    products' update endpoint, beside the next price's create. ``extra`` requests outside
+    the plan's steps (the stack's records, written once every change is done) come after,
+    as in :func:`phase_bound`. Returns each term and the bound (``bound_s``)."""
+    per_group: dict[tuple[int, str], Counter[str]] = {}
+    for change in plan.pending:
+        per_group.setdefault((change.phase, change.kind), Counter()).update(
+            endpoint_of(step.method, step.path) for step in change.steps)
+    chain: dict[tuple[int, str], float] = {}
+    for (phase, kind, _), waits in sorted(prerequisites(plan.pending).items()):
+        link = max(per_group[phase, kind].values(), default=0) / ENDPOINT_RATE + latency
+        chain[phase, kind] = link + max((chain[w] for w in waits), default=0.0)
+    per_endpoint: Counter[str] = sum(per_group.values(), Counter())
+    terms = {"global_s": sum(per_endpoint.values()) / GLOBAL_RATES["live"] + latency,
+             "busiest_endpoint_s": max(per_endpoint.values(), default=0) / ENDPOINT_RATE
+             + latency,
+             "chain_s": max(chain.values(), default=0.0)}
+    after = extra / ENDPOINT_RATE + latency if extra > 0 else 0.0
+    return terms | {"bound_s": max(terms.values()) + after}
+
+
 def bench_apply(label: str, doc: dict[str, Any], seed: dict[str, Any] | None, latency_ms: float,
                 parallelism: int, tmp: Path) -> dict[str, Any]:
     emulator = Emulator()
@@ -126,11 +160,14 @@ def bench_apply(label: str, doc: dict[str, Any], seed: dict[str, Any] | None, la
     bound = min(GLOBAL_RATES["live"], ENDPOINT_RATE * len(writes))
     planned = sum(len(c.steps) for c in plan.pending)
     phased = phase_bound(plan, latency_ms / 1000, issued - planned)
+    needs = dependency_bound(plan, latency_ms / 1000, issued - planned)
     return {"label": label, "changes": len(result.applied), "ok": result.ok,
             "requests": issued, "requests_429": refused, "wall_s": wall,
             "requests_per_s": issued / wall, "endpoints": len(writes),
             "phases": len({c.phase for c in plan.pending}),
             "phase_bound_s": phased, "share_of_phase_bound": phased / wall,
+            "dependency_bound": needs,
+            "share_of_dependency_bound": needs["bound_s"] / wall,
             "bound_all_endpoints_at_once": bound,
             "share_of_bound_all_at_once": issued / wall / bound,
             "share_of_one_endpoint": issued / wall / ENDPOINT_RATE,

@@ -1,5 +1,5 @@
-"""Executing a plan: phase by phase, independent changes concurrently (started round robin
-by endpoint, :mod:`.schedule`), every step idempotent.
+"""Executing a plan: each change as soon as every change it may depend on has finished, up
+to ``parallelism`` at once (which, and in what order: :mod:`.schedule`), every step idempotent.
 
 Each step's Idempotency-Key is derived from the plan's fingerprint, the change's position and
 the step's position, so a retried request, or the same saved plan run again after a crash,
@@ -29,7 +29,7 @@ from reconciler.plan.model import SELF
 from reconciler.stripe import NotFoundError, StripeClient, StripeError, register_secret
 
 from .journal import Journal
-from .schedule import interleave
+from .schedule import Schedule, endpoint_share
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +103,11 @@ def idempotency_key(plan: Plan, index: int, step: int) -> str:
 
 
 class _Run:
-    def __init__(self, plan: Plan, client: StripeClient, parallelism: int,
-                 journal: Journal | None, on_event: Event | None, on_secret: SecretSink | None,
+    def __init__(self, plan: Plan, client: StripeClient, journal: Journal | None,
+                 on_event: Event | None, on_secret: SecretSink | None,
                  stop: StopRequested | None):
         self.plan = plan
         self.client = client
-        self.limit = asyncio.Semaphore(parallelism)
         self.journal = journal
         self.on_event = on_event or (lambda *_: None)
         self.on_secret = on_secret or (lambda *_: None)
@@ -134,27 +133,53 @@ class _Run:
         path = _REF_IN_PATH.sub(lambda m: self.ids[m.group(1)], step.path)
         return path.replace(SELF, own or "")
 
+    def halted(self) -> bool:
+        """Whether nothing new may start: a change failed, or the caller asked to stop."""
+        self.stopped = self.stopped or self.stop()
+        return self.stopped
+
+    async def dispatch(self, pending: list[tuple[int, Change]], parallelism: int) -> None:
+        """Run ``pending``, keeping up to ``parallelism`` changes running, each started once
+        it is ready; what never started is reported not attempted, in plan order."""
+        schedule = Schedule(pending, endpoint_share(self.client.budgets, parallelism))
+        running: dict[asyncio.Task[None], Change] = {}
+        try:
+            while True:
+                while len(running) < parallelism and not self.halted():
+                    item = schedule.next()
+                    if item is None:
+                        break
+                    running[asyncio.create_task(self.run_change(*item))] = item[1]
+                if not running:
+                    break
+                done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    schedule.finished(running.pop(task))
+                    task.result()  # a bug, not a failed request: raise it
+        finally:  # cancelled, or a bug: stop the running changes too, as gather would
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+        self.result.not_attempted += [c for _, c in sorted(schedule.unstarted(),
+                                                           key=lambda item: item[0])]
+
     async def run_change(self, index: int, change: Change) -> None:
-        async with self.limit:
-            if self.stopped or self.stop():
-                self.result.not_attempted.append(change)
-                return
-            if self.finished_before(index, change):
-                self.result.already_applied.append(change)
-                self.on_event("skipped", change, "")
-                return
-            self.on_event("start", change, "")
-            own = self.ids.get(change.address)
-            try:
-                for number, step in enumerate(change.steps):
-                    own = await self.run_step(index, number, change, step, own)
-            except (StripeError, OSError) as exc:  # OSError: a secret or the journal unwritten
-                self.stopped = True
-                self.result.failed.append((change, exc))
-                self.on_event("failed", change, str(exc))
-                return
-            self.result.applied.append(change)
-            self.on_event("done", change, "")
+        if self.finished_before(index, change):
+            self.result.already_applied.append(change)
+            self.on_event("skipped", change, "")
+            return
+        self.on_event("start", change, "")
+        own = self.ids.get(change.address)
+        try:
+            for number, step in enumerate(change.steps):
+                own = await self.run_step(index, number, change, step, own)
+        except (StripeError, OSError) as exc:  # OSError: a secret or the journal unwritten
+            self.stopped = True
+            self.result.failed.append((change, exc))
+            self.on_event("failed", change, str(exc))
+            return
+        self.result.applied.append(change)
+        self.on_event("done", change, "")
 
     def finished_before(self, index: int, change: Change) -> bool:
         done = self.journal.finished_steps if self.journal else set()
@@ -224,11 +249,9 @@ async def apply(plan: Plan, client: StripeClient, *, allow_live: bool = False,
     """
     if plan.livemode and not allow_live:
         raise LiveModeError("this plan changes a LIVE account; pass --live to allow it")
-    run = _Run(plan, client, max(1, parallelism), journal, on_event, on_secret, stop)
+    run = _Run(plan, client, journal, on_event, on_secret, stop)
     pending = [(i, c) for i, c in enumerate(plan.changes) if c.action is not Action.NOOP]
-    for phase in sorted({c.phase for _, c in pending}):
-        batch = interleave((i, c) for i, c in pending if c.phase == phase)
-        await asyncio.gather(*(run.run_change(i, c) for i, c in batch))
+    await run.dispatch(pending, max(1, parallelism))
     await _record(plan, client, run.ids)
     return run.result
 

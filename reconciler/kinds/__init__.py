@@ -3,7 +3,8 @@
 Adding a kind means adding one module here. The registry orders kinds by their references
 (a kind comes after the kinds it points at), which is the order they are planned in, and
 gives each its dependency depth (:func:`depths`), which orders applying: changes of kinds of
-one depth run together, removals in reverse depth.
+one depth share a phase, removals come in reverse depth; a change starts once the changes of
+the kinds it needs (:func:`needed`) have finished.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ __all__ = [
     "Rule",
     "depths",
     "get",
+    "needed",
 ]
 
 
@@ -87,6 +89,16 @@ def depths() -> dict[str, int]:
     for name, kind in KINDS.items():  # dependency order: every kind it needs comes first
         depth[name] = 1 + max((depth[n] for n in kind.needs), default=-1)
     return depth
+
+
+def needed() -> dict[str, frozenset[str]]:
+    """Each kind's needs, transitively (a promotion code needs its coupon, which needs the
+    products it applies to): the kinds whose changes an apply finishes before starting one of
+    the kind's, since what a kind needs must exist, with all it needs in turn."""
+    closure: dict[str, frozenset[str]] = {}
+    for name, kind in KINDS.items():  # dependency order, as in depths
+        closure[name] = kind.needs.union(*(closure[n] for n in kind.needs))
+    return closure
 
 
 CONTROL_KIND = "products"

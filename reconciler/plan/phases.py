@@ -1,25 +1,26 @@
-"""The phase of each change: when, in an apply, it may start.
+"""The phase of each change: what, in an apply, it may have to wait for.
 
-The applier runs a plan phase after phase, and the changes of one phase at once (round robin
-by endpoint, :mod:`reconciler.apply.schedule`), so a phase must hold only changes that do not
-need each other. A kind's changes get the phase of its dependency depth
-(:func:`reconciler.kinds.depths`), not one phase per kind: every kind that needs no other
-(products, features, meters, tax rates...) creates in the first phase, on as many endpoints,
-so an apply of a mixed catalog spends the account's global budget instead of one endpoint's
-at a time. A change starts only once every change of an earlier phase has finished; after
-the first failure nothing new starts.
+A kind's changes get the phase of its dependency depth (:func:`reconciler.kinds.depths`), not
+one phase per kind: every kind that needs no other (products, features, meters, tax
+rates...) is in the first phase. The applier (:mod:`reconciler.apply.schedule`) starts a
+create, update or replacement of kind K once every change of an earlier phase whose kind is
+K or one K needs, transitively (:func:`reconciler.kinds.needed`), has finished, and a removal
+once every change of an earlier phase has: a change starts only after every change it may
+depend on has finished. Changes of one phase never wait for each other, so a phase must hold
+only changes that do not need each other; after the first failure nothing new starts.
 
 Why kinds of one depth are independent: none needs another (:attr:`reconciler.kinds.Kind.needs`
-is their references and parent), and what the kinds' rules add crosses only to a kind of
-another depth:
+is their references and parent), and what the kinds' rules add reaches only a kind of
+another depth that one of the two needs, so the other's changes wait for it:
 
 - a product's ``features`` are attached by product features, one depth deeper than both
   products and features (a product's own requests never name a feature);
-- prices' default-price steps write products, which are shallower: the step ``settle`` adds
+- prices' default-price steps write products, which prices need: the step ``settle`` adds
   is part of the product's own change, and the steps of a price's change (``then``,
   ``release``) run once every product change has finished;
 - a price replacement that ``waits`` for its product's new default price runs in the phase
-  between its depth and the next one, so no kind that needs prices starts beside it;
+  between its depth and the next one: after the other prices, and before any kind that
+  needs prices;
 - the lookup key a new price takes over (``transfer_lookup_key``) is another price's: one
   kind, one phase, as before;
 - promotion codes re-created because their coupon was (``recreated``) are one depth deeper

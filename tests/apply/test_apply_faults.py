@@ -30,10 +30,11 @@ from apply_helpers import (
     show,
     write_manifest,
 )
-from catalogs import CALLS_METER, SPRING_CODE
+from catalogs import CALLS_METER
 
 from reconciler.apply import ApplyResult, apply
 from reconciler.emulator import Emulator, Faults, serve_in_thread
+from reconciler.kinds import needed
 from reconciler.plan import Action, Plan
 from reconciler.stripe import RetryPolicy
 
@@ -57,17 +58,20 @@ def apply_stingy(emu: Emulator, plan: Plan, retry: RetryPolicy) -> ApplyResult:
 
 
 def check_clean(plan: Plan, result: ApplyResult, emu: Emulator, fresh: bool) -> None:
-    """Every change is in exactly one of applied / failed / not attempted; the first failure
-    stopped new work: what was not attempted left no trace."""
+    """Every change is in exactly one of applied / failed / not attempted; no change was
+    applied without every change it may depend on (the earlier changes of the kinds it
+    needs; for a removal, every earlier change): what was not attempted left no trace."""
     applied = [c.address for c in result.applied]
     failed = [c.address for c, _ in result.failed]
     skipped = [c.address for c in result.not_attempted]
     assert sorted(applied + failed + skipped) == sorted(c.address for c in plan.pending)
     assert failed or not skipped  # nothing is skipped without a failure
     if failed:
-        first_failed_phase = min(c.phase for c, _ in result.failed)
-        assert all(c.phase >= first_failed_phase for c in result.not_attempted)
-        assert all(c.phase <= first_failed_phase for c in result.applied)
+        unapplied = [*(c for c, _ in result.failed), *result.not_attempted]
+        for change in result.applied:
+            depends = needed()[change.kind] | {change.kind}
+            assert not [c.address for c in unapplied if c.phase < change.phase and (
+                change.action.removes or c.kind in depends)], change.address
         for _, error in result.failed:
             assert error.http_status in (429, 500) or error.http_status is None, error
     if fresh:  # on an empty account every change is a create: not attempted = not there
@@ -206,7 +210,9 @@ def test_cli_failure_summary_is_exact(tmp_path):
     the error with Stripe's message, exact counts, and what was applied, what failed and
     what was not attempted, each by address."""
     emu = Emulator()
-    assert apply_plan(emu, plan_of(emu, load(write_manifest(tmp_path / "v1", METER)))).ok
+    old_vat = "tax_rates:\n  old-vat: {display_name: Old VAT, percentage: 19, inclusive: false}\n"
+    assert apply_plan(emu, plan_of(emu, load(write_manifest(tmp_path / "v1",
+                                                             METER + old_vat)))).ok
     catalog = write_manifest(tmp_path / "v2", METER + """
 tax_rates:
   vat: {display_name: VAT, percentage: 20, inclusive: false}
@@ -218,11 +224,13 @@ prices:
     currency: usd
     unit_amount: 2
     recurring: {interval: month, usage_type: metered, meter: calls}
-""" + SPRING_CODE)
+coupons:
+  spring: {percent_off: 10, duration: once}
+""")
     plan_file = tmp_path / "plan.json"
     with serve_in_thread(emu) as base:
-        made = reconciler("plan", str(catalog.parent), "-o", str(plan_file), cwd=tmp_path,
-                          base=base)
+        made = reconciler("plan", str(catalog.parent), "--prune", "-o", str(plan_file),
+                          cwd=tmp_path, base=base)
         assert made.returncode == 0, show(made)
         meter = objects(emu)["billing.meter"][0]["id"]
         call(emu, "POST", f"/v1/billing/meters/{meter}/deactivate")  # after the review
@@ -233,9 +241,9 @@ prices:
             f"'{meter}' is deactivated and cannot be used for new prices. [req_"
             ) in proc.stderr, show(proc)
     assert SUMMARY.search(proc.stderr).groups() == ("3", "0", "0", "0"), show(proc)
-    # by phase, then address: the product and the tax rate share the first phase; the coupon
-    # shares the price's, and was running when the price failed
+    # by phase, then address: the coupon started with the price, once the product was
+    # created, and finished; the old tax rate's archive waits for every other change
     assert "Applied (3): products.pro, tax_rates.vat, coupons.spring\n" in proc.stderr
     assert "Failed (1): prices.pro-usage\n" in proc.stderr
-    assert "Not attempted (1): promotion_codes.spring-code\n" in proc.stderr
+    assert "Not attempted (1): tax_rates.old-vat\n" in proc.stderr
     assert "Apply complete" not in proc.stdout

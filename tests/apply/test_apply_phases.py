@@ -90,6 +90,86 @@ def test_a_mixed_apply_keeps_several_create_endpoints_busy_within_the_live_limit
     assert first_price >= max(e for _, e, name in spans if name == "POST /v1/products")
 
 
+def _lines(kind: str, n: int, entry: str) -> list[str]:
+    return [f"{kind}:", *(f"  {kind[:4]}-{i}: {entry.format(i=i)}" for i in range(n))]
+
+
+def _chained(taxes: int) -> str:
+    """Tax rates (needed by nothing) beside products, their prices, coupons of the products
+    and promotion codes of the coupons."""
+    lines = _lines("tax_rates", taxes,
+                   "{{display_name: VAT {i}, percentage: {i}, inclusive: false}}")
+    lines += _lines("products", 6, "{{name: Product {i}}}")
+    lines += _lines("prices", 6, "{{product: prod-{i}, currency: usd, unit_amount: 1{i}}}")
+    lines += _lines("coupons", 3,
+                    "{{percent_off: 1{i}, duration: once, applies_to: {{products: [prod-{i}]}}}}")
+    lines += _lines("promotion_codes", 3,
+                    "{{code: CODE{i}, promotion: {{type: coupon, coupon: coup-{i}}}}}")
+    return "\n".join(lines) + "\n"
+
+
+def _window(spans: list[tuple[float, float, str]], path: str) -> tuple[float, float]:
+    """When the first request to create at ``path`` started and the last one ended."""
+    mine = [(s, e) for s, e, name in spans if name == f"POST {path}"]
+    return min(s for s, _ in mine), max(e for _, e in mine)
+
+
+def test_a_change_starts_once_the_kinds_it_needs_are_done_not_the_whole_phase(tmp_path):
+    """A price starts while the tax rates of its products' phase are still being created
+    (nothing needs them), never before the last product; a promotion code never before the
+    last coupon. Live limits, the client at its live-key pace."""
+    emu = Emulator()
+    plan = plan_of(emu, load(write_manifest(tmp_path, _chained(taxes=16))))
+    emu.set_faults(Faults(latency_ms=LATENCY_MS, limits="live"))
+    emu.reset_request_counts()
+
+    result = asyncio.run(_apply(emu, plan, parallelism=8, rate_limit=default_rate(True)))
+
+    assert result.ok, result.failed
+    log = list(emu.request_log())
+    assert [e for e in log if e.status == 429] == []
+    spans = _spans((e for e in log if e.method == "POST"), LATENCY_MS / 1000)
+    products, prices = _window(spans, "/v1/products"), _window(spans, "/v1/prices")
+    coupons, codes = _window(spans, "/v1/coupons"), _window(spans, "/v1/promotion_codes")
+    assert prices[0] >= products[1] and coupons[0] >= products[1]
+    assert codes[0] >= coupons[1]
+    assert prices[0] < _window(spans, "/v1/tax_rates")[1]  # a barrier would wait for them
+
+
+def test_a_failed_product_starts_no_price_and_nothing_after_it(tmp_path):
+    """The product's create fails (its id is taken): no price, coupon or promotion code is
+    sent, nothing starts after the failure, and the tax rates under way finish."""
+    emu = Emulator()
+    plan = plan_of(emu, load(write_manifest(tmp_path, _chained(taxes=8))))
+    asyncio.run(_squat(emu, "prod-3"))
+    emu.set_faults(Faults(latency_ms=LATENCY_MS, limits="live"))
+    emu.reset_request_counts()
+    events: list[tuple[str, str]] = []
+
+    async def run() -> ApplyResult:
+        async with client(emu, max_concurrency=8, rate_limit=default_rate(True)) as stripe:
+            return await apply(plan, stripe, parallelism=8,
+                               on_event=lambda event, c, _: events.append((event, c.address)))
+    result = asyncio.run(run())
+
+    assert [c.address for c, _ in result.failed] == ["products.prod-3"]
+    failed_at = events.index(("failed", "products.prod-3"))
+    assert [e for e in events[failed_at:] if e[0] == "start"] == []
+    sent = {e.path for e in emu.request_log() if e.method == "POST"}
+    assert not sent & {"/v1/prices", "/v1/coupons", "/v1/promotion_codes"}
+    later = {"prices", "coupons", "promotion_codes"}
+    assert {c.address for c in plan.pending if c.kind in later} <= {
+        c.address for c in result.not_attempted}
+    assert {c.address for c in result.applied} | {"products.prod-3"} | {
+        c.address for c in result.not_attempted} == {c.address for c in plan.pending}
+
+
+async def _squat(emu: Emulator, product_id: str) -> None:
+    """Someone else creates a product with the id the plan is about to use."""
+    async with client(emu) as stripe:
+        await stripe.request("POST", "/v1/products", {"id": product_id, "name": "Squatter"})
+
+
 @pytest.mark.slow
 def test_apply_parallelism_is_the_requests_in_flight(tmp_path):
     """Each change sends one request at a time, so --parallelism N needs N requests in

@@ -84,6 +84,7 @@ def test_the_limits_harness_runs_only_the_apply(tmp_path):
     assert "plan" not in results and "rss" not in results
     assert [run["ok"] for run in results["apply"]] == [True, True]
     assert all(run["phase_bound_s"] > 0 for run in results["apply"])
+    assert all(run["dependency_bound"]["bound_s"] > 0 for run in results["apply"])
 
 
 def test_the_apply_bound_adds_up_each_phases_longest_budget():
@@ -115,3 +116,25 @@ def test_the_limits_harness_runs_one_part(only: str) -> None:
     assert ("apply" in results, "plan" in results) == (only == "apply", only == "plan")
     if only == "plan":
         assert results["plan"][0]["chains"] == 16  # the CLI's client, 24 requests in flight
+
+
+def test_the_dependency_bound_is_the_longest_of_the_budgets_and_the_chain():
+    """All requests at 100/s, the busiest endpoint at 25/s, or the longest chain of what
+    waits for what (coupons wait for products, not for tax rates), each plus a latency per
+    link; requests outside the plan's steps come after."""
+    from benchmarks.limits_bench import dependency_bound
+    from reconciler.plan import Action, Change, Plan, Step
+
+    def creates(kind: str, path: str, n: int, phase: int) -> list[Change]:
+        return [Change(kind, f"{kind}-{i}", Action.CREATE, ("create",),
+                       steps=(Step("POST", path),), phase=phase) for i in range(n)]
+    plan = Plan(account_id="acct_1", livemode=True, api_version="v", stack="default",
+                manifest_digest="d", live_fingerprint="f", changes=(
+                    *creates("products", "/v1/products", 25, 0),
+                    *creates("tax_rates", "/v1/tax_rates", 50, 0),
+                    *creates("coupons", "/v1/coupons", 50, 2)))
+    bound = dependency_bound(plan, 0.3, extra=5)
+    assert bound["global_s"] == pytest.approx(125 / 100 + 0.3)
+    assert bound["busiest_endpoint_s"] == pytest.approx(50 / 25 + 0.3)
+    assert bound["chain_s"] == pytest.approx(25 / 25 + 0.3 + 50 / 25 + 0.3)  # products, coupons
+    assert bound["bound_s"] == pytest.approx(3.6 + 5 / 25 + 0.3)
