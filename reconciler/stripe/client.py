@@ -76,9 +76,9 @@ DEFAULT_REQUEST_TIMEOUT = 30.0
 DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 DEFAULT_MAX_CONCURRENCY = 24
 # Requests in flight: a long list keeps its endpoint's 23 pages a second in flight with two
-# thirds of them at round trips up to about 700 ms (:mod:`.partition`), the other lists go on
-# beside it, and it stays under the emulator's assumed concurrency limit of a sandbox (25);
-# the rate budgets, not this bound, set the pace.
+# thirds of them at round trips up to about 700 ms (460 ms with the chains' headroom,
+# :mod:`.partition`), the other lists go on beside it, and it stays under the emulator's
+# assumed concurrency limit of a sandbox (25); the rate budgets, not this bound, set the pace.
 
 
 class ReadObserver(Protocol):

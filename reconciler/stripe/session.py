@@ -11,6 +11,7 @@ retry loop or a caller sees it. :class:`~.client.StripeClient` adds the public h
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 import uuid
@@ -35,6 +36,12 @@ from .responses import (
 from .retry import Outcome, RetryPolicy, retrying
 
 logger = logging.getLogger("reconciler.stripe")
+
+EXCHANGE_SECONDS: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "reconciler_exchange_seconds", default=None)
+"""How long the last HTTP exchange of the calling task took, without the waits for a budget
+or a slot before it: the round trip a reader sizes its chains by (see partition.py), which
+the time around a call would overstate once the endpoint's budget is what holds it back."""
 
 
 class Form:
@@ -235,6 +242,7 @@ class Session:
                              type(exc).__name__, exc_info=True)
                 failure = failed_exchange(exc, method, path, attempt, self.api_base)
             elapsed = time.perf_counter() - t0
+            EXCHANGE_SECONDS.set(elapsed)
         if failure is not None:
             logger.debug("%s %s -> %s attempt=%d %.3fs", method, path, failure.why, attempt,
                          elapsed)

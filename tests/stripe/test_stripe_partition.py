@@ -145,15 +145,17 @@ def test_objects_made_in_bursts_are_read_by_many_chains() -> None:
         async with client(emu) as stripe:
             return await list_partitioned(request, "/v1/products")
 
-    assert len({obj["id"] for obj in run(go())}) == 3_000
+    ids = [obj["id"] for obj in run(go())]
+    assert len(ids) == len(set(ids)) == 3_000  # none missed, none read twice
     ranges = {tuple(sorted(q.get("created", {}).items())) for q in seen}
     assert len(ranges) >= 5
     assert len(seen) <= 30 + 10 + 1  # pages, one last page per second-range, the oldest range
 
 
-def most_in_flight(rate: float) -> int:
-    """Requests in flight at most while 2,000 products are read at 50 ms a page."""
-    emu = seeded(2_000, 1.0)
+def most_in_flight(rate: float, paced: bool = False, n: int = 2_000) -> int:
+    """Requests in flight at most while ``n`` products are read at 50 ms a page; ``paced``:
+    the client itself keeps the endpoint to ``rate``, so a page may wait for its token."""
+    emu = seeded(n, 1.0)
     emu.set_faults(Faults(latency_ms=50))
     in_flight = {"now": 0, "most": 0}
 
@@ -167,11 +169,15 @@ def most_in_flight(rate: float) -> int:
 
     async def go() -> list[dict]:
         global stripe
-        async with client(emu) as stripe:
+        async with (StripeClient(KEY, api_base="http://emulator.test",
+                                 transport=emu.async_transport(), rate_limit=math.inf,
+                                 endpoint_rate_limit=rate, max_concurrency=20)
+                    if paced else client(emu)) as stripe:
             return await list_partitioned(request, "/v1/products", partitions=6, rate=rate,
-                                          split_after=1)
+                                          split_after=1, keep_pages=4)
 
-    assert len({obj["id"] for obj in run(go())}) == 2_000
+    ids = [obj["id"] for obj in run(go())]
+    assert len(ids) == len(set(ids)) == n  # none missed, none read twice
     return in_flight["most"]
 
 
@@ -182,6 +188,14 @@ def test_as_many_chains_as_keep_the_rate_in_flight() -> None:
     allowed."""
     assert most_in_flight(10.0) <= 3  # 2, or 3 at round trips up to 200 ms
     assert most_in_flight(math.inf) >= 5
+
+
+@pytest.mark.slow
+def test_a_page_waiting_for_the_endpoints_budget_does_not_call_for_more_chains() -> None:
+    """Sized by the exchange alone: timed around the call, a page queued for its token in
+    the client looked like a slow round trip, every chain added queued longer, and the read
+    grew to the most chains allowed whatever the latency."""
+    assert most_in_flight(10.0, paced=True, n=3_000) <= 3  # 5 when timed around the call
 
 
 def test_cuts_share_a_range_out() -> None:
@@ -243,6 +257,7 @@ def test_a_dense_import_below_a_sparse_catalog_is_shared_out() -> None:
         async with client(emu) as stripe:
             return await list_partitioned(request, "/v1/products", partitions=8)
 
-    assert len({obj["id"] for obj in run(go())}) == 4_000
+    ids = [obj["id"] for obj in run(go())]
+    assert len(ids) == len(set(ids)) == 4_000  # none missed, none read twice
     # the first ten pages, then a second of the import (ten pages, never cut), not all 40
     assert max(chain_of.values()) <= 10 + 10 + 2
