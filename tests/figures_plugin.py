@@ -4,7 +4,7 @@ printed in pytest's terminal summary.
 Registered by ``tests/conftest.py`` rather than tests/hardening/conftest.py: under
 pytest-xdist (``scripts/test.sh`` runs ``-n``) the tests run in worker processes and the
 controller, which prints the summary, collects nothing, so a conftest below ``tests/`` is
-never loaded there. Each worker hands its figures to the controller at its end, which sums
+not loaded there unless the run names its folder. Each worker hands its figures to the controller at its end, which sums
 them; without xdist the figures are this process's own.
 """
 

@@ -156,7 +156,7 @@ class _Run:
                 for task in done:
                     schedule.finished(running.pop(task))
                     task.result()  # a bug, not a failed request: raise it
-        finally:  # cancelled, or a bug: stop the running changes too, as gather would
+        finally:  # cancelled, or a bug: stop the running changes too
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)

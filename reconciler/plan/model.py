@@ -83,7 +83,7 @@ class Change:
     steps: tuple[Step, ...] = ()
     warnings: tuple[str, ...] = ()
     live_digest: str | None = None  # of the live object as read, for staleness checks
-    phase: int = 0  # changes run in phase order; one phase's changes are independent
+    phase: int = 0  # a change waits for earlier phases' changes of the kinds it needs (apply/schedule.py)
     note: str = ""  # why: an adopted object matched its entry, or the change is needed
     # a sub-resource's parent (a product feature's product): its manifest key, and its live
     # id (None while this plan creates it); saved only where set

@@ -173,9 +173,9 @@ async def _squat(emu: Emulator, product_id: str) -> None:
 @pytest.mark.slow
 def test_apply_parallelism_is_the_requests_in_flight(tmp_path):
     """Each change sends one request at a time, so --parallelism N needs N requests in
-    flight: the client's own bound (10 by default) follows it, or a higher N would only
+    flight: the client's own bound (24 by default) follows it, or a higher N would only
     queue in the client. The rate limits are raised here so that only the bound counts."""
-    n, latency_ms = 30, 100
+    n, latency_ms = 48, 100
     write_manifest(tmp_path, "tax_rates:\n" + "".join(
         f"  vat-{i}: {{display_name: VAT {i}, percentage: {i + 1}, inclusive: false}}\n"
         for i in range(n)))
@@ -185,14 +185,14 @@ def test_apply_parallelism_is_the_requests_in_flight(tmp_path):
         result = CliRunner().invoke(main, [
             "--api-base", base, "--api-key", KEY, "--rate-limit", "1000",
             "--endpoint-rate-limit", "1000", "apply", str(tmp_path), "--auto-approve",
-            "--parallelism", "24"], env={"NO_COLOR": "1", "STRIPE_API_KEY": None,
+            "--parallelism", "40"], env={"NO_COLOR": "1", "STRIPE_API_KEY": None,
                                          "STRIPE_API_BASE": None, "RECONCILER_STACK": None,
                                          "GITHUB_STEP_SUMMARY": None})
     assert result.exit_code == 0, result.output
     spans = _spans((e for e in emu.request_log() if e.method == "POST"
                     and e.path == "/v1/tax_rates"), latency_ms / 1000)
     assert len(spans) == n
-    assert _peak(spans) >= 20  # 24 at best; never above the client's default 10 before
+    assert _peak(spans) >= 32  # 40 at best; never above the client's default (24) before
 
 
 def test_the_default_parallelism_is_the_one_documented():
