@@ -518,7 +518,11 @@ class AsyncApplyLock(_Holder):
             return
         self._keeper.cancel()
         await asyncio.wait([self._keeper])  # not its CancelledError: the block's own stays
-        await self._release(self._client)
+        try:
+            await self._release(self._client)
+        except asyncio.CancelledError:  # cancelled again while releasing (a second Ctrl-C):
+            await self._release(self._client)  # release all the same, as ApplyLock's thread
+            raise
         if not self._keeper.cancelled():
             self._keeper.result()  # a renewal that failed unexpectedly is not swallowed
         if self._cancelled and self.lost is not None and kind is asyncio.CancelledError:

@@ -89,6 +89,29 @@ def test_a_cancel_from_outside_stays_a_cancel_and_releases_the_lock() -> None:
     assert _run(emu, work) is None
 
 
+def test_a_second_cancel_while_releasing_still_releases_the_lock() -> None:
+    """A second Ctrl-C lands while the first cancel's release is in flight: the release is
+    made all the same, not left to the lease's expiry."""
+    emu = Emulator()
+
+    async def work(c: StripeClient) -> Lease | None:
+        async def hold() -> None:
+            async with AsyncApplyLock(c, "default", ttl=TTL):
+                await asyncio.sleep(60)
+        task = asyncio.create_task(hold())
+        await _until(lambda: bool(_lock_of(emu)))
+        emu.set_faults(Faults(latency_ms=300))
+        task.cancel()
+        await asyncio.sleep(0.1)  # the release's first request in flight
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        emu.set_faults(Faults())
+        return await read(c, "default")
+
+    assert _run(emu, work) is None
+
+
 def _lock_of(emu: Emulator) -> list[str]:
     return [pid for bucket in emu.state()["accounts"].values()
             for pid in bucket["objects"].get("product", {}) if pid == lock_id("default")]
