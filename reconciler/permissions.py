@@ -57,9 +57,9 @@ _BY_OBJECT = {kind.stripe_object: kind.name for kind in KINDS.values()}
 _PERMISSION = re.compile(r"'(rak_[a-z_]+?_(read|write))'")
 
 
-def resource_of(kind: str) -> Resource:
+def resource_of(kind_name: str) -> Resource:
     """The resource a kind's requests need (a product feature attachment: its product's)."""
-    return RESOURCES[KINDS[kind].parent or kind]
+    return RESOURCES[KINDS[kind_name].parent or kind_name]
 
 
 def resource_of_object(stripe_object: str) -> Resource:
@@ -145,8 +145,8 @@ def describe(names: Iterable[str]) -> str:
     return ", ".join(RESOURCES[n].label for n in names)
 
 
-def _pattern(kind: str) -> str:
-    return re.sub(r"\{[^}]+\}", "[^/]+", KINDS[kind].path)
+def _pattern(kind_name: str) -> str:
+    return re.sub(r"\{[^}]+\}", "[^/]+", KINDS[kind_name].path)
 
 
 def _kind_of_path(path: str) -> str | None:
@@ -157,14 +157,14 @@ def _kind_of_path(path: str) -> str | None:
     return ACCOUNT if path == "/v1/account" else None
 
 
-def _doing(method: str, path: str, kind: str) -> str:
+def _doing(method: str, path: str, kind_name: str) -> str:
     """What the request was for: ``create prices``, ``read meters``."""
-    what = "the account" if kind == ACCOUNT else kind.replace("_", " ")
+    what = "the account" if kind_name == ACCOUNT else kind_name.replace("_", " ")
     if method == "GET":
         return f"read {what}"
     if method == "DELETE":
         return f"delete {what}"
-    return f"create {what}" if re.fullmatch(_pattern(kind), path) else f"update {what}"
+    return f"create {what}" if re.fullmatch(_pattern(kind_name), path) else f"update {what}"
 
 
 def explain(error: PermissionDeniedError) -> str:

@@ -157,8 +157,9 @@ class Lease:
         return cls(uuid.uuid4().hex, stack, _user(), socket.gethostname(), os.getpid(),
                    now, now + ttl)
 
-    def metadata(self, kind: str = "lock") -> dict[str, str]:
-        return {CONTROL: kind, "token": self.token, "stack": self.stack, "user": self.user,
+    def metadata(self, role: str = "lock") -> dict[str, str]:
+        """The lease as the control product's metadata; ``role``: the lock or its breaker."""
+        return {CONTROL: role, "token": self.token, "stack": self.stack, "user": self.user,
                 "host": self.host, "pid": str(self.pid), "since": _when(self.since),
                 "expires_at": _when(self.expires_at)}
 

@@ -91,9 +91,9 @@ def _deleted(changes: list[Change]) -> set[tuple[str, str]]:
             if c.live_id and any(step.method == "DELETE" for step in c.steps)}
 
 
-def _refers_to(kind: str, obj: dict[str, Any], objects: set[tuple[str, str]]) -> bool:
+def _refers_to(kind_name: str, obj: dict[str, Any], objects: set[tuple[str, str]]) -> bool:
     """Whether a reference of the live ``obj`` names one of ``objects``."""
-    return any((ref.kind, value) in objects for ref in KINDS[kind].references
+    return any((ref.kind, value) in objects for ref in KINDS[kind_name].references
                for _, value in ref.values(obj))
 
 

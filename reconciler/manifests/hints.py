@@ -48,10 +48,10 @@ def alias_hint(value: str, aliases: Mapping[str, str]) -> str:
     return f"did you mean '{aliases[match]}'?" if match else ""
 
 
-def moved_hint(kind: str, name: str, value: Any) -> str:
+def moved_hint(kind_name: str, name: str, value: Any) -> str:
     """How to write a field Stripe's API has moved since (an old tutorial's shape), or an
     empty string."""
-    described = KINDS.get(kind)
+    described = KINDS.get(kind_name)
     if described is None or name not in described.moved:
         return ""
     shape, version = described.moved[name]

@@ -60,8 +60,8 @@ class Manifest:
     def __len__(self) -> int:
         return sum(len(by_key) for by_key in self.entries.values())
 
-    def get(self, kind: str, key: str) -> Entry | None:
-        return self.entries.get(kind, {}).get(key)
+    def get(self, kind_name: str, key: str) -> Entry | None:
+        return self.entries.get(kind_name, {}).get(key)
 
     def as_document(self) -> dict[str, dict[str, Any]]:
         """The merged manifests as one plain mapping, the shape the JSON Schema describes."""

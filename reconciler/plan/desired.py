@@ -19,8 +19,8 @@ Resolver = Callable[[str, str], Any]
 """(kind, manifest key) -> live id, or a ``{"$ref": ...}`` placeholder."""
 
 
-def ref(kind: str, key: str) -> dict[str, str]:
-    return {"$ref": f"{kind}.{key}"}
+def ref(kind_name: str, key: str) -> dict[str, str]:
+    return {"$ref": f"{kind_name}.{key}"}
 
 
 def is_ref(value: Any) -> bool:

@@ -39,21 +39,21 @@ from reconciler.kinds import depths
 _PER_DEPTH = 2  # a depth's own phase, and the one after it for changes that wait
 
 
-def change_phase(kind: str) -> int:
-    """The phase of a change (create, update, replace) of ``kind``."""
-    return _PER_DEPTH * depths()[kind]
+def change_phase(kind_name: str) -> int:
+    """The phase of a change (create, update, replace) of ``kind_name``."""
+    return _PER_DEPTH * depths()[kind_name]
 
 
-def waiting_phase(kind: str) -> int:
-    """The phase of a change of ``kind`` that must wait for the others of its depth
+def waiting_phase(kind_name: str) -> int:
+    """The phase of a change of ``kind_name`` that must wait for the others of its depth
     (:meth:`reconciler.kinds.hooks.base.Planning.waits`): after them, before the next
     depth's."""
-    return change_phase(kind) + 1
+    return change_phase(kind_name) + 1
 
 
-def removal_phase(kind: str) -> int:
-    """The phase of a removal of an object of ``kind``: after every other change, the
+def removal_phase(kind_name: str) -> int:
+    """The phase of a removal of an object of ``kind_name``: after every other change, the
     deepest kinds' first."""
     depth = depths()
     deepest = max(depth.values())
-    return _PER_DEPTH * (deepest + 1) + deepest - depth[kind]
+    return _PER_DEPTH * (deepest + 1) + deepest - depth[kind_name]

@@ -131,8 +131,8 @@ class _Planner:
         self.pinned = pinned(live.objects)
         self._referrers: records.Referrers | None = None  # made when a claim needs it
 
-    def resolve(self, kind: str, key: str) -> Any:
-        return self.ids.get((kind, key), ref(kind, key))
+    def resolve(self, kind_name: str, key: str) -> Any:
+        return self.ids.get((kind_name, key), ref(kind_name, key))
 
     def run(self) -> list[Change]:
         for name, kind in KINDS.items():

@@ -71,13 +71,13 @@ def _item_row(item: DriftItem) -> str:
             f"<td class=\"diffs\">{diffs}</td></tr>")
 
 
-def _section(kind: str, items: list[DriftItem], coverage: tuple[int, int] | None) -> str:
+def _section(kind_name: str, items: list[DriftItem], coverage: tuple[int, int] | None) -> str:
     open_items = [i for i in items if not i.accepted]
     count = f"{len(open_items)} drifted" if open_items else "no drift"
     if coverage is not None:
         count += f" · {coverage_share(*coverage)}"
-    parts = [f'<section class="card kind" id="kind-{escape(kind)}">',
-             f"<h2>{escape(kind)} <span class=\"note\">{count}</span></h2>"]
+    parts = [f'<section class="card kind" id="kind-{escape(kind_name)}">',
+             f"<h2>{escape(kind_name)} <span class=\"note\">{count}</span></h2>"]
     if items:
         parts += [('<table><colgroup><col class="category"><col class="object">'
                    '<col class="live"><col></colgroup>'),
