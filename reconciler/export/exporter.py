@@ -67,15 +67,16 @@ def _needed(objects: dict[str, list[dict[str, Any]]], include_archived: bool,
             for k, objs in objects.items()}
     for child in _CHILDREN:
         for parent in keep.get(child.parent or "", ()):
-            for kind, target in (t for a in attachments.get(parent, []) for t in _named(child, a)):
-                if kind in keep:
-                    keep[kind].add(target["id"])
-    for kind, objs in objects.items():
-        for ref in MANIFEST_KINDS[kind].references:
+            for kind_name, target in (t for a in attachments.get(parent, [])
+                                      for t in _named(child, a)):
+                if kind_name in keep:
+                    keep[kind_name].add(target["id"])
+    for kind_name, objs in objects.items():
+        for ref in MANIFEST_KINDS[kind_name].references:
             if ref.tool_field or ref.kind not in keep:
                 continue
             for obj in objs:
-                if obj["id"] in keep[kind]:
+                if obj["id"] in keep[kind_name]:
                     keep[ref.kind] |= {v for _, v in ref.values(obj)}
     return {k: [o for o in objs if o["id"] in keep[k]] for k, objs in objects.items()}
 
@@ -83,20 +84,20 @@ def _needed(objects: dict[str, list[dict[str, Any]]], include_archived: bool,
 def to_documents(objects: dict[str, list[dict[str, Any]]],
                  attachments: dict[str, list[dict[str, Any]]], *, stack: str,
                  include_archived: bool = False) -> dict[str, dict[str, dict[str, Any]]]:
-    """kind -> manifest key -> fields, for every exported object."""
+    """kind name -> manifest key -> fields, for every exported object."""
     chosen = _needed(objects, include_archived, attachments)
     key_of: dict[str, dict[str, str]] = {}
-    for kind in MANIFEST_KINDS:  # dependency order: products are keyed before prices
-        if kind in chosen:
-            key_of[kind] = assign(kind, chosen[kind], key_of, stack)
+    for kind_name in MANIFEST_KINDS:  # dependency order: products are keyed before prices
+        if kind_name in chosen:
+            key_of[kind_name] = assign(kind_name, chosen[kind_name], key_of, stack)
     documents: dict[str, dict[str, dict[str, Any]]] = {}
-    for kind, objs in chosen.items():
-        spec = MANIFEST_KINDS[kind]
+    for kind_name, objs in chosen.items():
+        kind = MANIFEST_KINDS[kind_name]
         entries = {}
         for obj in objs:
-            key = key_of[kind][obj["id"]]
-            entry = to_entry(spec, obj, key, key_of)
-            for child in (c for c in _CHILDREN if c.parent == kind and c.listed_in):
+            key = key_of[kind_name][obj["id"]]
+            entry = to_entry(kind, obj, key, key_of)
+            for child in (c for c in _CHILDREN if c.parent == kind_name and c.listed_in):
                 listed = [key_of.get(target_kind, {}).get(target["id"])
                           for a in attachments.get(obj["id"], [])
                           for target_kind, target in _named(child, a)]
@@ -104,13 +105,13 @@ def to_documents(objects: dict[str, list[dict[str, Any]]],
                     entry[str(child.listed_in)] = sorted(k for k in listed if k)
             entries[key] = entry
         if entries:
-            documents[kind] = dict(sorted(entries.items()))
+            documents[kind_name] = dict(sorted(entries.items()))
     return documents
 
 
 def file_names(schema: str = "manifest.schema.json") -> list[str]:
     """Every file an export may write into its folder."""
-    return [f"{kind}.yaml" for kind in MANIFEST_KINDS] + [schema]
+    return [f"{kind_name}.yaml" for kind_name in MANIFEST_KINDS] + [schema]
 
 
 def write_documents(documents: dict[str, dict[str, dict[str, Any]]], directory: Path,
@@ -120,12 +121,12 @@ def write_documents(documents: dict[str, dict[str, dict[str, Any]]], directory: 
     check_target(directory, file_names(schema), force=force)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for kind in MANIFEST_KINDS:
-        if kind not in documents:
+    for kind_name in MANIFEST_KINDS:
+        if kind_name not in documents:
             continue
-        path = directory / f"{kind}.yaml"
-        body = yaml.safe_dump({kind: documents[kind]}, sort_keys=False, allow_unicode=True,
-                              default_flow_style=False, width=100)
+        path = directory / f"{kind_name}.yaml"
+        body = yaml.safe_dump({kind_name: documents[kind_name]}, sort_keys=False,
+                              allow_unicode=True, default_flow_style=False, width=100)
         write_atomic(path, HEADER.format(schema=schema) + body, mode=default_mode())
         written.append(path)
     write_atomic(directory / schema, render_schema(), mode=default_mode())
