@@ -180,6 +180,7 @@ def explain(error: PermissionDeniedError) -> str:
     needed = permission_in(message)
     if needed is None:  # another 403, e.g. an account the key cannot reach: Stripe's words
         return f"{request}: {message or 'HTTP 403'}{ref}"
-    kind = _kind_of_path(error.path or "")
-    purpose = f", needed to {_doing(error.method or 'GET', error.path or '', kind)}" if kind else ""
+    kind_name = _kind_of_path(error.path or "")
+    purpose = (f", needed to {_doing(error.method or 'GET', error.path or '', kind_name)}"
+               if kind_name else "")
     return f"{request}: the key lacks the '{needed.name}' permission{purpose}; {needed.fix}{ref}"

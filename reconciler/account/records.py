@@ -38,11 +38,11 @@ def parse(obj: Mapping[str, Any]) -> tuple[str, dict[str, set[str]]] | None:
     metadata = obj.get("metadata") or {}
     if metadata.get(CONTROL) != "owned" or "stack" not in metadata:
         return None
-    ids: dict[str, set[str]] = {kind: set() for kind in RECORDED_KINDS}
+    ids: dict[str, set[str]] = {kind_name: set() for kind_name in RECORDED_KINDS}
     for key, value in metadata.items():
-        kind = key.rpartition("_")[0]
-        if kind in ids and value:
-            ids[kind] |= set(value.split(","))
+        kind_name = key.rpartition("_")[0]
+        if kind_name in ids and value:
+            ids[kind_name] |= set(value.split(","))
     return metadata["stack"], ids
 
 
@@ -50,17 +50,17 @@ def chunked(ids: Mapping[str, Iterable[str]]) -> dict[str, str]:
     """The metadata keys holding ``ids``: ``<kind>_<n>`` = comma-joined ids, each value at
     most 500 characters. ValueError past 48 keys."""
     metadata: dict[str, str] = {}
-    for kind in RECORDED_KINDS:
+    for kind_name in RECORDED_KINDS:
         chunk: list[str] = []
-        for object_id in sorted(ids.get(kind, ())):
+        for object_id in sorted(ids.get(kind_name, ())):
             if chunk and len(",".join([*chunk, object_id])) > _VALUE_MAX:
-                metadata[f"{kind}_{len([k for k in metadata if k.startswith(kind)])}"] = \
-                    ",".join(chunk)
+                n = len([k for k in metadata if k.startswith(kind_name)])
+                metadata[f"{kind_name}_{n}"] = ",".join(chunk)
                 chunk = []
             chunk.append(object_id)
         if chunk:
-            metadata[f"{kind}_{len([k for k in metadata if k.startswith(kind)])}"] = \
-                ",".join(chunk)
+            n = len([k for k in metadata if k.startswith(kind_name)])
+            metadata[f"{kind_name}_{n}"] = ",".join(chunk)
     if len(metadata) > _KEYS_MAX:
         raise ValueError(f"the ownership record holds too many ids for Stripe's 50 metadata "
                          f"keys ({len(metadata)} keys of ids)")

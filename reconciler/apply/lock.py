@@ -433,12 +433,12 @@ class ApplyLock(_Holder):
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
-        if self.lost is not None and kind is KeyboardInterrupt:
+        if self.lost is not None and exc_type is KeyboardInterrupt:
             raise self.lost from None
 
     def take(self, stack: str) -> Lease | None:
@@ -513,7 +513,7 @@ class AsyncApplyLock(_Holder):
             self._keeper = asyncio.create_task(self._keep())
         return self
 
-    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
         if self._keeper is None:
             return
@@ -526,7 +526,7 @@ class AsyncApplyLock(_Holder):
             raise
         if not self._keeper.cancelled():
             self._keeper.result()  # a renewal that failed unexpectedly is not swallowed
-        if self._cancelled and self.lost is not None and kind is asyncio.CancelledError:
+        if self._cancelled and self.lost is not None and exc_type is asyncio.CancelledError:
             assert self._owner is not None
             self._owner.uncancel()  # our own cancel, not the run's: it ends here
             raise self.lost from None

@@ -63,11 +63,11 @@ def prerequisites(changes: Iterable[Change]) -> dict[Group, set[tuple[int, str]]
     every earlier one."""
     closure = needed()
     groups = {group(c) for c in changes}
-    present = {(phase, kind) for phase, kind, _ in groups}
-    return {(phase, kind, removes): {
+    present = {(phase, kind_name) for phase, kind_name, _ in groups}
+    return {(phase, kind_name, removes): {
         (p, k) for p, k in present
-        if p < phase and (removes or k == kind or k in closure[kind])}
-        for phase, kind, removes in groups}
+        if p < phase and (removes or k == kind_name or k in closure[kind_name])}
+        for phase, kind_name, removes in groups}
 
 
 class Schedule(Generic[T]):
@@ -78,7 +78,8 @@ class Schedule(Generic[T]):
     def __init__(self, changes: Iterable[tuple[T, Change]], share: int) -> None:
         self.share = share
         closure = needed()
-        self.rank = {kind: sum(kind in c for c in closure.values()) for kind in closure}
+        self.rank = {kind_name: sum(kind_name in c for c in closure.values())
+                     for kind_name in closure}
         self.queues: dict[tuple[Group, str], deque[tuple[T, Change]]] = {}
         self.unfinished: Counter[tuple[int, str]] = Counter()
         for item in changes:

@@ -60,7 +60,8 @@ _CHILDREN = [name for name, kind in KINDS.items() if kind.parent]
 
 def _by_id(live: LiveState) -> dict[tuple[str, str], dict[str, Any]]:
     """Every object read, by (kind, id): a product and a coupon may share an id."""
-    found = {(kind, o["id"]): o for kind, objects in live.objects.items() for o in objects}
+    found = {(kind_name, o["id"]): o
+             for kind_name, objects in live.objects.items() for o in objects}
     found.update({(child, a["id"]): a for child in _CHILDREN
                   for attached in live.attachments.values() for a in attached})
     return found

@@ -72,8 +72,8 @@ def _progress(total: int) -> Iterator[Event]:
 def _secret_address(key: str) -> str:
     """The address of the entry ``key`` whose secret an apply kept: secrets are kept by
     manifest key, as only one kind (webhook endpoints) issues them."""
-    (kind,) = (k.name for k in KINDS.values() if k.issues_secret)
-    return f"{kind}.{key}"
+    (kind_name,) = (k.name for k in KINDS.values() if k.issues_secret)
+    return f"{kind_name}.{key}"
 
 
 def _creates_endpoint(change: Change) -> bool:

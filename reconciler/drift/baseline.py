@@ -53,10 +53,10 @@ class Baseline:
             keys = plural.form(len(unknown), "unknown key", "unknown keys")
             raise BaselineError(f"{path}: {keys} {', '.join(sorted(unknown))}")
         for pattern in accept:
-            kind = (pattern.split(":")[1] if pattern.startswith("unmanaged:")
-                    else re.split(r"[.:]", pattern, maxsplit=1)[0])
-            if not any(c in kind for c in "*?[") and kind not in KINDS:
-                raise BaselineError(f"{path}: pattern {pattern!r}: unknown kind {kind!r} "
+            kind_name = (pattern.split(":")[1] if pattern.startswith("unmanaged:")
+                         else re.split(r"[.:]", pattern, maxsplit=1)[0])
+            if not any(c in kind_name for c in "*?[") and kind_name not in KINDS:
+                raise BaselineError(f"{path}: pattern {pattern!r}: unknown kind {kind_name!r} "
                                     f"(kinds: {', '.join(KINDS)})")
         return cls(tuple(accept))
 

@@ -142,13 +142,13 @@ def _unmanaged(live: LiveState, matched: set[str], reported: set[str]
     current). An orphaned object still carries this stack's tags, but no entry describes
     it: it is not managed, and is reported as orphaned, not again as unmanaged."""
     items, coverage = [], {}
-    for kind, objects in live.objects.items():
-        built_in = MANIFEST_KINDS[kind].built_in
+    for kind_name, objects in live.objects.items():
+        built_in = MANIFEST_KINDS[kind_name].built_in
         current = [o for o in objects if in_use(o) and not (built_in and built_in(o))
                    or o["id"] in matched]
         managed = [o for o in current if o["id"] in matched]
-        coverage[kind] = (len(managed), len(current))
-        items += [DriftItem("unmanaged", kind, None, o["id"], label=_label(o))
+        coverage[kind_name] = (len(managed), len(current))
+        items += [DriftItem("unmanaged", kind_name, None, o["id"], label=_label(o))
                   for o in current if o not in managed and o["id"] not in reported]
     return items, coverage
 

@@ -25,14 +25,14 @@ def _shape(value: Any, spec: Mapping[str, Any]) -> Any:
     """``value`` cut down to what the parameter ``spec`` accepts."""
     if value is None:
         return None
-    kind = spec.get("type")
-    if kind == "object" and isinstance(value, dict):
+    type_name = spec.get("type")
+    if type_name == "object" and isinstance(value, dict):
         props = spec.get("properties", {})
         return _prune(_without_decimal_twins(
             {k: _shape(value.get(k), props[k]) for k in props if k in value}))
-    if kind == "map" and isinstance(value, dict):
+    if type_name == "map" and isinstance(value, dict):
         return _prune({k: _shape(v, spec.get("values", {})) for k, v in value.items()})
-    if kind == "array" and isinstance(value, list):
+    if type_name == "array" and isinstance(value, list):
         return [_shape(v, spec.get("items", {})) for v in value] or None
     return value
 

@@ -43,10 +43,10 @@ async def read_account(client: StripeClient, kinds: Iterable[str], include_archi
     for child in _CHILDREN:
         # an archived feature still attached is listed with its product
         attached = [state.attachments.get(p["id"], []) for p in objects.get(child.parent or "", [])]
-        for kind, target in (t for found in attached for a in found for t in _named(child, a)):
-            if kind in objects and (kind, target["id"]) not in known:
-                objects[kind].append(target)
-                known.add((kind, target["id"]))
+        for kind_name, target in (t for found in attached for a in found for t in _named(child, a)):
+            if kind_name in objects and (kind_name, target["id"]) not in known:
+                objects[kind_name].append(target)
+                known.add((kind_name, target["id"]))
     return objects, state.attachments
 
 

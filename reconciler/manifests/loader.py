@@ -115,26 +115,27 @@ def _entries(doc: Document) -> tuple[list[Entry], list[Issue]]:
         return entries, [Issue(doc.positions[()], "a manifest file must be a mapping of kinds "
                                f"({', '.join(MANIFEST_KINDS)})")]
     positions, key_positions = _by_entry(doc.positions), _by_entry(doc.key_positions)
-    for kind, by_key in doc.value.items():
-        where = doc.key_positions[(kind,)]
-        if kind not in MANIFEST_KINDS:
-            issues.append(Issue(where, f"unknown kind '{kind}'",
-                                hint=Hint(alias_hint(kind, _kind_names()))))
+    for kind_name, by_key in doc.value.items():
+        where = doc.key_positions[(kind_name,)]
+        if kind_name not in MANIFEST_KINDS:
+            issues.append(Issue(where, f"unknown kind '{kind_name}'",
+                                hint=Hint(alias_hint(kind_name, _kind_names()))))
             continue
         if by_key is None:
             continue
         if not isinstance(by_key, dict):
-            issues.append(Issue(doc.positions[(kind,)], f"'{kind}' must map manifest keys to "
-                                "entries", kind=kind))
+            issues.append(Issue(doc.positions[(kind_name,)],
+                                f"'{kind_name}' must map manifest keys to entries",
+                                kind=kind_name))
             continue
         for key, fields in by_key.items():
-            prefix: Path = (kind, key)
+            prefix: Path = (kind_name, key)
             if not isinstance(fields, dict):
                 issues.append(Issue(doc.positions[prefix], "an entry must be a mapping of fields",
-                                    kind=kind, key=key))
+                                    kind=kind_name, key=key))
                 continue
             entries.append(Entry(
-                kind=kind, key=key, fields=fields, location=doc.key_positions[prefix],
+                kind=kind_name, key=key, fields=fields, location=doc.key_positions[prefix],
                 positions=positions.get(prefix, {}),
                 key_positions=key_positions.get(prefix, {}),
             ))

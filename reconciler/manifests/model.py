@@ -65,8 +65,8 @@ class Manifest:
 
     def as_document(self) -> dict[str, dict[str, Any]]:
         """The merged manifests as one plain mapping, the shape the JSON Schema describes."""
-        return {kind: {k: e.fields for k, e in by_key.items()}
-                for kind, by_key in self.entries.items() if by_key}
+        return {kind_name: {k: e.fields for k, e in by_key.items()}
+                for kind_name, by_key in self.entries.items() if by_key}
 
     @classmethod
     def from_document(cls, document: dict[str, Any], source: str) -> Manifest:
@@ -77,11 +77,13 @@ class Manifest:
         manifest = cls(files=[source])
         if not isinstance(document, dict):
             raise TypeError("its manifests are not a mapping of kinds")
-        for kind, entries in document.items():
-            if kind not in manifest.entries or not isinstance(entries, dict) or not all(
+        for kind_name, entries in document.items():
+            if kind_name not in manifest.entries or not isinstance(entries, dict) or not all(
                     isinstance(key, str) and isinstance(fields, dict)
                     for key, fields in entries.items()):
-                raise ValueError(f"its manifests hold {kind!r}, which is not a kind's entries")
+                raise ValueError(f"its manifests hold {kind_name!r}, which is not a kind's "
+                                 "entries")
             for key, fields in entries.items():
-                manifest.entries[kind][key] = Entry(kind, key, fields, Location(source, 0, 0))
+                manifest.entries[kind_name][key] = Entry(kind_name, key, fields,
+                                                         Location(source, 0, 0))
         return manifest

@@ -31,20 +31,20 @@ FAMILY_THRESHOLD = 12  # fields sharing one spec beyond this are listed as one r
 def _type(spec: dict[str, Any]) -> str:
     if "anyOf" in spec:
         return " or ".join(_type(s) for s in spec["anyOf"])
-    kind = spec.get("type", "any")
+    type_name = spec.get("type", "any")
     if "enum" in spec:
         values = spec["enum"]
         shown = ", ".join(f"`{v}`" for v in values[:6])
         return f"one of {shown}" + (f" … ({len(values)} values)" if len(values) > 6 else "")
-    if kind == "array":
+    if type_name == "array":
         return f"list of {_type(spec.get('items', {}))}"
-    if kind == "map":
+    if type_name == "map":
         return "mapping"
-    if kind == "object":
+    if type_name == "object":
         return "mapping: " + ", ".join(f"`{k}`" for k in spec.get("properties", {}))
     if spec.get("format") == "decimal":
         return "decimal string"
-    return kind
+    return type_name
 
 
 def _change(kind: Kind, name: str) -> str:

@@ -81,26 +81,26 @@ def _param(spec: dict[str, Any], name: str) -> dict[str, Any]:
 def _param_type(spec: dict[str, Any], name: str) -> dict[str, Any]:
     if "anyOf" in spec:
         return {"anyOf": [_param(alt, name) for alt in spec["anyOf"]]}
-    kind = spec.get("type", "any")
+    type_name = spec.get("type", "any")
     if name == "currency" or name.endswith("_currency"):
         return {"$ref": "#/$defs/currency"}
-    if kind == "string":
+    if type_name == "string":
         out: dict[str, Any] = {"type": "string"}
         if "enum" in spec:
             out["enum"] = list(spec["enum"])
         if spec.get("format") == "decimal":
             return {"type": ["string", "number"], "pattern": DECIMAL_PATTERN, "minimum": 0}
         return out
-    if kind == "integer":
+    if type_name == "integer":
         return {"type": "integer", "minimum": 0 if is_amount(name) else INT64_MIN,
                 "maximum": INT64_MAX}
-    if kind == "number":
+    if type_name == "number":
         return {"type": "number"}
-    if kind == "boolean":
+    if type_name == "boolean":
         return {"type": "boolean"}
-    if kind == "array":
+    if type_name == "array":
         return {"type": "array", "items": _param(spec.get("items", {}), name)}
-    if kind == "map":
+    if type_name == "map":
         values = _param(spec.get("values", {}), name)
         if name == "metadata":
             return {"$ref": "#/$defs/metadata"}
@@ -108,7 +108,7 @@ def _param_type(spec: dict[str, Any], name: str) -> dict[str, Any]:
         if name == "currency_options":
             out["propertyNames"] = {"$ref": "#/$defs/currency"}
         return out
-    if kind == "object":
+    if type_name == "object":
         props = spec.get("properties", {})
         out = {
             "type": "object",

@@ -75,8 +75,9 @@ def _describe(value: Any) -> str:
         return _TYPE_NAMES["object" if isinstance(value, dict) else "array"]
     if isinstance(value, float) and not math.isfinite(value):
         return _literal(value)
-    kind = {int: "integer", float: "number", str: "string"}.get(type(value), type(value).__name__)
-    return f"{kind} {_literal(value)}"
+    type_name = {int: "integer", float: "number", str: "string"}.get(type(value),
+                                                                  type(value).__name__)
+    return f"{type_name} {_literal(value)}"
 
 
 def _dotted(path: Path) -> str:
@@ -220,8 +221,8 @@ def _schema_issues(manifest: Manifest) -> Iterator[Issue]:
 
 
 def _place(manifest: Manifest, path: Path, message: str, at_key: bool, advice: Hint) -> Issue:
-    kind, key, rest = path[0], path[1], path[2:]
-    entry = manifest.get(str(kind), str(key))
+    kind_name, key, rest = path[0], path[1], path[2:]
+    entry = manifest.get(str(kind_name), str(key))
     assert entry is not None, path
     field = _dotted(rest) or None
     return Issue(entry.locate(rest, key=at_key), message, entry.kind, entry.key, field,

@@ -28,16 +28,16 @@ def check_guards(changes: list[Change], matches: dict[str, Matches], options: Pl
         return []
     destructive = Counter(c.kind for c in changes if c.action.destructive)
     problems = []
-    for kind, count in sorted(destructive.items()):
-        found = matches.get(kind)
+    for kind_name, count in sorted(destructive.items()):
+        found = matches.get(kind_name)
         if found is None:
             continue
         managed = len(found.live) + len(found.orphans)
         if managed >= options.bulk_minimum and count > options.bulk_threshold * managed:
             problems.append(Problem(
-                "bulk-guard", f"{kind}: the plan would archive, delete or replace {count} of {managed} "
-                f"managed objects ({count / managed:.0%}, more than the "
-                f"{options.bulk_threshold:.0%} allowed)", kind,
+                "bulk-guard", f"{kind_name}: the plan would archive, delete or replace {count} of "
+                f"{managed} managed objects ({count / managed:.0%}, more than the "
+                f"{options.bulk_threshold:.0%} allowed)", kind_name,
                 "check the manifests, or pass --force"))
     return problems + _keeps_nothing(changes, matches, options.stack)
 

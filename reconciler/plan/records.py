@@ -31,7 +31,7 @@ def owned_by_plan(plan: Plan, created: Mapping[str, str]) -> dict[str, set[str]]
     what its stack owns once it is applied. ``created``: address -> id of new objects. A
     match left unchanged (a noop) proves nothing: its owner may be unknown (the planner lets
     such a match stand while nothing would change it), and recording it would take it."""
-    ids: dict[str, set[str]] = {kind: set() for kind in RECORDED_KINDS}
+    ids: dict[str, set[str]] = {kind_name: set() for kind_name in RECORDED_KINDS}
     for change in plan.changes:
         if change.kind not in ids or change.action.removes or change.action is Action.NOOP:
             continue
@@ -52,8 +52,10 @@ async def write(client: StripeClient, stack: str, ids: Mapping[str, set[str]]) -
         obj = None
     record = parse(obj) if obj is not None else None
     held = record[1] if record else {}
-    union = {kind: set(held.get(kind, ())) | set(ids.get(kind, ())) for kind in RECORDED_KINDS}
-    if obj is not None and union == {kind: set(held.get(kind, ())) for kind in RECORDED_KINDS}:
+    union = {kind_name: set(held.get(kind_name, ())) | set(ids.get(kind_name, ()))
+             for kind_name in RECORDED_KINDS}
+    if obj is not None and union == {kind_name: set(held.get(kind_name, ()))
+                                     for kind_name in RECORDED_KINDS}:
         return
     metadata: dict[str, str] = {CONTROL: "owned", "stack": stack, **chunked(union)}
     key = f"{CONTROL_KEY_PREFIX}owned-{uuid.uuid4().hex}"

@@ -63,8 +63,8 @@ def coverage_share(managed: int, total: int) -> str:
 
 
 def coverage_lines(report: DriftReport) -> list[str]:
-    return [f"{kind}: {coverage_share(managed, total)}"
-            for kind, (managed, total) in sorted(report.coverage.items())]
+    return [f"{kind_name}: {coverage_share(managed, total)}"
+            for kind_name, (managed, total) in sorted(report.coverage.items())]
 
 
 def grouped(report: DriftReport) -> list[tuple[str, list[DriftItem]]]:

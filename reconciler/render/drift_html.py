@@ -93,14 +93,14 @@ def _section(kind_name: str, items: list[DriftItem], coverage: tuple[int, int] |
 
 def _coverage(report: DriftReport) -> str:
     rows = []
-    for (kind, (managed, total)), line in zip(sorted(report.coverage.items()),
-                                              coverage_lines(report)):
+    for (kind_name, (managed, total)), line in zip(sorted(report.coverage.items()),
+                                                   coverage_lines(report)):
         if not total:  # nothing to cover: no bar, no share
-            rows.append(f"<tr><td>{escape(kind)}</td><td class=\"num\">0 / 0</td>"
+            rows.append(f"<tr><td>{escape(kind_name)}</td><td class=\"num\">0 / 0</td>"
                         '<td><span class="note">no objects</span></td><td class="num"></td></tr>')
             continue
         share = managed / total
-        rows.append(f"<tr><td>{escape(kind)}</td><td class=\"num\">{managed} / {total}</td>"
+        rows.append(f"<tr><td>{escape(kind_name)}</td><td class=\"num\">{managed} / {total}</td>"
                     f"<td><div class=\"bar\" title=\"{escape(line)}\"><span style=\"width:"
                     f"{share:.0%}\"></span></div></td><td class=\"num\">{share:.0%}</td></tr>")
     return ('<section class="card" id="coverage"><h2>Coverage</h2><table>'

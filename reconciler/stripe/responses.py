@@ -27,22 +27,22 @@ def failed_exchange(exc: Exception, method: str, path: str, attempt: int,
                     api_base: str) -> Outcome:
     """An attempt that got no response from ``api_base``: a transport error (retried unless
     our own request is at fault) or a broken transport (reported, not retried)."""
-    kind = type(exc).__name__
+    error_type = type(exc).__name__
     if isinstance(exc, httpx.TransportError):
         return Outcome(
             error=APIConnectionError(
-                f"{kind}: {redact(str(exc)) or 'no detail'}",
+                f"{error_type}: {redact(str(exc)) or 'no detail'}",
                 method=method, path=path, attempts=attempt, api_base=api_base,
             ),
             retryable=not isinstance(exc, _FATAL_TRANSPORT),
-            why=kind,
+            why=error_type,
         )
     return Outcome(
         error=APIError(
-            f"the HTTP transport failed: {kind}: {redact(str(exc))}",
+            f"the HTTP transport failed: {error_type}: {redact(str(exc))}",
             method=method, path=path, attempts=attempt,
         ),
-        why=kind,
+        why=error_type,
     )
 
 
