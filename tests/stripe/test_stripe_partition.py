@@ -33,6 +33,23 @@ def seeded(n: int, per_second: float) -> Emulator:
     return emu
 
 
+class InFlight:
+    """How many requests were in flight at most through :meth:`counting`'s function."""
+
+    def __init__(self) -> None:
+        self.now = self.most = 0
+
+    def counting(self, send):  # type: ignore[no-untyped-def]
+        async def request(*args, **kwargs):  # type: ignore[no-untyped-def]
+            self.now += 1
+            self.most = max(self.most, self.now)
+            try:
+                return await send(*args, **kwargs)
+            finally:
+                self.now -= 1
+        return request
+
+
 def client(emu: Emulator) -> StripeClient:
     return StripeClient(KEY, api_base="http://emulator.test", transport=emu.async_transport(),
                         rate_limit=math.inf, max_concurrency=20)
@@ -70,15 +87,8 @@ def test_the_same_objects_in_the_same_order_in_near_the_minimum_of_pages(per_sec
 def test_chains_run_at_once() -> None:
     emu = seeded(1_200, 1.0)
     emu.set_faults(Faults(latency_ms=30))
-    in_flight = {"now": 0, "most": 0}
-
-    async def request(*args, **kwargs):
-        in_flight["now"] += 1
-        in_flight["most"] = max(in_flight["most"], in_flight["now"])
-        try:
-            return await stripe.request(*args, **kwargs)
-        finally:
-            in_flight["now"] -= 1
+    in_flight = InFlight()
+    request = in_flight.counting(lambda *args, **kwargs: stripe.request(*args, **kwargs))
 
     async def go() -> tuple[list[str], list[str]]:
         global stripe
@@ -91,7 +101,7 @@ def test_chains_run_at_once() -> None:
 
     chain, found = run(go())
     assert found == chain
-    assert in_flight["most"] >= 3  # chains at once (one of 1,200 pages in a row before)
+    assert in_flight.most >= 3  # chains at once (one of 1,200 pages in a row before)
     assert sum(emu.request_counts().values()) <= 12 + 4
 
 
@@ -157,15 +167,8 @@ def most_in_flight(rate: float, paced: bool = False, n: int = 2_000) -> int:
     the client itself keeps the endpoint to ``rate``, so a page may wait for its token."""
     emu = seeded(n, 1.0)
     emu.set_faults(Faults(latency_ms=50))
-    in_flight = {"now": 0, "most": 0}
-
-    async def request(*args, **kwargs):
-        in_flight["now"] += 1
-        in_flight["most"] = max(in_flight["most"], in_flight["now"])
-        try:
-            return await stripe.request(*args, **kwargs)
-        finally:
-            in_flight["now"] -= 1
+    in_flight = InFlight()
+    request = in_flight.counting(lambda *args, **kwargs: stripe.request(*args, **kwargs))
 
     async def go() -> list[dict]:
         global stripe
@@ -178,7 +181,7 @@ def most_in_flight(rate: float, paced: bool = False, n: int = 2_000) -> int:
 
     ids = [obj["id"] for obj in run(go())]
     assert len(ids) == len(set(ids)) == n  # none missed, none read twice
-    return in_flight["most"]
+    return in_flight.most
 
 
 @pytest.mark.slow
