@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from reconciler import __version__
+from reconciler import __version__, plural
 from reconciler.manifests import Manifest, validate
 from reconciler.plan import Change, Plan, PlanError, PlanOptions, build_plan, read_for_plan
 from reconciler.plan.model import canonical, digest
@@ -41,8 +41,7 @@ class PlanIntegrityError(Exception):
 
 
 def _listed(items: list[str]) -> str:
-    shown = "; ".join(items[:SHOWN])
-    return shown + (f"; and {len(items) - SHOWN} more" if len(items) > SHOWN else "")
+    return plural.first(items, SHOWN, "; ")
 
 
 def check_expected(plan: Plan, expected: str | None) -> None:

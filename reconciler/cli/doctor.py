@@ -6,12 +6,14 @@ import json
 
 import click
 
+from reconciler import plural
 from reconciler.doctor import JOBS, Diagnosis, RunOptions, diagnose, permission_label
 
 from .context import command_settings, global_options, load_manifests, run
 from .fleet import Fleet
 from .options import fleet_options, manifest_options
 
+SHOWN = 4  # permissions a job lacks named on its line; the table above has them all
 _COLUMNS = ("resource", "plan", "drift", "apply", "export", "have", "missing")
 
 
@@ -33,8 +35,8 @@ def render_text(diagnosis: Diagnosis) -> str:
              f"API version: {diagnosis.api_version}", "", *_table(diagnosis), ""]
     for job in JOBS:
         missing = diagnosis.missing(job)
-        verdict = ("can run" if not missing else "cannot run: the key lacks "
-                   + ", ".join(permission_label(r, level) for r, level in missing))
+        verdict = ("can run" if not missing else "cannot run: the key lacks " + plural.first(
+            [permission_label(r, level) for r, level in missing], SHOWN))
         lines.append(f"{job}: {verdict}")
     lines += ["", "Restricted key per job (add account:read to record the account):"]
     lines += [f"  {job}: {diagnosis.recipe(job)}" for job in ("plan", "apply")]

@@ -45,7 +45,7 @@ from reconciler.fleet.targets import parse_filters
 from reconciler.manifests import ManifestError, summarise
 from reconciler.permissions import explain
 from reconciler.plan import Action, OutdatedPlanError, Plan, PlanError, PlanOptions, read_for
-from reconciler.plural import count
+from reconciler.plural import count, first
 from reconciler.render.fleet import FLEET_DRIFT_FORMATS, FLEET_PLAN_FORMATS
 from reconciler.stripe import PermissionDeniedError, StripeClient, StripeError, is_live_key
 from reconciler.stripe.ratelimit import default_rate
@@ -109,8 +109,7 @@ async def _connected(settings: Settings, filters: list[tuple[str, str]]) -> list
 
 def _names(targets: Sequence[Target]) -> str:
     names = [t.name for t in targets]
-    return count(len(names), "target") + (f": {', '.join(names[:10])}" if names else "") + (
-        f" and {len(names) - 10} more" if len(names) > 10 else "")
+    return count(len(names), "target") + (f": {first(names, 10)}" if names else "")
 
 
 class Clients:

@@ -16,7 +16,7 @@ from reconciler.export import export as export_account
 from reconciler.fleet import Target
 from reconciler.fleet.run import Outcome, TargetFailed
 from reconciler.plan import Plan, make_plan
-from reconciler.plural import count
+from reconciler.plural import count, first
 from reconciler.stripe import is_live_key
 
 from .context import Settings, load_manifests
@@ -90,9 +90,7 @@ def _adoptions(full: Plan, run: ImportRun) -> tuple[Plan, str]:
     cannot be imported (as `import`, all or nothing)."""
     plan, problems = matches(full, run.kinds)
     if problems:
-        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more"
-                                           if len(problems) > 3 else "")
-        raise TargetFailed(f"{cannot_import(problems)}: {shown}")
+        raise TargetFailed(f"{cannot_import(problems)}: {first(problems, 3, '; ')}")
     return plan, f"{count(len(plan.changes), 'object')} to import" + (
         " (dry run)" if run.dry_run else "")
 

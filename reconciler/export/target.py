@@ -35,10 +35,9 @@ def check_target(directory: Path, files: Iterable[str], *, force: bool) -> None:
         return
     found = discover([directory], None)[0]
     if found:
-        names = ", ".join(str(p) for p in found[:SHOWN])
-        more = f" and {len(found) - SHOWN} more" if len(found) > SHOWN else ""
+        names = plural.first([str(p) for p in found], SHOWN)
         raise ExportTargetError(
             f"{directory} already holds {plural.count(len(found), 'manifest file')}: "
-            f"{names}{more}; export writes a new catalog and would replace or duplicate "
+            f"{names}; export writes a new catalog and would replace or duplicate "
             f"{plural.form(len(found), 'its', 'their')} entries. Export to an empty folder and "
             "merge by hand, or pass --force to overwrite")

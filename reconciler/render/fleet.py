@@ -21,9 +21,7 @@ NAMED = 10  # quiet targets named before "and N more"
 
 
 def _quiet(names: Sequence[str], what: str) -> str:
-    shown = ", ".join(names[:NAMED]) + (f" and {len(names) - NAMED} more"
-                                        if len(names) > NAMED else "")
-    return f"{plural.count(len(names), 'target')} {what}: {shown}."
+    return f"{plural.count(len(names), 'target')} {what}: {plural.first(names, NAMED)}."
 
 
 def _plan_row(t: TargetPlan) -> list[str]:
