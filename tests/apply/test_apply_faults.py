@@ -46,6 +46,10 @@ FAULTS = {"fail_rate": 0.15, "drop_rate": 0.15, "rate_limit": 60.0}
 # fault varies with concurrency and the clock (429s): only the seed is fixed.
 ONE_RETRY = RetryPolicy(max_retries=1, initial_delay=0.005, max_delay=0.01, total_timeout=10)
 NO_RETRY = RetryPolicy.none()
+# enough that no write meets a fault on every attempt: at ~30% faulted writes (500s and
+# drops), with 429s besides under load, seven attempts once failed a write (a full run on two
+# workers; 0 of 120 runs alone)
+MANY_RETRIES = RetryPolicy(max_retries=15, initial_delay=0.01, max_delay=0.05, total_timeout=60)
 
 
 def apply_stingy(emu: Emulator, plan: Plan, retry: RetryPolicy) -> ApplyResult:
@@ -147,7 +151,7 @@ def test_retries_absorb_faults_in_one_apply(tmp_path, seed):
     emu = Emulator(faults=Faults(seed=seed, **FAULTS))
     manifest = load(example("saas"))
     plan = plan_of(emu, manifest)
-    result = apply_plan(emu, plan)
+    result = apply_stingy(emu, plan, MANY_RETRIES)
     assert result.ok, [(c.address, str(e)) for c, e in result.failed]
     emu.set_faults(Faults())
     assert not plan_of(emu, manifest).has_changes
