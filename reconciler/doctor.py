@@ -45,6 +45,7 @@ class Diagnosis:
     account: str | None
     rows: list[Row] = field(default_factory=list)
     api_version: str = API_VERSION
+    options: RunOptions = field(default_factory=lambda: RunOptions())
 
     def missing(self, job: str) -> list[tuple[str, str]]:
         """(resource, level) the job lacks."""
@@ -69,6 +70,8 @@ class Diagnosis:
                           for r in self.rows],
             "recipes": {job: self.recipe(job) for job in (*JOBS, "export")},
             "can_run": {job: self.can_run(job) for job in JOBS},
+            "options": {"prune": self.options.prune,
+                        "include_unmanaged": self.options.include_unmanaged},
         }
 
 
@@ -87,6 +90,13 @@ class RunOptions:
 
     def reads_everything(self, job: str) -> bool:
         return self.include_unmanaged if job == "drift" else self.prune
+
+    def describe(self) -> str:
+        """Which runs were checked, for the report: a diagnosis without these options does
+        not hold for a run that takes them."""
+        wide = (["plan and apply with --prune"] if self.prune else []) + (
+            ["drift with --include-unmanaged"] if self.include_unmanaged else [])
+        return "; ".join(wide) or "runs without --prune or --include-unmanaged"
 
 
 def needs(manifest: Manifest, options: RunOptions = RunOptions()) -> dict[str, dict[str, str]]:
@@ -143,7 +153,7 @@ async def diagnose(manifest: Manifest, client: StripeClient,
         key_type="restricted" if key.startswith("rk_") else "secret",
         mode="live" if client.key_livemode else "test",
         account=read_account.id if not isinstance(read_account, PermissionDeniedError) else None,
-        rows=rows)
+        rows=rows, options=options)
 
 
 def permission_label(resource: str, level: str) -> str:

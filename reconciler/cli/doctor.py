@@ -32,7 +32,8 @@ def _table(diagnosis: Diagnosis) -> list[str]:
 def render_text(diagnosis: Diagnosis) -> str:
     lines = [f"key: {diagnosis.key_type}, {diagnosis.mode} mode",
              f"account: {diagnosis.account or 'unknown (the key may not read it)'}",
-             f"API version: {diagnosis.api_version}", "", *_table(diagnosis), ""]
+             f"API version: {diagnosis.api_version}",
+             f"checked for: {diagnosis.options.describe()}", "", *_table(diagnosis), ""]
     for job in JOBS:
         missing = diagnosis.missing(job)
         verdict = ("can run" if not missing else "cannot run: the key lacks " + plural.first(

@@ -101,3 +101,21 @@ def test_doctor_checks_the_reads_of_a_run_that_reads_every_kind(url: str, tmp_pa
 def test_each_option_widens_only_the_runs_that_take_it(url: str, tmp_path: Path, job: str,
                                                        option: str) -> None:
     assert doctor(url, "rk_test_catalogwrite", tmp_path, "--for", job, option).exit_code == 0
+
+
+@pytest.mark.parametrize(("options", "checked", "as_json"), [
+    ((), "runs without --prune or --include-unmanaged",
+     {"prune": False, "include_unmanaged": False}),
+    (("--prune",), "plan and apply with --prune", {"prune": True, "include_unmanaged": False}),
+    (("--prune", "--include-unmanaged"),
+     "plan and apply with --prune; drift with --include-unmanaged",
+     {"prune": True, "include_unmanaged": True}),
+])
+def test_the_report_says_which_runs_it_checked(url: str, tmp_path: Path,
+                                               options: tuple[str, ...], checked: str,
+                                               as_json: dict) -> None:
+    """A diagnosis made without --prune does not hold for a pruning run: the report says."""
+    text = doctor(url, "rk_test_catalogwrite", tmp_path, *options).output
+    assert f"\nchecked for: {checked}\n" in text
+    report = doctor(url, "rk_test_catalogwrite", tmp_path, *options, "--format", "json").output
+    assert json.loads(report)["options"] == as_json
