@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import APIError
-from .pagination import PAGE_SIZE
+from .pagination import PAGE_SIZE, _Params
 from .session import EXCHANGE_SECONDS
 
 __all__ = ["HEADROOM", "KEEP_PAGES", "PARTITIONS", "SPLIT_AFTER", "list_partitioned"]
@@ -102,7 +102,8 @@ async def list_partitioned(
     in up to ``partitions`` chains at once through ``request(method, path, params,
     expand=...)``, as many as keep ``rate`` pages a second in flight; ``progress(n)`` is told
     of each page's ``n`` objects."""
-    base = {**(params or {}), "limit": PAGE_SIZE}
+    base = _Params({**(params or {}), "limit": PAGE_SIZE})  # as paginate: no plain copy
+    del params
     expand = list(expand or ())
     chains: list[_Chain] = []
     pages = [0]  # read so far, by every chain
@@ -115,7 +116,7 @@ async def list_partitioned(
         return max(1, min(partitions, math.ceil(rate * round_trip[0] * HEADROOM)))
 
     async def page(chain: _Chain) -> tuple[list[dict[str, Any]], bool]:
-        query = dict(base)
+        query = _Params(base)
         created = {"gte": chain.low} if chain.low else {}
         if chain.high is not None:
             created["lt"] = chain.high
