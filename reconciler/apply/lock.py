@@ -302,6 +302,7 @@ async def acquire(client: StripeClient, stack: str, *, timeout: float = 0.0, ttl
                     "created nor read: Stripe refuses its id, yet holds no lock under it")
             await sleep(POLL)
             continue
+        vanished = 0  # "in a row": a lock held again in between was another run's, not a refusal
         left = start + timeout - clock()
         if left <= 0:
             raise LockHeld(holder, timeout)

@@ -168,9 +168,6 @@ class Kind:
     constraints: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # dotted path -> schema
     checks: tuple[Check, ...] = ()
     list_expand: tuple[str, ...] = ()  # fields Stripe returns only when expanded
-    # the list filters on created[gte]/[lt], so a long list is read in parallel time ranges
-    # (reconciler/stripe/partition.py)
-    partitioned_list: bool = False
     # the list filter that shows archived objects, for kinds whose list leaves them out
     archived_filter: Mapping[str, str] = field(default_factory=dict)
     parent: str | None = None  # sub-resources live under a parent kind's object
@@ -234,6 +231,12 @@ class Kind:
     @property
     def path(self) -> str:
         return self.facts["base_path"]
+
+    @property
+    def partitioned_list(self) -> bool:
+        """Whether the list filters on ``created`` (Stripe's list parameters, in the reference
+        data), so a long list is read in parallel time ranges (reconciler/stripe/partition.py)."""
+        return "created" in self.facts["params"].get("list", {})
 
     @property
     def has_metadata(self) -> bool:

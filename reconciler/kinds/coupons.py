@@ -41,7 +41,6 @@ KIND = Kind(
     name="coupons",
     permission=Permission("coupon", "Coupons"),
     stripe_object="coupon",
-    partitioned_list=True,
     summary="Coupons: discounts keyed by their Stripe id; most fields force delete and re-create.",
     identity=Identity.stripe_id(),
     removal=Removal.DELETE,

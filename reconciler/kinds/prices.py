@@ -131,7 +131,6 @@ KIND = Kind(
     name="prices",
     permission=Permission("plan", "Prices"),
     stripe_object="price",
-    partitioned_list=True,
     summary="Prices of products: amounts and intervals are immutable; changes create a new price.",
     identity=Identity.field("lookup_key"),
     hooks_module="prices",

@@ -36,7 +36,6 @@ KIND = Kind(
     name="products",
     permission=Permission("product", "Products"),
     stripe_object="product",
-    partitioned_list=True,
     summary="Products: what you sell. Keyed by their Stripe id.",
     identity=Identity.stripe_id(),
     removal=Removal.DELETE_OR_ARCHIVE,

@@ -36,7 +36,6 @@ KIND = Kind(
     name="promotion_codes",
     permission=Permission("promotion_code", "Promotion codes"),
     stripe_object="promotion_code",
-    partitioned_list=True,
     summary="Promotion codes: customer-facing codes that redeem a coupon.",
     identity=Identity.field("code", casefold=True),
     hooks_module="promotion_codes",

@@ -20,7 +20,6 @@ KIND = Kind(
     name="shipping_rates",
     permission=Permission("shipping_rate", "Shipping rates", known=False),
     stripe_object="shipping_rate",
-    partitioned_list=True,
     summary="Shipping rates: mostly immutable; changes create a new rate.",
     identity=Identity.tag(),
     removal=Removal.ARCHIVE,

@@ -11,7 +11,6 @@ KIND = Kind(
     name="tax_rates",
     permission=Permission("tax_rate", "Tax rates"),
     stripe_object="tax_rate",
-    partitioned_list=True,
     summary="Tax rates: percentage and inclusive are immutable; changes create a new rate.",
     identity=Identity.tag(),
     removal=Removal.ARCHIVE,

@@ -142,3 +142,23 @@ def test_a_disabled_lock_writes_nothing_and_never_stops() -> None:
 
     assert _run(emu, work).lease is None
     assert emu.request_log() == []
+
+
+def test_creates_refused_apart_are_not_refusals_in_a_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two races lost (the lock released between our create and our read), another run's
+    lock seen in between, then two more: not three in a row, so no "Stripe refuses its id"."""
+    from reconciler.apply import lock as module
+
+    mine, theirs = Lease.new("default", time.time(), 120), Lease.new("default", time.time(), 120)
+    answers = iter([(None, None), (None, None), (None, theirs), (None, None), (None, None),
+                    (mine, None)])
+
+    async def attempt(*_args):  # type: ignore[no-untyped-def]
+        return next(answers)
+
+    async def sleep(_seconds: float) -> None:
+        return None
+
+    monkeypatch.setattr(module, "attempt", attempt)
+    taken = asyncio.run(module.acquire(None, "default", timeout=60, sleep=sleep))  # type: ignore[arg-type]
+    assert taken is mine
