@@ -18,14 +18,16 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from reconciler import limits
 from reconciler.kinds import CONTROL_KIND, KINDS, MANIFEST_KINDS, Kind
+from reconciler.manifests.tags import METADATA_MAX_KEYS
 from reconciler.ownership import CONTROL, OWNER_STACK, owner
 
 RECORDED_KINDS = tuple(name for name, kind in MANIFEST_KINDS.items() if not kind.has_metadata)
 """The kinds without metadata, whose ownership only a record can tell."""
 RECORD_NAME = "reconciler ownership record — do not use"
-_VALUE_MAX = 500
-_KEYS_MAX = 50 - 2  # the marker and the stack take two
+_VALUE_MAX: int = limits.api_rule("metadata")["max_value_length"]
+_KEYS_MAX = METADATA_MAX_KEYS - 2  # the marker and the stack take two
 PRODUCTS = KINDS[CONTROL_KIND].path  # a record is a product
 
 

@@ -31,12 +31,6 @@ def created_params(change: Change) -> dict[str, Any] | None:
     return next((step.params for step in change.steps if step.produces), None)
 
 
-def parent_id(change: Change) -> str | None:
-    """The live id of the product a product feature change is under (None for other kinds,
-    and for a product the plan itself creates)."""
-    return change.parent_id
-
-
 def collisions(changes: list[Change], stack: str, live: LiveState,
                known: set[tuple[str, str]]) -> list[str]:
     """What now matches each create of ``changes``; ``known`` are the objects the plan
@@ -48,10 +42,10 @@ def collisions(changes: list[Change], stack: str, live: LiveState,
             continue
         kind = KINDS[change.kind]
         if kind.parent:
-            feature = params.get("entitlement_feature")
-            attached = live.attachments.get(parent_id(change) or "", [])
+            target = kind.references[0].path  # what a sub-resource attaches (as its hooks read)
+            attached = live.attachments.get(change.parent_id or "", [])
             for found in attached:
-                if found["entitlement_feature"]["id"] == feature:
+                if found[target]["id"] == params.get(target):
                     problems.append(f"{change.address} would be created, but {found['id']} "
                                     "now attaches that feature to that product")
             continue

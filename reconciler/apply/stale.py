@@ -22,7 +22,7 @@ from reconciler.kinds import KINDS
 from reconciler.plan import Action, Change, Plan
 from reconciler.stripe import UNKNOWN_ACCOUNT, Account, StripeClient
 
-from .collisions import collisions, created_params, parent_id
+from .collisions import collisions, created_params
 
 
 class WrongAccountError(Exception):
@@ -75,8 +75,8 @@ async def _read(client: StripeClient, touched: list[Change], creates: list[Chang
     against them) or a touched object is not among the current ones."""
     changes = touched + creates
     kinds = {c.kind for c in changes}
-    products = {p for c in changes if (p := parent_id(c))}
-    kinds |= {parent for c in changes if parent_id(c) and (parent := KINDS[c.kind].parent)}
+    products = {p for c in changes if (p := c.parent_id)}
+    kinds |= {parent for c in changes if c.parent_id and (parent := KINDS[c.kind].parent)}
     live = await read_live(client, [k for k in KINDS if k in kinds], products)
     seen = _by_id(live)
     await add_archived(client, live, [

@@ -3,7 +3,6 @@ never parsed back out of a request path; references are told by ``is_ref`` alone
 
 from __future__ import annotations
 
-from reconciler.apply.collisions import parent_id
 from reconciler.plan import Action, Change, Plan, Step
 from reconciler.plan.desired import is_ref, ref
 from reconciler.render.values import show
@@ -20,11 +19,6 @@ def _attach(parent: str | None) -> Change:
 def _plan(*changes: Change) -> Plan:
     return Plan(account_id="acct_1", livemode=False, api_version="v", stack="default",
                 manifest_digest="d", live_fingerprint="f", changes=changes)
-
-
-def test_the_parent_of_a_sub_resource_is_read_from_the_change_not_its_path() -> None:
-    assert parent_id(_attach("prod_live")) == "prod_live"
-    assert parent_id(_attach(None)) is None
 
 
 def test_a_saved_plan_keeps_the_parent_and_other_changes_stay_as_they_were() -> None:
