@@ -1,7 +1,7 @@
 """Apply of N creates against an empty served emulator: achieved requests/s.
 
 Three runs per size, each on a fresh emulator limited to ``rate`` (Stripe's 25/s in test
-mode): the CLI as shipped (the client's own pacing, 20/s for a test key, kept below Stripe's
+mode): the CLI as shipped (the client's own pacing, 23/s for a test key, kept below Stripe's
 limit on purpose), the client paced at ``rate`` (``--rate-limit 25``), and one change at a
 time as the baseline. Shares are given of the emulator's limit and of the client's pace, as
 the two differ in the first run by design.

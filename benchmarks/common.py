@@ -14,7 +14,7 @@ from reconciler.emulator import Emulator
 from reconciler.stripe import StripeClient
 
 KEY = "sk_test_reconciler_benchmarks"
-"""A test-mode key: with ``rate=None`` the client paces itself as the CLI does (20/s)."""
+"""A test-mode key: with ``rate=None`` the client paces itself as the CLI does (23/s)."""
 
 
 def client(url: str | None, emulator: Emulator | None = None, rate: float | None = 0.0,

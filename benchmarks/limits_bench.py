@@ -55,14 +55,14 @@ from reconciler.kinds import KINDS
 from reconciler.manifests import load_valid
 from reconciler.plan import Plan, PlanOptions, make_plan
 from reconciler.stripe.limits import ENDPOINT_RATE, GLOBAL_RATES
-from reconciler.stripe.ratelimit import endpoint_of
+from reconciler.stripe.ratelimit import default_rate, endpoint_of
 
 from . import catalog as gen
 from .common import client, load, requests
 from .plan_bench import PAGE, bench_rss
 from .report import machine
 
-CLIENT_RATE = {"live": 92.0, "sandbox": 23.0}
+CLIENT_RATE = {"live": default_rate(True), "sandbox": default_rate(False)}
 """The client's own global pace for the mode's key (reconciler.stripe.ratelimit)."""
 
 

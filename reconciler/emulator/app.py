@@ -94,7 +94,10 @@ class Emulator:
 
     def set_account_faults(self, account: str, faults: Faults) -> None:
         """Faults for one connected account only, so a test can break one target of many;
-        its own random sequence and rate budget restart from these settings."""
+        its own random sequence and rate budget restart from these settings. Not Stripe's
+        limiters (``limits``): one emulator models one account's (see limits.py)."""
+        if faults.limits != "none":
+            raise ValueError("limits model the platform's budgets: set them with set_faults")
         self._account_faults[account] = FaultInjector(faults, self._clock)
 
     def restricted_keys(self) -> dict[str, Grants]:

@@ -26,6 +26,7 @@ _RULE = limits.api_rule("metadata")
 MAX_KEYS: int = _RULE["max_keys"]
 MAX_KEY_LENGTH: int = _RULE["max_key_length"]
 MAX_VALUE_LENGTH: int = _RULE["max_value_length"]
+FORBIDDEN_KEY_CHARACTERS: str = _RULE["forbidden_key_characters"]
 
 
 def check(metadata: Mapping[str, str | None], param: str) -> None:
@@ -37,7 +38,7 @@ def check(metadata: Mapping[str, str | None], param: str) -> None:
         if len(key) > MAX_KEY_LENGTH:
             raise invalid(f"Invalid key: {key} must be a string under {MAX_KEY_LENGTH} characters",
                           param)
-        if "[" in key or "]" in key:
+        if any(c in key for c in FORBIDDEN_KEY_CHARACTERS):
             raise invalid(f"Invalid key: {key} must not contain square brackets ([ or ])", param)
         if value is not None and len(value) > MAX_VALUE_LENGTH:
             raise invalid(f"Invalid val: {value} must be a string under {MAX_VALUE_LENGTH} "

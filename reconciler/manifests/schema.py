@@ -9,6 +9,7 @@ test fails when it is stale. Regenerate with ``reconciler schema -o schemas/mani
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from typing import Any
 
@@ -172,7 +173,10 @@ def _metadata_schema() -> dict[str, Any]:
         f"adds (2 or more); keys starting with {TAG_PREFIX} are reserved for those tags.",
         "type": "object",
         "maxProperties": METADATA_MAX_KEYS,
-        "propertyNames": {"maxLength": rule["max_key_length"]},
+        "propertyNames": {
+            "maxLength": rule["max_key_length"],
+            "pattern": f"^[^{re.escape(rule['forbidden_key_characters'])}]*$",
+            "$comment": "Stripe refuses square brackets in metadata keys"},
         "additionalProperties": {"type": "string", "maxLength": rule["max_value_length"]},
     }
 

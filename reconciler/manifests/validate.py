@@ -200,7 +200,9 @@ def _bad_name(error: ValidationError) -> _Found:
     elif error.validator == "maxLength":
         message = (f"key '{name}' is {len(name)} characters long; at most "
                    f"{error.validator_value} are allowed")
-    else:  # only manifest keys have a pattern
+    elif "$comment" in _schema(error):  # a pattern that says why (metadata keys)
+        message = f"key '{name}' is not allowed: {_schema(error)['$comment']}"
+    else:  # the manifest keys' pattern
         message = (f"invalid manifest key '{name}': use letters, digits and _ . : -, "
                    "starting with a letter or digit")
     return message, (*base, name), True, Hint()

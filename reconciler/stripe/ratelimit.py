@@ -15,7 +15,7 @@ requests start within one second (a full bucket, then its refill), so the bucket
 the start times of the last second and lets no more than ``rate`` (rounded up, so that a
 fractional rate is still sustained) start in any one-second window: ``rate`` is a promise
 per second, the burst only decides how many may go at once (default ``rate / 4``: 5 in test,
-20 in live). Sustained throughput is ``rate`` either way.
+23 in live). Sustained throughput is ``rate`` either way.
 
 Waiters are served first come, first served. ``clock`` (seconds, monotonic) and ``sleep``
 are injectable, so tests run on simulated time.
@@ -178,5 +178,3 @@ class Budgets:
                                                         sleep=self._sleep)
         return bucket
 
-    async def acquire_endpoint(self, method: str, path: str) -> None:
-        await self.endpoint(method, path).acquire()

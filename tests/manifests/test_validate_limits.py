@@ -64,3 +64,18 @@ def test_just_inside_is_clean_and_just_outside_is_an_issue(tmp_path: Path, case:
 def test_every_kind_with_stated_facts_has_cases() -> None:
     assert {c.kind for c in CASES} >= {"product", "price", "coupon", "promotion_code",
                                        "tax_rate", "shipping_rate", "entitlements.feature"}
+
+
+@pytest.mark.parametrize(("key", "refused"), [("plan_tier", False), ("a[b]", True),
+                                              ("tier]", True)])
+def test_a_metadata_key_with_square_brackets_is_refused_as_stripe_refuses_it(
+        tmp_path: Path, key: str, refused: bool) -> None:
+    """The emulator refused such keys at apply time; validate let them through."""
+    (tmp_path / "m.yaml").write_text(yaml.safe_dump(
+        {"products": {"t": {"name": "T", "metadata": {key: "x"}}}}))
+    manifest, problems = load([tmp_path / "m.yaml"], variables=Variables({}, {}))
+    assert problems == []
+    messages = [str(issue) for issue in validate(manifest)]
+    assert bool(messages) is refused, messages
+    if refused:
+        assert f"key '{key}' is not allowed: Stripe refuses square brackets" in messages[0]

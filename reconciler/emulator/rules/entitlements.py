@@ -27,10 +27,9 @@ class Feature(Resource):
         return random_id(self.prefix if ctx.livemode else f"{self.prefix}test_")
 
     def check_create(self, ctx: Context, p: dict[str, Any], parent: str | None) -> None:
-        for record in ctx.bucket.records(self.object):
-            if record["object"]["lookup_key"] == p["lookup_key"]:
-                raise conflict(f"A feature with lookup_key '{p['lookup_key']}' already exists "
-                               f"('{record['object']['id']}').", "lookup_key")
+        for record in ctx.bucket.holding(self.object, "lookup_key", p["lookup_key"]):
+            raise conflict(f"A feature with lookup_key '{p['lookup_key']}' already exists "
+                           f"('{record['object']['id']}').", "lookup_key")
 
 
 class ProductFeature(Resource):

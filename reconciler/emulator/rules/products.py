@@ -68,7 +68,7 @@ class Product(Resource):
             raise invalid("ids cannot be combined with starting_after or ending_before.", "ids")
 
     def check_delete(self, ctx: Context, obj: Obj) -> None:
-        if any(r["object"]["product"] == obj["id"] for r in ctx.bucket.records("price")):
+        if ctx.bucket.holding("price", "product", obj["id"]):
             raise rule("This product cannot be deleted because it has one or more user-created "
                        "prices. Archive it instead (active=false).")
 
