@@ -50,7 +50,7 @@ from reconciler.render.fleet import FLEET_DRIFT_FORMATS, FLEET_PLAN_FORMATS
 from reconciler.stripe import PermissionDeniedError, StripeClient, StripeError, is_live_key
 from reconciler.stripe.ratelimit import default_rate
 
-from .context import Settings, load_manifests
+from .context import Settings, load_manifests, save_output
 from .options import FLEET_OPTIONS
 from .summary import append_step_summary
 
@@ -218,7 +218,7 @@ def fleet_plan(settings: Settings, fleet: Fleet, paths: tuple[str, ...], env: st
     click.echo(render(result, color=color, verbose=settings.verbose > 0), nl=False)
     append_step_summary(FLEET_PLAN_FORMATS["markdown"](result))
     if out:
-        Path(out).write_text(FLEET_PLAN_FORMATS["json"](result), "utf-8")
+        save_output(out, FLEET_PLAN_FORMATS["json"](result))
         click.echo(f"Fleet plan saved to {out}; apply it with `reconciler apply {out}`.",
                    err=True)
     fail_if_any(result.failed, "planned")
@@ -229,7 +229,7 @@ def fail_if_any(failed: Sequence[TargetPlan | TargetDrift | Outcome[Any]], what:
     if failed:
         names = [t.target.name for t in failed]
         click.echo(f"Error: {count(len(names), 'target')} could not be {what}: "
-                   f"{', '.join(names[:10])}{' ...' if len(names) > 10 else ''}.", err=True)
+                   f"{first(names, 10)}.", err=True)
         raise SystemExit(1)
 
 
@@ -405,7 +405,7 @@ def fleet_drift(settings: Settings, fleet: Fleet, paths: tuple[str, ...], env: s
     append_step_summary(FLEET_DRIFT_FORMATS["markdown"](report))
     text = FLEET_DRIFT_FORMATS[fmt](report)
     if out:
-        Path(out).write_text(text, "utf-8")
+        save_output(out, text)
         click.echo(f"Fleet drift report written to {out}.", err=True)
     else:
         click.echo(text, nl=False)

@@ -124,7 +124,6 @@ def fleet_doctor(settings: Settings, fleet: Fleet, paths: tuple[str, ...], env: 
                        else f"FAILED: {outcome.error}\n")
     if cannot:
         click.echo(f"Error: {count(len(cannot), 'target')} cannot run "
-                   f"{job or 'every job'}: {', '.join(cannot[:10])}"
-                   f"{' ...' if len(cannot) > 10 else ''}.", err=True)
+                   f"{job or 'every job'}: {first(cannot, 10)}.", err=True)
     fail_if_any([o for o in outcomes if o.error], "checked")
     raise SystemExit(1 if cannot else 0)

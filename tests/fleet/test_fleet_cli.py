@@ -96,3 +96,18 @@ def test_drift_across_targets_names_the_drifted_ones(emu: Emulator, tmp_path: Pa
         assert json.loads(result.stdout)["summary"]["drifted"] == ["drifted"]
     else:
         assert "drifted" in result.stdout and "1 target without drift: clean" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["plan", "drift"])
+def test_a_fleet_output_file_is_never_written_through_a_symlink(
+        emu: Emulator, tmp_path: Path, command: str) -> None:
+    """As the single-account -o: the fleet's plan and drift wrote through it."""
+    (account,) = connected(emu, 1)
+    targets = targets_file(tmp_path, [{"name": "eu", "account": account}])
+    out = tmp_path / "out.json"
+    out.symlink_to(tmp_path / "elsewhere.json")
+    result = cli(emu, command, str(catalog(tmp_path)), "--accounts", str(targets),
+                 "--format", "json", "-o", str(out))
+    assert result.exit_code == 1, result.output
+    assert "nothing was written" in result.output
+    assert not (tmp_path / "elsewhere.json").exists()
