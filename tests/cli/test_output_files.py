@@ -4,6 +4,7 @@ step, and a clear error (exit 1, no traceback) when the file cannot be written."
 from __future__ import annotations
 
 import math
+import stat
 from pathlib import Path
 from unittest import mock
 
@@ -11,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli import main
+from reconciler.fsutil import default_mode
 
 CATALOG = "products:\n  pro: {name: Pro}\n"
 
@@ -70,6 +72,7 @@ def test_an_existing_file_is_replaced_in_one_step(tmp_path, name):
     assert out.read_text() not in ("", "old\n")
     assert out.stat().st_ino != before
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    assert stat.S_IMODE(out.stat().st_mode) == default_mode()  # not the temporary file's 0600
 
 
 @pytest.mark.parametrize("name", COMMANDS)

@@ -27,7 +27,7 @@ def test_no_kind_name_literal_outside_the_kinds_and_the_emulator() -> None:
     assert not found, "kind names outside reconciler/kinds/:\n" + "\n".join(found)
 
 
-def test_every_kind_has_hooks_and_a_hook_module_is_loaded_on_first_use() -> None:
+def test_every_kind_has_hooks_and_three_kinds_have_rules_of_their_own() -> None:
     assert all(isinstance(kind.hooks, Hooks) for kind in KINDS.values())
     assert {k.name for k in KINDS.values() if type(k.hooks) is not Hooks} == {
         "prices", "promotion_codes", "product_features"}

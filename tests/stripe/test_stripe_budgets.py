@@ -13,7 +13,7 @@ from stripe_fakes import KEY, FakeTime, Script, error_reply, reply, run
 
 from reconciler.emulator import Emulator, Faults
 from reconciler.stripe import StripeClient
-from reconciler.stripe.ratelimit import endpoint_of
+from reconciler.stripe.ratelimit import Budgets, TokenBucket, endpoint_of
 
 
 @pytest.mark.parametrize(("method", "path", "endpoint"), [
@@ -103,6 +103,22 @@ def test_a_429_holds_its_endpoint_for_the_retry_after(fake_time: FakeTime) -> No
     run(go())
     assert seen[0][1] == 0.0
     assert all(at >= 2.0 for _, at in seen[1:]), seen
+
+
+def test_a_held_endpoint_holds_no_other(fake_time: FakeTime) -> None:
+    """What a 429 holds is its endpoint's bucket: the client's other endpoints go on at once
+    (the test above cannot show it: its fake clock moves for every task at once)."""
+    budgets = Budgets(TokenBucket(math.inf), 25.0, clock=fake_time.clock,
+                      sleep=fake_time.sleep)
+    budgets.endpoint("POST", "/v1/prices").hold(2.0)
+
+    async def take(method: str, path: str) -> float:
+        await budgets.endpoint(method, path).acquire()
+        return fake_time.now
+
+    assert run(take("GET", "/v1/products/prod_1")) == 0.0
+    assert run(take("POST", "/v1/products")) == 0.0
+    assert run(take("POST", "/v1/prices")) >= 2.0
 
 
 def _burst(limits: str, calls: list[tuple[str, dict]], rate: float | None) -> Emulator:
