@@ -110,23 +110,28 @@ def test_nothing_is_missed_or_read_twice_under_concurrent_writes() -> None:
     emu = seeded(1_500, 2.0)
     emu.set_faults(Faults(latency_ms=5))
 
-    async def go() -> tuple[list[str], set[str], set[str]]:
+    async def go() -> tuple[list[str], set[str], set[str], list[str], int]:
         async with client(emu) as stripe:
             before = [obj["id"] async for obj in stripe.list_all("/v1/products")]
             archived: set[str] = set()
             created: set[str] = set()
+            reading = asyncio.ensure_future(stripe.list_partitioned("/v1/products"))
+            during = 0  # writes finished while the list was being read
 
             async def write() -> None:
+                nonlocal during
                 for i, victim in enumerate(before[::50]):
                     made = await stripe.request("POST", "/v1/products", {"name": f"new{i}"})
                     created.add(made["id"])
                     await stripe.request("POST", f"/v1/products/{victim}", {"active": "false"})
                     archived.add(victim)
+                    during += not reading.done()
 
-            read, _ = await asyncio.gather(stripe.list_partitioned("/v1/products"), write())
-            return [obj["id"] for obj in read], archived, created, before
+            read, _ = await asyncio.gather(reading, write())
+            return [obj["id"] for obj in read], archived, created, before, during
 
-    read, archived, created, before = run(go())
+    read, archived, created, before, during = run(go())
+    assert during >= 2, during  # the writes did overlap the read (8 of 30 here)
     assert len(read) == len(set(read))  # nothing twice
     assert set(before) - archived <= set(read)  # nothing that stayed is missed
     assert set(read) <= set(before) | created
