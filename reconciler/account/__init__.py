@@ -15,12 +15,11 @@ from .live import (
     list_kind,
     listing_parents,
     needed_kinds,
-    pinned,
     read_for,
     read_live,
-    referenced_ids,
+    referenced,
 )
 
 __all__ = ["HIDES_ARCHIVED", "LiveState", "add_archived", "in_use", "list_inactive",
-           "list_kind", "listing_parents", "needed_kinds", "pinned", "read_for", "read_live",
-           "referenced_ids"]
+           "list_kind", "listing_parents", "needed_kinds", "read_for", "read_live",
+           "referenced"]

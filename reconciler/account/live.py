@@ -159,18 +159,14 @@ def _unseen(kind: Kind, manifest: Manifest, objects: list[dict[str, Any]]) -> bo
                for key, e in manifest.entries[kind.name].items())
 
 
-def referenced_ids(objects: Mapping[str, list[dict[str, Any]]]) -> set[str]:
-    """The ids the live ``objects`` name in their references (a product's default price):
-    of two objects tagged with one key, the one in use is kept (see match.py)."""
-    return {value for name, found in objects.items() for ref in KINDS[name].references
-            for obj in found for _, value in ref.values(obj)}
-
-
-def pinned(objects: Mapping[str, list[dict[str, Any]]]) -> set[tuple[str, str]]:
-    """The objects, as (kind, id), that a live object keeps from being deleted
-    (``Reference.pins``: a product with prices)."""
+def referenced(objects: Mapping[str, list[dict[str, Any]]], *,
+               pins_only: bool = False) -> set[tuple[str, str]]:
+    """The objects, as (kind, id), that the live ``objects`` name in their references: of
+    two objects tagged with one key, the one in use is kept (see match.py). ``pins_only``:
+    those a reference keeps from being deleted (``Reference.pins``: a product with prices).
+    As pairs: a product and a coupon may share an id."""
     return {(ref.kind, value) for name, found in objects.items()
-            for ref in KINDS[name].references if ref.pins
+            for ref in KINDS[name].references if ref.pins or not pins_only
             for other in found for _, value in ref.values(other)}
 
 
@@ -179,7 +175,7 @@ def _unpinned_orphans(kind: Kind, manifest: Manifest,
     """Whether a managed object that left the manifests, of a kind ``kind`` pins, shows no
     current object pinning it: archived ones may (a product's archived prices), and then
     Stripe refuses to delete it (it must be archived instead)."""
-    held = pinned(objects)
+    held = referenced(objects, pins_only=True)
     return any(obj.get("active") is not False and (ref.kind, obj["id"]) not in held
                and (key := owner(obj)[1]) is not None and key not in manifest.entries[ref.kind]
                for ref in kind.references if ref.pins for obj in objects.get(ref.kind, []))

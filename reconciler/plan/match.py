@@ -86,7 +86,7 @@ def _keep(objects: list[dict[str, Any]], entry: Entry, same_content: SameContent
     reasons = ((lambda o: not in_use(o), "the active one"),
                (lambda o: not (same_content and same_content(entry, o)),
                 "it has the entry's fields"),
-               (lambda o: o["id"] not in used, "it is in use (a product's default price)"))
+               (lambda o: o["id"] not in used, "it is in use (another live object refers to it)"))
     newest_first = [o["id"] for o in objects]
     ranked = sorted(objects, key=lambda o: (
         *(rank(o) for rank, _ in reasons), o.get("created") or 0, -newest_first.index(o["id"])))
@@ -97,11 +97,11 @@ def _keep(objects: list[dict[str, Any]], entry: Entry, same_content: SameContent
 
 def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, Any]],
                stack: str, adopt: bool, same_content: SameContent | None = None,
-               used: Collection[str] = ()) -> Matches:
+               used: Collection[tuple[str, str]] = ()) -> Matches:
     """Match every entry of one kind. With ``adopt``, an entry that has no natural key to
     go by (a tax rate, a webhook endpoint, a price without lookup key) adopts the one
-    unmanaged object whose fields equal everything the entry states. ``used``: the ids
-    other live objects point to, which a twin in use keeps."""
+    unmanaged object whose fields equal everything the entry states. ``used``: the objects,
+    as (kind, id), other live objects point to, which a twin in use keeps."""
     result = Matches()
     owned: dict[str, list[dict[str, Any]]] = defaultdict(list)
     natural: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -119,7 +119,8 @@ def match_kind(kind: Kind, entries: dict[str, Entry], objects: list[dict[str, An
     for key, entry in entries.items():
         before = len(result.conflicts)
         if len(owned.get(key, [])) > 1:
-            kept, result.kept[key] = _keep(owned[key], entry, same_content, used)
+            kept, result.kept[key] = _keep(owned[key], entry, same_content,
+                                           {i for k, i in used if k == kind.name})
             result.superseded += [o for o in owned[key] if o is not kept and in_use(o)]
             owned[key] = [kept]
         match = _match_entry(kind, key, entry, owned, natural, entries, stack, adopt, result)

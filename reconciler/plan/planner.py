@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__, plural
-from reconciler.account import LiveState, pinned, read_for, referenced_ids
+from reconciler.account import LiveState, read_for, referenced
 from reconciler.kinds import KINDS, MANIFEST_KINDS, Kind, Removal, Replacement
 from reconciler.manifests import Entry, Manifest
 from reconciler.ownership import (
@@ -127,8 +127,8 @@ class _Planner:
                               options.stack)
         self.hooks: dict[str, Planning] = {
             name: kind.hooks.planning(kind, context) for name, kind in KINDS.items()}
-        self.used = referenced_ids(live.objects)
-        self.pinned = pinned(live.objects)
+        self.used = referenced(live.objects)
+        self.pinned = referenced(live.objects, pins_only=True)
         self._referrers: records.Referrers | None = None  # made when a claim needs it
 
     def resolve(self, kind_name: str, key: str) -> Any:

@@ -699,7 +699,7 @@ def test_of_two_tagged_prices_the_products_default_is_kept(stripe, tmp_path):
     p = plan(stripe, manifest(tmp_path, text))
     archive = by_address(p)["prices.pro-monthly"]
     assert (archive.action, archive.live_id) == (Action.ARCHIVE, first["id"])
-    assert archive.note.endswith("is kept: it is in use (a product's default price)")
+    assert archive.note.endswith("is kept: it is in use (another live object refers to it)")
 
 
 @pytest.mark.parametrize("protect", ["entry", "tag"])

@@ -128,3 +128,25 @@ def test_a_price_replacement_that_waits_runs_between_its_depth_and_the_next() ->
     assert phase["prices.monthly"][0] is Action.REPLACE
     assert phase["prices.yearly"][1] < phase["prices.monthly"][1] < phase[
         "promotion_codes.spring-code"][1]
+
+
+def test_a_twin_is_in_use_only_by_a_reference_to_its_own_kind() -> None:
+    """Two tax rates tagged `vat`; a promotion code names a coupon whose id is the newer
+    rate's (ids are unique per kind only): the older rate is kept, as the oldest, not the
+    newer one as "in use"."""
+    rate = {"object": "tax_rate", "display_name": "VAT", "percentage": 20, "inclusive": False,
+            "active": True}
+    older = owned("vat", id="txr_a", created=1, **rate)
+    newer = owned("vat", id="txr_b", created=2, **rate)
+    coupon = {"id": "txr_b", "object": "coupon", "percent_off": 10, "duration": "once",
+              "valid": True}
+    code = {"id": "promo_1", "object": "promotion_code", "code": "X", "active": True,
+            "promotion": {"type": "coupon", "coupon": "txr_b"}}
+    document = {"tax_rates": {"vat": {"display_name": "VAT", "percentage": 20,
+                                      "inclusive": False}}}
+    removals = [c for c in plan(document, live({"tax_rates": [older, newer],
+                                                "coupons": [coupon],
+                                                "promotion_codes": [code]})).pending
+                if c.action.removes]
+    assert [(c.live_id, c.note) for c in removals] == [
+        ("txr_b", "a duplicate of txr_a, which is kept: the oldest")]
