@@ -110,7 +110,7 @@ def ours(kind: Kind, obj: Mapping[str, Any], stack: str,
     of its objects (a meter its price reads), or built into the account (the default
     configuration), which no stack created."""
     if obj["id"] in records.get(stack, {}).get(kind.name, ()) or (
-            kind.built_in and kind.built_in(dict(obj))):
+            kind.built_in(obj)):
         return True
     return any((user.get("metadata") or {}).get(OWNER_STACK) == stack
                for _, user in users.of(kind, obj))

@@ -143,8 +143,8 @@ def _unmanaged(live: LiveState, matched: set[str], reported: set[str]
     it: it is not managed, and is reported as orphaned, not again as unmanaged."""
     items, coverage = [], {}
     for kind_name, objects in live.objects.items():
-        built_in = MANIFEST_KINDS[kind_name].built_in
-        current = [o for o in objects if in_use(o) and not (built_in and built_in(o))
+        kind = MANIFEST_KINDS[kind_name]
+        current = [o for o in objects if in_use(o) and not kind.built_in(o)
                    or o["id"] in matched]
         managed = [o for o in current if o["id"] in matched]
         coverage[kind_name] = (len(managed), len(current))

@@ -175,7 +175,6 @@ class Kind:
     normalize_live: LiveNormalizer | None = None  # Stripe's representation -> manifest's
     replaces_when: ReplacementRule | None = None  # (path, old, new): mutable-but-one-way fields
     defaults: Mapping[str, Any] = field(default_factory=dict)  # what Stripe sets when omitted
-    built_in: Callable[[dict[str, Any]], bool] | None = None  # objects every account has
     # Stripe returns a secret of the object once, in the create response (a webhook signing
     # secret): apply keeps it, or says that it is lost
     issues_secret: bool = False
@@ -231,6 +230,12 @@ class Kind:
     @property
     def path(self) -> str:
         return self.facts["base_path"]
+
+    def built_in(self, obj: Mapping[str, Any]) -> bool:
+        """Whether ``obj`` is one every account has, which Stripe made (a kind's default
+        object, marked by its identity's ``default_flag``) and no stack created."""
+        flag = self.identity.default_flag
+        return bool(flag and obj.get(flag))
 
     @property
     def partitioned_list(self) -> bool:

@@ -19,5 +19,4 @@ KIND = Kind(
     replacement_note="a configuration's parent cannot change; create a new entry instead",
     defaults={"*.display_preference.preference": "none"},
     export_name=lambda obj, _: "default",  # one without a name, which names it otherwise
-    built_in=lambda obj: bool(obj.get("is_default")),  # Stripe's own default configuration
 )

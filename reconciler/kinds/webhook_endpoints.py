@@ -43,6 +43,9 @@ KIND = Kind(
     identity=Identity.tag(),
     removal=Removal.DELETE,
     replacement=Replacement.CREATE_THEN_DELETE,
+    # assumptions, not in Stripe's reference (docs.stripe.com/api/webhook_endpoints/create says
+    # only "the list of events to enable" and "the URL of the webhook endpoint"): an empty or
+    # repeated event list and a URL without an http(s) scheme are refused
     constraints={
         "enabled_events": {"minItems": 1, "uniqueItems": True},
         "url": {"pattern": "^https?://"},
