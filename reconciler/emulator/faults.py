@@ -8,7 +8,8 @@ Latency is applied by the transports and the server, not here, so that the async
 can await it.
 
 ``limits`` names a model of Stripe's own limiters (:mod:`.limits`: ``none``, ``sandbox``,
-``live``), checked before ``rate_limit``, a plain global bucket kept for the tests that set one.
+``live``), checked after ``rate_limit``, a plain global bucket (the model's kind) kept for the
+tests that set one: a request either refuses spends no token of the other.
 
 A rate-limited request is answered 429 with ``Stripe-Should-Retry: true`` and
 ``Retry-After: <retry_after>`` (1 second by default, as Stripe's edge may send; tests can make
@@ -24,7 +25,7 @@ from dataclasses import asdict, dataclass, fields
 from enum import Enum
 from typing import Any
 
-from .limits import Limiter, Refusal, model
+from .limits import Limiter, RateBucket, Refusal, model
 
 
 @dataclass(frozen=True)
@@ -82,38 +83,26 @@ class FaultInjector:
         with self._lock:
             self.faults = faults
             self._random = random.Random(faults.seed)
-            self._tokens = _capacity(faults.rate_limit)
-            self._last = self._clock()
+            rate = faults.rate_limit
+            self._bucket = None if rate is None else RateBucket(rate, self._clock())
             self.limiter.configure(model(faults.limits))
 
     def decide(self, write: bool, endpoint: str = "", search: bool = False) -> Fault:
         """The fault of one request to ``endpoint`` (``METHOD /route/template``)."""
         with self._lock:
             fail, drop = self._random.random(), self._random.random()
+            # the plain bucket first: a request it refuses spends no token of the model's
+            if self._bucket is not None and not self._bucket.ready(self._clock()):
+                return Fault.RATE_LIMIT
             refused = self.limiter.admit(endpoint, search)
             if refused is Refusal.CONCURRENCY:
                 return Fault.CONCURRENCY
-            if refused is not None or not self._take_token():
+            if refused is not None:
                 return Fault.RATE_LIMIT
+            if self._bucket is not None:
+                self._bucket.tokens -= 1
             if fail < self.faults.fail_rate:
                 return Fault.SERVER_ERROR
             if write and drop < self.faults.drop_rate:
                 return Fault.DROP
             return Fault.NONE
-
-    def _take_token(self) -> bool:
-        rate = self.faults.rate_limit
-        if rate is None:
-            return True
-        now = self._clock()
-        self._tokens = min(_capacity(rate), self._tokens + (now - self._last) * rate)
-        self._last = now
-        if self._tokens < 1:
-            return False
-        self._tokens -= 1
-        return True
-
-
-def _capacity(rate: float | None) -> float:
-    """Burst size: one second's worth of requests, at least one."""
-    return max(rate or 0.0, 1.0)

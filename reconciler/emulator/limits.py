@@ -63,7 +63,7 @@ class Refusal(Enum):
     CONCURRENCY = "concurrency"
 
 
-class _Bucket:
+class RateBucket:
     """Holds at most ``rate`` tokens (one second's worth, at least one), refilled at ``rate``
     per second; not thread-safe (:class:`Limiter` holds the lock)."""
 
@@ -94,8 +94,8 @@ class Limiter:
         """Use ``limits`` from now on, with full buckets (requests in flight stay counted)."""
         with self._lock:
             self.model = limits
-            self._global = None if limits is None else _Bucket(limits.global_rate, self._clock())
-            self._endpoints: dict[str, _Bucket] = {}
+            self._global = None if limits is None else RateBucket(limits.global_rate, self._clock())
+            self._endpoints: dict[str, RateBucket] = {}
 
     def enter(self) -> None:
         with self._lock:
@@ -119,7 +119,7 @@ class Limiter:
             bucket = self._endpoints.get(endpoint)
             if bucket is None:
                 rate = self.model.search_rate if search else self.model.endpoint_rate
-                bucket = self._endpoints[endpoint] = _Bucket(rate, now)
+                bucket = self._endpoints[endpoint] = RateBucket(rate, now)
             if not self._global.ready(now):
                 return Refusal.GLOBAL
             if not bucket.ready(now):
